@@ -1,0 +1,430 @@
+// Package wire is berth's Engine API client: it finds the engine like the
+// docker CLI does, negotiates the API version, and speaks the API's JSON,
+// JSON-stream, multiplexed-stream and hijacked-connection forms without the
+// Docker SDK.
+package wire
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// API versions this client speaks.
+const (
+	MinAPIVersion = "1.41"
+	MaxAPIVersion = "1.47"
+)
+
+// Client talks to one engine. It is safe for concurrent use.
+type Client struct {
+	ep       Endpoint
+	dial     func(ctx context.Context) (net.Conn, error)
+	http     *http.Client
+	urlHost  string // host part of request URLs
+	scheme   string // http or https
+	userAgnt string
+
+	mu       sync.Mutex
+	version  string // negotiated; empty until the first request
+	ping     Ping
+	closeFns []func()
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithEndpoint uses ep instead of the environment.
+func WithEndpoint(ep Endpoint) Option { return func(c *Client) { c.ep = ep } }
+
+// WithHost uses the given engine address (unix://, tcp://, ssh://).
+func WithHost(host string) Option {
+	return func(c *Client) { c.ep = Endpoint{Host: host, From: "option"} }
+}
+
+// WithVersion pins the API version and skips negotiation.
+func WithVersion(v string) Option { return func(c *Client) { c.version = v } }
+
+// New returns a client for the engine named by opts, or by the environment
+// (DOCKER_HOST, DOCKER_CONTEXT, config.json) when no endpoint is given. It
+// does not contact the engine; the first request negotiates the version.
+func New(opts ...Option) (*Client, error) {
+	c := &Client{userAgnt: "berth"}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.ep.Host == "" {
+		ep, err := EndpointFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		c.ep = ep
+	} else if err := validateHost(c.ep); err != nil {
+		return nil, err
+	}
+	if err := c.setupTransport(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Client) setupTransport() error {
+	u, err := url.Parse(c.ep.Host)
+	if err != nil {
+		return err
+	}
+	c.scheme = "http"
+	var base func(ctx context.Context) (net.Conn, error)
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	switch u.Scheme {
+	case "unix":
+		path := u.Path
+		c.urlHost = "docker.sock"
+		base = func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "unix", path) }
+	case "tcp", "http", "https":
+		addr := u.Host
+		c.urlHost = addr
+		base = func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+		if c.ep.TLS != nil || u.Scheme == "https" {
+			cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+			if c.ep.TLS != nil {
+				cfg = c.ep.TLS.Clone()
+			}
+			if cfg.ServerName == "" {
+				cfg.ServerName = u.Hostname()
+			}
+			plain := base
+			base = func(ctx context.Context) (net.Conn, error) {
+				conn, err := plain(ctx)
+				if err != nil {
+					return nil, err
+				}
+				tc := tls.Client(conn, cfg)
+				if err := tc.HandshakeContext(ctx); err != nil {
+					conn.Close()
+					return nil, &TLSError{Host: c.ep.Host, Err: err}
+				}
+				return tc, nil
+			}
+		}
+	case "ssh":
+		c.urlHost = "docker.sock"
+		base = sshDialer(u)
+	default:
+		return fmt.Errorf("engine endpoint %q: unsupported scheme %q", c.ep.Host, u.Scheme)
+	}
+	c.dial = func(ctx context.Context) (net.Conn, error) {
+		conn, err := base(ctx)
+		if err != nil {
+			var te *TLSError
+			if errors.As(err, &te) {
+				return nil, err
+			}
+			return nil, &DaemonError{Host: c.ep.Host, From: c.ep.From, Err: err}
+		}
+		return conn, nil
+	}
+	tr := &http.Transport{
+		DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return c.dial(ctx) },
+		MaxIdleConns:        64,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	c.http = &http.Client{Transport: tr}
+	c.closeFns = append(c.closeFns, tr.CloseIdleConnections)
+	return nil
+}
+
+// TLSError says the TLS handshake with the engine failed.
+type TLSError struct {
+	Host string
+	Err  error
+}
+
+func (e *TLSError) Error() string {
+	return fmt.Sprintf("TLS handshake with the engine at %s failed: %v; check DOCKER_CERT_PATH (ca.pem must sign the server certificate; cert.pem/key.pem must be a client certificate the engine trusts) and DOCKER_TLS_VERIFY", e.Host, e.Err)
+}
+
+func (e *TLSError) Unwrap() error { return e.Err }
+
+// Endpoint reports where the client connects and where that came from.
+func (c *Client) Endpoint() Endpoint { return c.ep }
+
+// Close releases idle connections and any transport processes.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	fns := c.closeFns
+	c.closeFns = nil
+	c.mu.Unlock()
+	for _, f := range fns {
+		f()
+	}
+	return nil
+}
+
+// Ping is the engine's answer to GET /_ping.
+type Ping struct {
+	APIVersion     string
+	OSType         string
+	Experimental   bool
+	BuilderVersion string
+	Server         string
+}
+
+// Ping asks the engine for its API version and builder. It uses no version
+// prefix, so it works before negotiation.
+func (c *Client) Ping(ctx context.Context) (Ping, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.scheme+"://"+c.urlHost+"/_ping", nil)
+	if err != nil {
+		return Ping{}, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return Ping{}, c.transportError(ctx, "GET", "/_ping", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode >= 400 {
+		if strings.Contains(string(body), "HTTP request to an HTTPS server") {
+			return Ping{}, fmt.Errorf("the engine at %s speaks TLS but the client was not told to: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory with ca.pem, cert.pem and key.pem", c.ep.Host)
+		}
+		return Ping{}, &APIError{Method: "GET", Path: "/_ping", StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(body))}
+	}
+	p := Ping{
+		APIVersion:     resp.Header.Get("API-Version"),
+		OSType:         resp.Header.Get("OSType"),
+		Experimental:   resp.Header.Get("Docker-Experimental") == "true",
+		BuilderVersion: resp.Header.Get("Builder-Version"),
+		Server:         resp.Header.Get("Server"),
+	}
+	return p, nil
+}
+
+// Version returns the negotiated API version, negotiating if needed.
+func (c *Client) Version(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	v := c.version
+	c.mu.Unlock()
+	if v != "" {
+		return v, nil
+	}
+	p, err := c.Ping(ctx)
+	if err != nil {
+		return "", err
+	}
+	v = p.APIVersion
+	if v == "" {
+		v = MinAPIVersion
+	}
+	if compareVersions(v, MinAPIVersion) < 0 {
+		return "", fmt.Errorf("engine at %s speaks API %s; berth needs %s or newer: upgrade the engine (Docker 20.10+)", c.ep.Host, v, MinAPIVersion)
+	}
+	if compareVersions(v, MaxAPIVersion) > 0 {
+		v = MaxAPIVersion
+	}
+	c.mu.Lock()
+	if c.version == "" {
+		c.version = v
+		c.ping = p
+	}
+	v = c.version
+	c.mu.Unlock()
+	return v, nil
+}
+
+// PingInfo returns the ping answer seen at negotiation.
+func (c *Client) PingInfo(ctx context.Context) (Ping, error) {
+	if _, err := c.Version(ctx); err != nil {
+		return Ping{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ping.APIVersion == "" {
+		c.mu.Unlock()
+		p, err := c.Ping(ctx)
+		c.mu.Lock()
+		if err != nil {
+			return Ping{}, err
+		}
+		c.ping = p
+	}
+	return c.ping, nil
+}
+
+// compareVersions compares dotted API versions numerically.
+func compareVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// VersionAtLeast reports whether the negotiated version is v or newer.
+func (c *Client) VersionAtLeast(ctx context.Context, v string) (bool, error) {
+	have, err := c.Version(ctx)
+	if err != nil {
+		return false, err
+	}
+	return compareVersions(have, v) >= 0, nil
+}
+
+// Request describes one Engine API call.
+type Request struct {
+	Method string
+	Path   string // e.g. /containers/create, without version prefix
+	Query  url.Values
+	Header http.Header
+	Body   io.Reader
+	// JSON, when set, is encoded as the body with a JSON content type.
+	JSON any
+}
+
+func (c *Client) newRequest(ctx context.Context, r Request) (*http.Request, error) {
+	v, err := c.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u := c.scheme + "://" + c.urlHost + "/v" + v + r.Path
+	if len(r.Query) > 0 {
+		u += "?" + r.Query.Encode()
+	}
+	body := r.Body
+	if r.JSON != nil {
+		buf, err := json.Marshal(r.JSON)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s %s: %w", r.Method, r.Path, err)
+		}
+		body = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if r.JSON != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("User-Agent", c.userAgnt)
+	return req, nil
+}
+
+// Do sends r and returns the response when its status is below 400;
+// otherwise it reads the engine's message and returns an *APIError. The
+// caller closes the body.
+func (c *Client) Do(ctx context.Context, r Request) (*http.Response, error) {
+	req, err := c.newRequest(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.transportError(ctx, r.Method, r.Path, err)
+	}
+	if resp.StatusCode >= 400 || resp.StatusCode == http.StatusNotModified {
+		defer resp.Body.Close()
+		return nil, readAPIError(r.Method, r.Path, resp)
+	}
+	return resp, nil
+}
+
+// transportError keeps ctx errors and daemon errors recognisable.
+func (c *Client) transportError(ctx context.Context, method, path string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("engine: %s %s: %w", method, path, context.Cause(ctx))
+	}
+	var de *DaemonError
+	if errors.As(err, &de) {
+		return de
+	}
+	var te *TLSError
+	if errors.As(err, &te) {
+		return te
+	}
+	if c.ep.TLS != nil || c.scheme == "https" {
+		if strings.Contains(err.Error(), "malformed HTTP") || strings.Contains(err.Error(), "server gave HTTP response") {
+			return &TLSError{Host: c.ep.Host, Err: err}
+		}
+	} else if strings.Contains(err.Error(), "malformed HTTP response") {
+		return fmt.Errorf("engine: %s %s: the endpoint %s did not answer plain HTTP (%v); if it is a TLS port set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH", method, path, c.ep.Host, err)
+	}
+	return fmt.Errorf("engine: %s %s: %w", method, path, err)
+}
+
+func readAPIError(method, path string, resp *http.Response) error {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	msg := strings.TrimSpace(string(data))
+	var body struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(data, &body) == nil && body.Message != "" {
+		msg = body.Message
+	}
+	return &APIError{Method: method, Path: path, StatusCode: resp.StatusCode, Message: msg}
+}
+
+// DoJSON sends r and decodes a JSON answer into out (when out is not nil).
+func (c *Client) DoJSON(ctx context.Context, r Request, out any) error {
+	resp, err := c.Do(ctx, r)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("engine: %s %s: decode answer: %w", r.Method, r.Path, err)
+	}
+	return nil
+}
+
+// Filters are Engine API list filters such as {"label": {"a=b"}}.
+type Filters map[string][]string
+
+func (f Filters) encode() string {
+	if len(f) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(map[string][]string(f))
+	return string(b)
+}
+
+func filterQuery(q url.Values, f Filters) url.Values {
+	if q == nil {
+		q = url.Values{}
+	}
+	if s := f.encode(); s != "" {
+		q.Set("filters", s)
+	}
+	return q
+}

@@ -1,0 +1,214 @@
+package wire
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// DefaultHost is the engine endpoint used when nothing else is configured.
+const DefaultHost = "unix:///var/run/docker.sock"
+
+// Endpoint says where the engine is and how to talk to it.
+type Endpoint struct {
+	Host string // unix:///path, tcp://host:port, ssh://user@host
+	// From names the source of Host: "DOCKER_HOST", "context NAME",
+	// "option" or "default".
+	From string
+	// TLS material, when the endpoint uses TLS.
+	TLS *tls.Config
+	// TLSFrom says where the TLS material came from, for diagnostics.
+	TLSFrom string
+}
+
+// Scheme is the endpoint's transport: unix, tcp, ssh or npipe.
+func (e Endpoint) Scheme() string {
+	if i := strings.Index(e.Host, "://"); i > 0 {
+		return e.Host[:i]
+	}
+	return ""
+}
+
+// EndpointFromEnv resolves the engine endpoint the way the docker CLI does:
+// DOCKER_HOST, then DOCKER_CONTEXT, then config.json's currentContext, then
+// the default socket. DOCKER_TLS_VERIFY and DOCKER_CERT_PATH add TLS.
+func EndpointFromEnv() (Endpoint, error) {
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		ep := Endpoint{Host: h, From: "DOCKER_HOST"}
+		tlsCfg, err := tlsFromEnv(h)
+		if err != nil {
+			return Endpoint{}, err
+		}
+		if tlsCfg != nil {
+			ep.TLS, ep.TLSFrom = tlsCfg, "DOCKER_CERT_PATH"
+		}
+		return ep, validateHost(ep)
+	}
+	name := os.Getenv("DOCKER_CONTEXT")
+	if name == "" {
+		n, err := currentContext()
+		if err != nil {
+			return Endpoint{}, err
+		}
+		name = n
+	}
+	if name != "" && name != "default" {
+		ep, err := contextEndpoint(name)
+		if err != nil {
+			return Endpoint{}, err
+		}
+		return ep, validateHost(ep)
+	}
+	return Endpoint{Host: DefaultHost, From: "default"}, nil
+}
+
+func validateHost(ep Endpoint) error {
+	u, err := url.Parse(ep.Host)
+	if err != nil || u.Scheme == "" {
+		return fmt.Errorf("engine endpoint %q (from %s) is not a URL: use unix:///path, tcp://host:port or ssh://user@host", ep.Host, ep.From)
+	}
+	switch u.Scheme {
+	case "unix":
+		if u.Path == "" {
+			return fmt.Errorf("engine endpoint %q (from %s) has no socket path", ep.Host, ep.From)
+		}
+	case "tcp", "http", "https":
+		if u.Host == "" {
+			return fmt.Errorf("engine endpoint %q (from %s) has no host", ep.Host, ep.From)
+		}
+	case "ssh":
+		if u.Host == "" {
+			return fmt.Errorf("engine endpoint %q (from %s) has no host", ep.Host, ep.From)
+		}
+	default:
+		return fmt.Errorf("engine endpoint %q (from %s): scheme %q is not supported: use unix, tcp or ssh", ep.Host, ep.From, u.Scheme)
+	}
+	return nil
+}
+
+// dockerConfigDir is $DOCKER_CONFIG or ~/.docker.
+func dockerConfigDir() string {
+	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
+		return d
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".docker"
+	}
+	return filepath.Join(home, ".docker")
+}
+
+func currentContext() (string, error) {
+	path := filepath.Join(dockerConfigDir(), "config.json")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read docker config %s: %w", path, err)
+	}
+	var cfg struct {
+		CurrentContext string `json:"currentContext"`
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return "", fmt.Errorf("docker config %s is not valid JSON (%v): fix or remove it", path, err)
+	}
+	return cfg.CurrentContext, nil
+}
+
+// contextEndpoint reads a docker CLI context: the metadata lives in
+// contexts/meta/<sha256(name)>/meta.json and TLS files in
+// contexts/tls/<sha256(name)>/docker/.
+func contextEndpoint(name string) (Endpoint, error) {
+	id := contextID(name)
+	metaPath := filepath.Join(dockerConfigDir(), "contexts", "meta", id, "meta.json")
+	data, err := os.ReadFile(metaPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return Endpoint{}, fmt.Errorf("docker context %q not found (no %s): run `docker context ls`, or unset DOCKER_CONTEXT", name, metaPath)
+	}
+	if err != nil {
+		return Endpoint{}, fmt.Errorf("read docker context %q: %w", name, err)
+	}
+	var meta struct {
+		Endpoints map[string]struct {
+			Host          string
+			SkipTLSVerify bool
+		}
+	}
+	if err := json.Unmarshal(data, &meta); err != nil {
+		return Endpoint{}, fmt.Errorf("docker context %q: %s is not valid JSON: %v", name, metaPath, err)
+	}
+	de, ok := meta.Endpoints["docker"]
+	if !ok || de.Host == "" {
+		return Endpoint{}, fmt.Errorf("docker context %q has no docker endpoint in %s", name, metaPath)
+	}
+	ep := Endpoint{Host: de.Host, From: "context " + name}
+	tlsDir := filepath.Join(dockerConfigDir(), "contexts", "tls", id, "docker")
+	if _, err := os.Stat(tlsDir); err == nil {
+		cfg, err := loadTLS(tlsDir, !de.SkipTLSVerify)
+		if err != nil {
+			return Endpoint{}, fmt.Errorf("docker context %q: %w", name, err)
+		}
+		ep.TLS, ep.TLSFrom = cfg, "context "+name
+	} else if de.SkipTLSVerify && strings.HasPrefix(de.Host, "tcp://") {
+		ep.TLS, ep.TLSFrom = &tls.Config{InsecureSkipVerify: true}, "context "+name //nolint:gosec // the context asks for it
+	}
+	return ep, nil
+}
+
+func tlsFromEnv(host string) (*tls.Config, error) {
+	verify := os.Getenv("DOCKER_TLS_VERIFY") != ""
+	useTLS := verify || os.Getenv("DOCKER_TLS") != ""
+	if !useTLS || strings.HasPrefix(host, "unix://") || strings.HasPrefix(host, "ssh://") {
+		return nil, nil
+	}
+	dir := os.Getenv("DOCKER_CERT_PATH")
+	if dir == "" {
+		dir = dockerConfigDir()
+	}
+	return loadTLS(dir, verify)
+}
+
+// loadTLS reads ca.pem, cert.pem and key.pem from dir. Missing files are
+// allowed except the CA when verify is set.
+func loadTLS(dir string, verify bool) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	caPath := filepath.Join(dir, "ca.pem")
+	if ca, err := os.ReadFile(caPath); err == nil {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(ca) {
+			return nil, fmt.Errorf("TLS: %s holds no PEM certificate", caPath)
+		}
+		cfg.RootCAs = pool
+	} else if verify {
+		return nil, fmt.Errorf("TLS: DOCKER_TLS_VERIFY is set but the CA %s cannot be read (%v): set DOCKER_CERT_PATH to the directory with ca.pem, cert.pem and key.pem", caPath, err)
+	}
+	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	_, certErr := os.Stat(certPath)
+	_, keyErr := os.Stat(keyPath)
+	switch {
+	case certErr == nil && keyErr == nil:
+		pair, err := tls.LoadX509KeyPair(certPath, keyPath)
+		if err != nil {
+			return nil, fmt.Errorf("TLS: load client certificate %s / %s: %v", certPath, keyPath, err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	case certErr == nil || keyErr == nil:
+		return nil, fmt.Errorf("TLS: %s needs both cert.pem and key.pem", dir)
+	}
+	cfg.InsecureSkipVerify = !verify //nolint:gosec // DOCKER_TLS without verify, like the CLI
+	return cfg, nil
+}
+
+func contextID(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:])
+}

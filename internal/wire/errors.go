@@ -1,0 +1,101 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Sentinel errors for errors.Is. An *APIError matches the one that fits its
+// status code; a *DaemonError matches ErrDaemonUnreachable.
+var (
+	ErrNotFound          = errors.New("not found")
+	ErrConflict          = errors.New("conflict")
+	ErrUnauthorized      = errors.New("unauthorized")
+	ErrNotModified       = errors.New("not modified")
+	ErrDaemonUnreachable = errors.New("docker engine unreachable")
+	ErrUnsupported       = errors.New("not supported by this engine")
+)
+
+// APIError is an error answer from the Engine API.
+type APIError struct {
+	Method     string
+	Path       string // without the version prefix or query
+	StatusCode int
+	Message    string
+}
+
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.StatusCode)
+	}
+	return fmt.Sprintf("engine: %s %s: %d: %s", e.Method, e.Path, e.StatusCode, msg)
+}
+
+// Is reports whether the error matches one of the package's sentinels.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrConflict:
+		return e.StatusCode == http.StatusConflict
+	case ErrNotModified:
+		return e.StatusCode == http.StatusNotModified
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized || IsAuthMessage(e.Message)
+	}
+	return false
+}
+
+// IsAuthMessage reports whether an engine or registry message says that
+// credentials were missing or refused. Engines report registry auth failures
+// with status 500 and one of these phrases.
+func IsAuthMessage(msg string) bool {
+	m := strings.ToLower(msg)
+	for _, s := range []string{"no basic auth credentials", "unauthorized", "authentication required", "401 unauthorized", "incorrect username or password", "denied: requested access"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// DaemonError says the engine could not be reached at all.
+type DaemonError struct {
+	Host string // the endpoint, e.g. unix:///var/run/docker.sock
+	From string // where the endpoint came from: DOCKER_HOST, context NAME, default
+	Err  error
+}
+
+func (e *DaemonError) Error() string {
+	return fmt.Sprintf("cannot reach the Docker engine at %s (from %s): %v; start the engine (make engine, or systemctl start docker) or point DOCKER_HOST / DOCKER_CONTEXT at a running one", e.Host, e.From, e.Err)
+}
+
+func (e *DaemonError) Unwrap() error { return e.Err }
+
+// Is makes a DaemonError match ErrDaemonUnreachable.
+func (e *DaemonError) Is(target error) bool { return target == ErrDaemonUnreachable }
+
+// StreamError is an error reported inside a JSON message stream (pull, push,
+// build, load), where the HTTP status was already 200.
+type StreamError struct {
+	Code    int
+	Message string
+}
+
+func (e *StreamError) Error() string { return e.Message }
+
+// Is lets stream errors about credentials match ErrUnauthorized and missing
+// images match ErrNotFound.
+func (e *StreamError) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.Code == http.StatusUnauthorized || IsAuthMessage(e.Message)
+	case ErrNotFound:
+		m := strings.ToLower(e.Message)
+		return e.Code == http.StatusNotFound || strings.Contains(m, "not found") || strings.Contains(m, "manifest unknown")
+	}
+	return false
+}

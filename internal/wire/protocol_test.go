@@ -1,0 +1,430 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeEngine serves /_ping with the given API version and routes the rest
+// to h.
+func fakeEngine(t *testing.T, apiVersion string, h http.HandlerFunc) *Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_ping" {
+			w.Header().Set("API-Version", apiVersion)
+			w.Write([]byte("OK"))
+			return
+		}
+		h(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(WithHost("tcp://" + strings.TrimPrefix(srv.URL, "http://")))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func frame(kind byte, payload string) []byte {
+	b := make([]byte, 8+len(payload))
+	b[0] = kind
+	binary.BigEndian.PutUint32(b[4:], uint32(len(payload)))
+	copy(b[8:], payload)
+	return b
+}
+
+func TestVersionNegotiation(t *testing.T) {
+	tests := []struct {
+		server, want string
+		wantErr      bool
+	}{
+		{"1.41", "1.41", false},
+		{"1.43", "1.43", false},
+		{"1.99", MaxAPIVersion, false},
+		{"1.40", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.server, func(t *testing.T) {
+			var gotPath string
+			c := fakeEngine(t, tt.server, func(w http.ResponseWriter, r *http.Request) {
+				gotPath = r.URL.Path
+				w.Write([]byte(`{}`))
+			})
+			v, err := c.Version(context.Background())
+			if tt.wantErr {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "upgrade the engine")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, v)
+			require.NoError(t, c.DoJSON(context.Background(), Request{Method: "GET", Path: "/info"}, nil))
+			assert.Equal(t, "/v"+tt.want+"/info", gotPath)
+		})
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	tests := []struct {
+		status int
+		body   string
+		is     error
+	}{
+		{404, `{"message":"No such container: x"}`, ErrNotFound},
+		{409, `{"message":"name in use"}`, ErrConflict},
+		{401, `{"message":"nope"}`, ErrUnauthorized},
+		{500, `{"message":"Head https://localhost:5000/v2/x/manifests/1: no basic auth credentials"}`, ErrUnauthorized},
+		{304, ``, ErrNotModified},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			c := fakeEngine(t, "1.41", func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+				w.Write([]byte(tt.body))
+			})
+			_, err := c.ContainerInspect(context.Background(), "x")
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tt.is)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tt.status, apiErr.StatusCode)
+		})
+	}
+}
+
+func TestInternalServerErrorKeepsMessage(t *testing.T) {
+	c := fakeEngine(t, "1.41", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"message":"driver failed programming external connectivity"}`, 500)
+	})
+	err := c.ContainerStart(context.Background(), "abc")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "driver failed programming external connectivity")
+	assert.Contains(t, err.Error(), "/containers/abc/start")
+	assert.NotErrorIs(t, err, ErrNotFound)
+}
+
+func TestSlowHeaderHonoursContext(t *testing.T) {
+	release := make(chan struct{})
+	c := fakeEngine(t, "1.41", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	defer close(release)
+	_, err := c.Version(context.Background())
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = c.ContainerInspect(ctx, "x")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 2*time.Second)
+}
+
+func TestTornJSONStream(t *testing.T) {
+	c := fakeEngine(t, "1.41", func(w http.ResponseWriter, r *http.Request) {
+		// Torn: the connection ends mid-message, mid-chunk.
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		body := `{"status":"Pulling"}` + "\n" + `{"status":"Downlo`
+		fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s", len(body)+20, body)
+		conn.Close()
+	})
+	var seen []string
+	err := c.ImagePull(context.Background(), "x", "1", "", "", func(m JSONMessage) error {
+		seen = append(seen, m.Status)
+		return nil
+	})
+	require.Error(t, err)
+	assert.Equal(t, []string{"Pulling"}, seen)
+}
+
+func TestStreamErrorSurfaced(t *testing.T) {
+	c := fakeEngine(t, "1.41", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, `{"status":"Pulling from private/base"}`)
+		fmt.Fprintln(w, `{"errorDetail":{"message":"unauthorized: authentication required"},"error":"unauthorized: authentication required"}`)
+	})
+	err := c.ImagePull(context.Background(), "localhost:5000/private/base", "1", "", "", nil)
+	var se *StreamError
+	require.ErrorAs(t, err, &se)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+}
+
+func TestBadJSONLine(t *testing.T) {
+	err := DecodeStream(strings.NewReader(`{"stream":"ok"}`+"\n"+`{"stream": nope}`), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "decode stream message")
+}
+
+func TestDecodeStreamOrder(t *testing.T) {
+	in := `{"stream":"Step 1/2"}{"stream":"Step 2/2"}` + "\n" + `{"aux":{"ID":"sha256:abc"}}`
+	var got []JSONMessage
+	require.NoError(t, DecodeStream(strings.NewReader(in), func(m JSONMessage) error {
+		got = append(got, m)
+		return nil
+	}))
+	require.Len(t, got, 3)
+	var aux struct{ ID string }
+	require.NoError(t, DecodeAux(got[2], &aux))
+	assert.Equal(t, "sha256:abc", aux.ID)
+}
+
+func TestDemux(t *testing.T) {
+	var in bytes.Buffer
+	in.Write(frame(1, "out1\n"))
+	in.Write(frame(2, "err1\n"))
+	in.Write(frame(1, ""))
+	in.Write(frame(1, "out2\n"))
+	var out, errb bytes.Buffer
+	require.NoError(t, Demux(&in, &out, &errb))
+	assert.Equal(t, "out1\nout2\n", out.String())
+	assert.Equal(t, "err1\n", errb.String())
+}
+
+func TestDemuxCorners(t *testing.T) {
+	torn := frame(1, "hello")[:10]
+	huge := make([]byte, 8)
+	huge[0] = 1
+	binary.BigEndian.PutUint32(huge[4:], MaxFrame+1)
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+		msg  string
+	}{
+		{"torn payload", torn, io.ErrUnexpectedEOF, ""},
+		{"torn header", frame(1, "x")[:5], io.ErrUnexpectedEOF, ""},
+		{"oversize frame", huge, ErrFrameTooLarge, ""},
+		{"system error", frame(3, "boom"), nil, "boom"},
+		{"tty data", []byte("plain text output"), nil, "unknown stream kind"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Demux(bytes.NewReader(tt.in), io.Discard, io.Discard)
+			require.Error(t, err)
+			if tt.want != nil {
+				assert.ErrorIs(t, err, tt.want)
+			}
+			if tt.msg != "" {
+				assert.Contains(t, err.Error(), tt.msg)
+			}
+		})
+	}
+}
+
+func TestMissingSocketIsDaemonUnreachableFast(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "no.sock")
+	c, err := New(WithHost("unix://" + sock))
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = c.Version(context.Background())
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), time.Second)
+	assert.ErrorIs(t, err, ErrDaemonUnreachable)
+	assert.Contains(t, err.Error(), sock)
+	assert.Contains(t, err.Error(), "DOCKER_HOST")
+}
+
+func TestPlainHTTPAgainstTLSPortIsClear(t *testing.T) {
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	c, err := New(WithHost("tcp://" + strings.TrimPrefix(srv.URL, "https://")))
+	require.NoError(t, err)
+	_, err = c.Version(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "DOCKER_TLS_VERIFY")
+}
+
+func TestHijackReplaysBufferedBytes(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(conn net.Conn) {
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				if req.URL.Path == "/_ping" {
+					fmt.Fprint(conn, "HTTP/1.1 200 OK\r\nAPI-Version: 1.41\r\nContent-Length: 2\r\n\r\nOK")
+					return
+				}
+				io.Copy(io.Discard, req.Body)
+				// The 101 and the first output in one write, so they share
+				// the client's buffer.
+				fmt.Fprintf(conn, "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n%s", frame(1, "early\n"))
+				in, _ := io.ReadAll(br) // until the client's CloseWrite
+				conn.Write(frame(1, "echo:"+string(in)))
+			}(conn)
+		}
+	}()
+	c, err := New(WithHost("tcp://" + ln.Addr().String()))
+	require.NoError(t, err)
+	hc, err := c.ExecStart(context.Background(), "abc", false)
+	require.NoError(t, err)
+	defer hc.Close()
+	_, err = hc.Write([]byte("stdin data"))
+	require.NoError(t, err)
+	require.NoError(t, hc.CloseWrite())
+	var out bytes.Buffer
+	require.NoError(t, Demux(hc, &out, nil))
+	assert.Equal(t, "early\necho:stdin data", out.String())
+}
+
+func TestEndpointFromEnv(t *testing.T) {
+	writeContext := func(t *testing.T, dir, name, host string) {
+		t.Helper()
+		id := contextID(name)
+		meta := filepath.Join(dir, "contexts", "meta", id)
+		require.NoError(t, os.MkdirAll(meta, 0o755))
+		body := fmt.Sprintf(`{"Name":%q,"Metadata":{},"Endpoints":{"docker":{"Host":%q,"SkipTLSVerify":false}}}`, name, host)
+		require.NoError(t, os.WriteFile(filepath.Join(meta, "meta.json"), []byte(body), 0o644))
+	}
+	t.Run("DOCKER_HOST wins", func(t *testing.T) {
+		dir := t.TempDir()
+		t.Setenv("DOCKER_CONFIG", dir)
+		t.Setenv("DOCKER_HOST", "tcp://10.0.0.1:2375")
+		t.Setenv("DOCKER_CONTEXT", "remote")
+		ep, err := EndpointFromEnv()
+		require.NoError(t, err)
+		assert.Equal(t, Endpoint{Host: "tcp://10.0.0.1:2375", From: "DOCKER_HOST"}, ep)
+	})
+	t.Run("DOCKER_CONTEXT", func(t *testing.T) {
+		dir := t.TempDir()
+		t.Setenv("DOCKER_CONFIG", dir)
+		t.Setenv("DOCKER_HOST", "")
+		t.Setenv("DOCKER_CONTEXT", "remote")
+		writeContext(t, dir, "remote", "unix:///run/remote.sock")
+		ep, err := EndpointFromEnv()
+		require.NoError(t, err)
+		assert.Equal(t, "unix:///run/remote.sock", ep.Host)
+		assert.Equal(t, "context remote", ep.From)
+	})
+	t.Run("currentContext in config.json", func(t *testing.T) {
+		dir := t.TempDir()
+		t.Setenv("DOCKER_CONFIG", dir)
+		t.Setenv("DOCKER_HOST", "")
+		t.Setenv("DOCKER_CONTEXT", "")
+		writeContext(t, dir, "ci", "tcp://127.0.0.1:2375")
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"currentContext":"ci"}`), 0o600))
+		ep, err := EndpointFromEnv()
+		require.NoError(t, err)
+		assert.Equal(t, "tcp://127.0.0.1:2375", ep.Host)
+		assert.Equal(t, "context ci", ep.From)
+	})
+	t.Run("default", func(t *testing.T) {
+		t.Setenv("DOCKER_CONFIG", t.TempDir())
+		t.Setenv("DOCKER_HOST", "")
+		t.Setenv("DOCKER_CONTEXT", "")
+		ep, err := EndpointFromEnv()
+		require.NoError(t, err)
+		assert.Equal(t, Endpoint{Host: DefaultHost, From: "default"}, ep)
+	})
+	t.Run("unknown context", func(t *testing.T) {
+		t.Setenv("DOCKER_CONFIG", t.TempDir())
+		t.Setenv("DOCKER_HOST", "")
+		t.Setenv("DOCKER_CONTEXT", "nope")
+		_, err := EndpointFromEnv()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `docker context "nope" not found`)
+	})
+	t.Run("bad scheme", func(t *testing.T) {
+		t.Setenv("DOCKER_HOST", "npipe:////./pipe/docker_engine")
+		_, err := EndpointFromEnv()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "not supported")
+	})
+	t.Run("TLS verify without CA", func(t *testing.T) {
+		t.Setenv("DOCKER_HOST", "tcp://127.0.0.1:2376")
+		t.Setenv("DOCKER_TLS_VERIFY", "1")
+		t.Setenv("DOCKER_CERT_PATH", t.TempDir())
+		_, err := EndpointFromEnv()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "DOCKER_CERT_PATH")
+	})
+	t.Run("broken config.json", func(t *testing.T) {
+		dir := t.TempDir()
+		t.Setenv("DOCKER_CONFIG", dir)
+		t.Setenv("DOCKER_HOST", "")
+		t.Setenv("DOCKER_CONTEXT", "")
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"auths":`), 0o600))
+		_, err := EndpointFromEnv()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "not valid JSON")
+	})
+}
+
+func TestEventsEndWithContext(t *testing.T) {
+	c := fakeEngine(t, "1.41", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, `{"Type":"container","Action":"start","Actor":{"ID":"abc"}}`)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	evs, errc := c.Events(ctx, Filters{"type": {"container"}})
+	ev := <-evs
+	assert.Equal(t, "start", ev.Action)
+	assert.Equal(t, "abc", ev.Actor.ID)
+	cancel()
+	for range evs {
+	}
+	assert.NoError(t, <-errc)
+}
+
+func FuzzDemux(f *testing.F) {
+	f.Add(append(frame(1, "out"), frame(2, "err")...))
+	f.Add(frame(3, "sys"))
+	f.Add([]byte{1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var out, errb bytes.Buffer
+		err := Demux(bytes.NewReader(data), &out, &errb)
+		if out.Len()+errb.Len() > len(data) {
+			t.Fatalf("demux produced more bytes (%d) than it read (%d)", out.Len()+errb.Len(), len(data))
+		}
+		if err == nil && len(data)%1 != 0 {
+			t.Fatal("unreachable")
+		}
+	})
+}
+
+func FuzzDecodeStream(f *testing.F) {
+	f.Add([]byte(`{"status":"x"}{"error":"bad"}`))
+	f.Add([]byte(`{"aux":{"ID":"sha256:1"}}` + "\n"))
+	f.Add([]byte(`{"errorDetail":{"code":401}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := 0
+		err := DecodeStream(bytes.NewReader(data), func(JSONMessage) error { n++; return nil })
+		var se *StreamError
+		if errors.As(err, &se) && se.Message == "" && se.Code == 0 {
+			// An error message with neither text nor code still ends the stream.
+			return
+		}
+		_ = n
+	})
+}
