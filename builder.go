@@ -1,0 +1,288 @@
+package berth
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/network"
+	"github.com/berth-go/berth/wait"
+)
+
+// ContainerBuilder describes a container fluently. Each method records the
+// first bad input; Start reports it naming the call, StartE returns it.
+type ContainerBuilder struct {
+	s    *scope
+	spec container.Spec
+	err  error
+}
+
+// Container starts describing a container from image.
+func (s *scope) Container(image string) *ContainerBuilder {
+	b := &ContainerBuilder{s: s, spec: container.Spec{Image: image}}
+	if err := container.ValidateImageRef(image); err != nil {
+		b.err = err
+	}
+	return b
+}
+
+func (b *ContainerBuilder) fail(call string, err error) *ContainerBuilder {
+	if b.err == nil && err != nil {
+		b.err = fmt.Errorf("%s: %w", call, err)
+	}
+	return b
+}
+
+// Spec returns the container's description so far.
+func (b *ContainerBuilder) Spec() container.Spec { return b.spec }
+
+// Env sets an environment variable.
+func (b *ContainerBuilder) Env(key, value string) *ContainerBuilder {
+	if key == "" || strings.Contains(key, "=") {
+		return b.fail("Env", &container.SpecError{Field: "Env", Value: key, Hint: "a variable name must be non-empty and contain no '='"})
+	}
+	if b.spec.Env == nil {
+		b.spec.Env = map[string]string{}
+	}
+	b.spec.Env[key] = value
+	return b
+}
+
+// Cmd sets the command (the image's CMD is replaced).
+func (b *ContainerBuilder) Cmd(args ...string) *ContainerBuilder {
+	b.spec.Cmd = args
+	return b
+}
+
+// Entrypoint replaces the image's ENTRYPOINT.
+func (b *ContainerBuilder) Entrypoint(args ...string) *ContainerBuilder {
+	b.spec.Entrypoint = args
+	return b
+}
+
+// Port publishes container ports: "8080/tcp" gets a random host port;
+// "15432:5432" a fixed one.
+func (b *ContainerBuilder) Port(ports ...string) *ContainerBuilder {
+	for _, p := range ports {
+		if _, err := container.ParsePort(p); err != nil {
+			return b.fail("Port", err)
+		}
+		b.spec.Ports = append(b.spec.Ports, p)
+	}
+	return b
+}
+
+// Label adds a label.
+func (b *ContainerBuilder) Label(key, value string) *ContainerBuilder {
+	if strings.HasPrefix(key, "berth.") {
+		return b.fail("Label", &container.SpecError{Field: "Label", Value: key, Hint: "the berth. prefix is reserved"})
+	}
+	if b.spec.Labels == nil {
+		b.spec.Labels = map[string]string{}
+	}
+	b.spec.Labels[key] = value
+	return b
+}
+
+// User runs the container as user ("name", "uid", "uid:gid").
+func (b *ContainerBuilder) User(user string) *ContainerBuilder { b.spec.User = user; return b }
+
+// WorkDir sets the working directory.
+func (b *ContainerBuilder) WorkDir(dir string) *ContainerBuilder { b.spec.WorkDir = dir; return b }
+
+// Hostname sets the container's host name.
+func (b *ContainerBuilder) Hostname(name string) *ContainerBuilder { b.spec.Hostname = name; return b }
+
+// Name names the container (engine-wide; unnamed containers get a random
+// name).
+func (b *ContainerBuilder) Name(name string) *ContainerBuilder { b.spec.Name = name; return b }
+
+// BindMount mounts a host path.
+func (b *ContainerBuilder) BindMount(hostPath, target string, readOnly bool) *ContainerBuilder {
+	if _, err := os.Stat(hostPath); err != nil {
+		return b.fail("BindMount", &container.SpecError{Field: "BindMount", Value: hostPath, Hint: "the host path does not exist: create it or fix the path"})
+	}
+	b.spec.Mounts = append(b.spec.Mounts, container.Mount{Type: container.MountBind, Source: hostPath, Target: target, ReadOnly: readOnly})
+	return b
+}
+
+// VolumeMount mounts a named volume, created by berth (unique to this test
+// or session, shared by its containers that use the same name) and removed
+// at cleanup.
+func (b *ContainerBuilder) VolumeMount(name, target string) *ContainerBuilder {
+	if name == "" {
+		return b.fail("VolumeMount", &container.SpecError{Field: "VolumeMount", Value: target, Hint: "give the volume a name"})
+	}
+	b.spec.Mounts = append(b.spec.Mounts, container.Mount{Type: container.MountVolume, Source: b.s.uniqueName(name), Target: target})
+	return b
+}
+
+// TmpfsMount mounts a tmpfs of at most sizeBytes (0: engine default).
+func (b *ContainerBuilder) TmpfsMount(target string, sizeBytes int64) *ContainerBuilder {
+	b.spec.Mounts = append(b.spec.Mounts, container.Mount{Type: container.MountTmpfs, Target: target, TmpfsSize: sizeBytes})
+	return b
+}
+
+// File copies a host file or directory to target before the container
+// starts.
+func (b *ContainerBuilder) File(hostPath, target string) *ContainerBuilder {
+	if _, err := os.Stat(hostPath); err != nil {
+		return b.fail("File", &container.SpecError{Field: "File", Value: hostPath, Hint: "the host file does not exist"})
+	}
+	b.spec.Files = append(b.spec.Files, container.File{HostPath: hostPath, Target: target})
+	return b
+}
+
+// FileContent writes content as target with mode before the container
+// starts.
+func (b *ContainerBuilder) FileContent(target string, content []byte, mode os.FileMode) *ContainerBuilder {
+	b.spec.Files = append(b.spec.Files, container.File{Content: content, Target: target, Mode: mode})
+	return b
+}
+
+// Memory limits the container's memory in bytes.
+func (b *ContainerBuilder) Memory(bytes int64) *ContainerBuilder { b.spec.Memory = bytes; return b }
+
+// CPUs limits the container to n CPUs (e.g. 0.5).
+func (b *ContainerBuilder) CPUs(n float64) *ContainerBuilder { b.spec.CPUs = n; return b }
+
+// Privileged runs the container privileged.
+func (b *ContainerBuilder) Privileged() *ContainerBuilder { b.spec.Privileged = true; return b }
+
+// CapAdd adds Linux capabilities ("NET_ADMIN").
+func (b *ContainerBuilder) CapAdd(caps ...string) *ContainerBuilder {
+	b.spec.CapAdd = append(b.spec.CapAdd, caps...)
+	return b
+}
+
+// ExtraHost adds a host name → IP entry to /etc/hosts ("host-gateway"
+// names the host).
+func (b *ContainerBuilder) ExtraHost(host, ip string) *ContainerBuilder {
+	if host == "" || ip == "" {
+		return b.fail("ExtraHost", &container.SpecError{Field: "ExtraHost", Value: host + ":" + ip, Hint: "give both a host name and an IP"})
+	}
+	b.spec.ExtraHosts = append(b.spec.ExtraHosts, host+":"+ip)
+	return b
+}
+
+// Network joins the container to net with aliases other containers on net
+// can resolve.
+func (b *ContainerBuilder) Network(net *network.Network, aliases ...string) *ContainerBuilder {
+	if net == nil {
+		return b.fail("Network", fmt.Errorf("nil network: create one with h.Network(name)"))
+	}
+	b.spec.Networks = append(b.spec.Networks, container.NetworkAttachment{Network: net.Name(), Aliases: aliases})
+	return b
+}
+
+// AutoRemove lets the engine remove the container when it exits.
+func (b *ContainerBuilder) AutoRemove() *ContainerBuilder { b.spec.AutoRemove = true; return b }
+
+// Tty allocates a pseudo-TTY (output is then not split by stream).
+func (b *ContainerBuilder) Tty() *ContainerBuilder { b.spec.Tty = true; return b }
+
+// Pull sets the pull policy (default PullMissing).
+func (b *ContainerBuilder) Pull(p container.PullPolicy) *ContainerBuilder { b.spec.Pull = p; return b }
+
+// Platform selects the image platform ("linux/amd64").
+func (b *ContainerBuilder) Platform(p string) *ContainerBuilder { b.spec.Platform = p; return b }
+
+// StopTimeout is the grace period of Stop (default: kill at once).
+func (b *ContainerBuilder) StopTimeout(d time.Duration) *ContainerBuilder {
+	b.spec.StopTimeout = d
+	return b
+}
+
+// WaitFor sets the readiness strategy Start waits for.
+func (b *ContainerBuilder) WaitFor(s wait.Strategy) *ContainerBuilder { b.spec.WaitFor = s; return b }
+
+// Reuse finds a running container named name made from the same spec and
+// returns it instead of creating one; it is not removed at cleanup.
+func (b *ContainerBuilder) Reuse(name string) *ContainerBuilder {
+	if name == "" {
+		return b.fail("Reuse", &container.SpecError{Field: "Reuse", Value: "", Hint: "give the container name to reuse"})
+	}
+	b.spec.Name, b.spec.Reuse = name, true
+	return b
+}
+
+// Err is the first error recorded by the builder's calls.
+func (b *ContainerBuilder) Err() error { return b.err }
+
+// StartE creates and starts the container and waits for it; on failure it
+// removes what it created and returns the error.
+func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	ctr, err := container.Run(ctx, b.s.client(), b.spec, b.s.runOptions())
+	if err != nil {
+		return nil, err
+	}
+	b.s.attachHandle(ctr)
+	return &Container{Container: ctr, tb: b.s.tb}, nil
+}
+
+// Start is StartE with the test's context; an error fails the test at once
+// with what went wrong. On a session, Start panics on error: use StartE.
+func (b *ContainerBuilder) Start() *Container {
+	if b.s.tb == nil {
+		c, err := b.StartE(context.Background())
+		if err != nil {
+			panic(fmt.Sprintf("berth: Container(%q).Start: %v", b.spec.Image, err))
+		}
+		return c
+	}
+	b.s.tb.Helper()
+	c, err := b.StartE(b.s.tb.Context())
+	if err != nil {
+		b.s.tb.Fatalf("berth: Container(%q).Start: %v", b.spec.Image, err)
+	}
+	return c
+}
+
+// Container is a started container of a test or session. It embeds the
+// full handle (*container.Container: Exec, CopyTo, Logs, Stop, ...) and
+// adds conveniences that fail the test instead of returning errors.
+type Container struct {
+	*container.Container
+	tb testingTB
+}
+
+// testingTB is the part of testing.TB Container uses.
+type testingTB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// Endpoint returns "http://host:port" for a container port, failing the
+// test on error. Use Container.Container.Endpoint for other schemes or to
+// handle the error.
+func (c *Container) Endpoint(ctx context.Context, port string) string {
+	u, err := c.Container.Endpoint(ctx, port, "http")
+	if err != nil {
+		c.fatal("Endpoint", err)
+	}
+	return u
+}
+
+// HostPort returns "host:port" for a container port, failing the test on
+// error.
+func (c *Container) HostPort(ctx context.Context, port string) string {
+	u, err := c.Container.Endpoint(ctx, port, "")
+	if err != nil {
+		c.fatal("HostPort", err)
+	}
+	return u
+}
+
+func (c *Container) fatal(call string, err error) {
+	if c.tb == nil {
+		panic(fmt.Sprintf("berth: %s: %v", call, err))
+	}
+	c.tb.Helper()
+	c.tb.Fatalf("berth: %s: %v", call, err)
+}

@@ -1,0 +1,202 @@
+package container
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// copyFiles copies the spec's files into the container as one tar rooted
+// at "/": the engine creates missing parent directories.
+func (c *Container) copyFiles(ctx context.Context, files []File) error {
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		var err error
+		for _, f := range files {
+			if err = addFile(tw, f); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	err := c.client.CopyToContainer(ctx, c.id, "/", pr)
+	pr.CloseWithError(err)
+	return err
+}
+
+func addFile(tw *tar.Writer, f File) error {
+	target := strings.TrimPrefix(path.Clean(f.Target), "/")
+	if f.HostPath == "" {
+		mode := f.Mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: target, Mode: int64(mode.Perm()), Size: int64(len(f.Content)), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		_, err := tw.Write(f.Content)
+		return err
+	}
+	return filepath.WalkDir(f.HostPath, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(f.HostPath, p)
+		if err != nil {
+			return err
+		}
+		name := target
+		if rel != "." {
+			name = path.Join(target, filepath.ToSlash(rel))
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		link := ""
+		if info.Mode()&os.ModeSymlink != 0 {
+			if link, err = os.Readlink(p); err != nil {
+				return err
+			}
+		}
+		hdr, err := tar.FileInfoHeader(info, link)
+		if err != nil {
+			return err
+		}
+		hdr.Name = name
+		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "", ""
+		if f.Mode != 0 && info.Mode().IsRegular() {
+			hdr.Mode = int64(f.Mode.Perm())
+		}
+		if info.IsDir() {
+			hdr.Name += "/"
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		src, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		_, err = io.Copy(tw, src)
+		return err
+	})
+}
+
+// CopyTo copies a host file or directory to target inside the container.
+// Missing parent directories are created.
+func (c *Container) CopyTo(ctx context.Context, hostPath, target string) error {
+	if !strings.HasPrefix(target, "/") {
+		return &SpecError{Field: "CopyTo", Value: target, Hint: "the target must be an absolute path inside the container"}
+	}
+	if _, err := os.Stat(hostPath); err != nil {
+		return &SpecError{Field: "CopyTo", Value: hostPath, Hint: "the host path does not exist"}
+	}
+	return c.copyFiles(ctx, []File{{HostPath: hostPath, Target: target}})
+}
+
+// CopyContentTo writes content as the file target inside the container.
+func (c *Container) CopyContentTo(ctx context.Context, content []byte, target string, mode os.FileMode) error {
+	if !strings.HasPrefix(target, "/") {
+		return &SpecError{Field: "CopyContentTo", Value: target, Hint: "the target must be an absolute path inside the container"}
+	}
+	return c.copyFiles(ctx, []File{{Content: content, Target: target, Mode: mode}})
+}
+
+// CopyFrom returns the tar stream of path inside the container, as the
+// engine's archive endpoint sends it.
+func (c *Container) CopyFrom(ctx context.Context, p string) (io.ReadCloser, error) {
+	rc, _, err := c.client.CopyFromContainer(ctx, c.id, p)
+	return rc, err
+}
+
+// ReadFile returns the content of one regular file inside the container.
+func (c *Container) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	rc, err := c.CopyFrom(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	hdr, err := tr.Next()
+	if err != nil {
+		return nil, fmt.Errorf("read %s from %s: %w", p, c, err)
+	}
+	if hdr.Typeflag != tar.TypeReg {
+		return nil, fmt.Errorf("read %s from %s: not a regular file", p, c)
+	}
+	return io.ReadAll(tr)
+}
+
+// CopyDirFrom copies path inside the container into hostDir (created if
+// missing), keeping modes and symlinks. Entries escaping hostDir are
+// refused.
+func (c *Container) CopyDirFrom(ctx context.Context, p, hostDir string) error {
+	rc, err := c.CopyFrom(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := os.MkdirAll(hostDir, 0o755); err != nil {
+		return err
+	}
+	root, err := filepath.Abs(hostDir)
+	if err != nil {
+		return err
+	}
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(root, filepath.FromSlash(hdr.Name))
+		if dst != root && !strings.HasPrefix(dst, root+string(filepath.Separator)) {
+			return fmt.Errorf("copy from %s: entry %q escapes %s", c, hdr.Name, hostDir)
+		}
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(dst, os.FileMode(hdr.Mode).Perm()|0o700); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return err
+			}
+			out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(hdr.Mode).Perm())
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(out, tr)
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+		case tar.TypeSymlink:
+			os.Remove(dst)
+			if err := os.Symlink(hdr.Linkname, dst); err != nil {
+				return err
+			}
+		}
+	}
+}

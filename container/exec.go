@@ -1,0 +1,90 @@
+package container
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/wait"
+)
+
+// ExecResult is the outcome of Exec.
+type ExecResult = wait.ExecResult
+
+// ExecOptions refine ExecWith.
+type ExecOptions struct {
+	Stdin   io.Reader // sent, then closed, so the command sees EOF
+	Env     map[string]string
+	User    string
+	WorkDir string
+	Tty     bool
+	// Stdout and Stderr, when set, receive output as it arrives instead of
+	// the result's buffers.
+	Stdout, Stderr io.Writer
+}
+
+// Exec runs cmd inside the container and returns its exit code and output.
+func (c *Container) Exec(ctx context.Context, cmd []string) (ExecResult, error) {
+	return c.ExecWith(ctx, cmd, ExecOptions{})
+}
+
+// ExecWith runs cmd with options.
+func (c *Container) ExecWith(ctx context.Context, cmd []string, o ExecOptions) (ExecResult, error) {
+	if len(cmd) == 0 {
+		return ExecResult{}, &SpecError{Field: "Exec", Value: "", Hint: "give a command, e.g. []string{\"cat\", \"/etc/hostname\"}"}
+	}
+	id, err := c.client.ExecCreate(ctx, c.id, wire.ExecConfig{
+		Cmd: cmd, Env: sortedEnv(o.Env), User: o.User, WorkingDir: o.WorkDir, Tty: o.Tty,
+		AttachStdin: o.Stdin != nil, AttachStdout: true, AttachStderr: true,
+	})
+	if err != nil {
+		return ExecResult{}, fmt.Errorf("exec %q in %s: %w", cmd, c, err)
+	}
+	conn, err := c.client.ExecStart(ctx, id, o.Tty)
+	if err != nil {
+		return ExecResult{}, fmt.Errorf("exec %q in %s: %w", cmd, c, err)
+	}
+	defer conn.Close()
+	if o.Stdin != nil {
+		go func() {
+			io.Copy(conn, o.Stdin)
+			conn.CloseWrite()
+		}()
+	} else {
+		conn.CloseWrite()
+	}
+	var stdout, stderr bytes.Buffer
+	outW, errW := io.Writer(&stdout), io.Writer(&stderr)
+	if o.Stdout != nil {
+		outW = o.Stdout
+	}
+	if o.Stderr != nil {
+		errW = o.Stderr
+	}
+	if o.Tty {
+		_, err = io.Copy(outW, conn)
+	} else {
+		err = wire.Demux(conn, outW, errW)
+	}
+	if err != nil && ctx.Err() == nil {
+		return ExecResult{}, fmt.Errorf("exec %q in %s: read output: %w", cmd, c, err)
+	}
+	// The stream ends a moment before the engine records the exit code.
+	for delay := time.Millisecond; ; delay *= 2 {
+		ins, err := c.client.ExecInspect(ctx, id)
+		if err != nil {
+			return ExecResult{}, fmt.Errorf("exec %q in %s: %w", cmd, c, err)
+		}
+		if !ins.Running {
+			return ExecResult{ExitCode: ins.ExitCode, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return ExecResult{}, fmt.Errorf("exec %q in %s: %w", cmd, c, context.Cause(ctx))
+		case <-time.After(min(delay, 100*time.Millisecond)):
+		}
+	}
+}

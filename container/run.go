@@ -1,0 +1,355 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/wait"
+)
+
+// Resource kinds reported to RunOptions.Created.
+const (
+	KindContainer = "container"
+	KindVolume    = "volume"
+)
+
+// Credentials returns the encoded X-Registry-Auth value for pulling ref
+// ("" for anonymous) and a description of its source for messages (never
+// the secret).
+type Credentials func(ctx context.Context, ref string) (header, source string, err error)
+
+// RunOptions carry what the caller (the harness or a session) adds to every
+// container.
+type RunOptions struct {
+	// Labels are added to the container and to volumes it creates.
+	Labels map[string]string
+	// Created is called the moment a resource exists, before anything that
+	// can fail, so the caller can register its removal.
+	Created func(kind, id string)
+	// Credentials for pulls; nil pulls anonymously.
+	Credentials Credentials
+	// Host overrides where mapped ports are reachable.
+	Host string
+}
+
+// StartError reports a Run that failed after the container existed. The
+// container was removed; Logs and State say what it did.
+type StartError struct {
+	Image string
+	ID    string
+	Step  string // create, copy, start, wait
+	Err   error
+}
+
+func (e *StartError) Error() string {
+	id := e.ID
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	if id == "" {
+		return fmt.Sprintf("container %s: %s: %v", e.Image, e.Step, e.Err)
+	}
+	return fmt.Sprintf("container %s (%s): %s: %v", e.Image, id, e.Step, e.Err)
+}
+
+func (e *StartError) Unwrap() error { return e.Err }
+
+// Run creates and starts the container described by spec and waits for its
+// strategy. On any failure it removes what it created and returns the error.
+func Run(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*Container, error) {
+	if spec.Reuse {
+		return runReused(ctx, c, spec, opts)
+	}
+	ctr, err := Create(ctx, c, spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctr.startAndWait(ctx, spec.WaitFor); err != nil {
+		ctr.removeAfterFailure()
+		return nil, err
+	}
+	return ctr, nil
+}
+
+// Create validates spec, makes sure the image is there, creates volumes and
+// the container and copies files into it, without starting it.
+func Create(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*Container, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if err := EnsureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
+		return nil, err
+	}
+	cfg, err := buildConfig(spec, opts.Labels)
+	if err != nil {
+		return nil, err
+	}
+	var volumes []string
+	cleanupVolumes := func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		for _, v := range volumes {
+			c.VolumeRemove(rctx, v, true)
+		}
+	}
+	for _, m := range spec.Mounts {
+		if m.Type != MountVolume {
+			continue
+		}
+		if _, err := c.VolumeCreate(ctx, m.Source, opts.Labels); err != nil {
+			cleanupVolumes()
+			return nil, &StartError{Image: spec.Image, Step: "create volume " + m.Source, Err: err}
+		}
+		if opts.Created != nil {
+			opts.Created(KindVolume, m.Source)
+		}
+		volumes = append(volumes, m.Source)
+	}
+	resp, err := c.ContainerCreate(ctx, spec.Name, cfg, spec.Platform)
+	if err != nil {
+		cleanupVolumes()
+		if errors.Is(err, wire.ErrConflict) && spec.Name != "" {
+			return nil, &StartError{Image: spec.Image, Step: "create", Err: fmt.Errorf("the name %q is already in use: choose another Name, remove the old container, or use Reuse: %w", spec.Name, err)}
+		}
+		if errors.Is(err, wire.ErrNotFound) && len(spec.Networks) > 0 {
+			return nil, &StartError{Image: spec.Image, Step: "create", Err: fmt.Errorf("a network was not found (check Network(...) names): %w", err)}
+		}
+		return nil, &StartError{Image: spec.Image, Step: "create", Err: err}
+	}
+	if opts.Created != nil {
+		opts.Created(KindContainer, resp.ID)
+	}
+	ctr := newContainer(c, resp.ID, spec, opts)
+	ctr.volumes = volumes
+	for _, n := range spec.Networks[min(1, len(spec.Networks)):] {
+		if err := c.NetworkConnect(ctx, n.Network, resp.ID, n.Aliases); err != nil {
+			ctr.removeAfterFailure()
+			return nil, &StartError{Image: spec.Image, ID: resp.ID, Step: "connect network " + n.Network, Err: err}
+		}
+	}
+	if len(spec.Files) > 0 {
+		if err := ctr.copyFiles(ctx, spec.Files); err != nil {
+			ctr.removeAfterFailure()
+			return nil, &StartError{Image: spec.Image, ID: resp.ID, Step: "copy files", Err: err}
+		}
+	}
+	return ctr, nil
+}
+
+func (ctr *Container) startAndWait(ctx context.Context, strategy wait.Strategy) error {
+	if err := ctr.client.ContainerStart(ctx, ctr.id); err != nil {
+		hint := err
+		if strings.Contains(err.Error(), "port is already allocated") || strings.Contains(err.Error(), "address already in use") {
+			hint = fmt.Errorf("%w (a fixed host port is taken: use a random port by publishing only the container port)", err)
+		}
+		return &StartError{Image: ctr.image, ID: ctr.id, Step: "start", Err: hint}
+	}
+	if strategy == nil {
+		return nil
+	}
+	if err := strategy.Ready(ctx, ctr); err != nil {
+		return &StartError{Image: ctr.image, ID: ctr.id, Step: "wait for " + strategy.String(), Err: err}
+	}
+	return nil
+}
+
+// Start starts a container made by Create and waits for strategy (nil: no
+// wait).
+func (ctr *Container) StartAndWait(ctx context.Context, strategy wait.Strategy) error {
+	return ctr.startAndWait(ctx, strategy)
+}
+
+func (ctr *Container) removeAfterFailure() {
+	rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ctr.Remove(rctx)
+}
+
+func buildConfig(spec Spec, labels map[string]string) (*wire.ContainerConfig, error) {
+	cfg := &wire.ContainerConfig{
+		Image:      spec.Image,
+		Env:        sortedEnv(spec.Env),
+		Cmd:        spec.Cmd,
+		Entrypoint: spec.Entrypoint,
+		User:       spec.User,
+		WorkingDir: spec.WorkDir,
+		Hostname:   spec.Hostname,
+		Tty:        spec.Tty,
+		Labels:     map[string]string{},
+	}
+	for k, v := range spec.Labels {
+		cfg.Labels[k] = v
+	}
+	for k, v := range labels {
+		cfg.Labels[k] = v
+	}
+	hc := &wire.HostConfig{
+		AutoRemove: spec.AutoRemove,
+		Privileged: spec.Privileged,
+		CapAdd:     spec.CapAdd,
+		ExtraHosts: spec.ExtraHosts,
+		Memory:     spec.Memory,
+	}
+	if spec.CPUs > 0 {
+		hc.NanoCPUs = int64(math.Round(spec.CPUs * 1e9))
+	}
+	if len(spec.Ports) > 0 {
+		cfg.ExposedPorts = map[string]struct{}{}
+		hc.PortBindings = map[string][]wire.PortBinding{}
+		for _, p := range spec.Ports {
+			ps, err := ParsePort(p)
+			if err != nil {
+				return nil, err
+			}
+			cfg.ExposedPorts[ps.Key()] = struct{}{}
+			hp := ""
+			if ps.HostPort != 0 {
+				hp = strconv.Itoa(ps.HostPort)
+			}
+			hc.PortBindings[ps.Key()] = append(hc.PortBindings[ps.Key()], wire.PortBinding{HostIP: ps.HostIP, HostPort: hp})
+		}
+	}
+	for _, m := range spec.Mounts {
+		wm := wire.Mount{Type: string(m.Type), Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
+		if m.Type == MountTmpfs {
+			wm.Source = ""
+			if m.TmpfsSize > 0 {
+				wm.TmpfsOptions = &wire.TmpfsOptions{SizeBytes: m.TmpfsSize}
+			}
+		}
+		hc.Mounts = append(hc.Mounts, wm)
+	}
+	if spec.StopTimeout > 0 {
+		secs := int(spec.StopTimeout.Round(time.Second) / time.Second)
+		cfg.StopTimeout = &secs
+	}
+	if len(spec.Networks) > 0 {
+		hc.NetworkMode = spec.Networks[0].Network
+		// The engine (API < 1.44) accepts one network at create; the rest
+		// are connected before start.
+		cfg.NetworkingConfig = &wire.NetworkingConfig{EndpointsConfig: map[string]*wire.EndpointSettings{
+			spec.Networks[0].Network: {Aliases: spec.Networks[0].Aliases},
+		}}
+	}
+	cfg.HostConfig = hc
+	return cfg, nil
+}
+
+// pulls makes concurrent pulls of one reference in this process happen once.
+var pulls singleflight.Group
+
+// PullError reports a failed pull: which reference, which registry, whether
+// credentials were sent (never the credentials).
+type PullError struct {
+	Ref        string
+	Registry   string
+	WithAuth   bool
+	AuthSource string
+	Err        error
+}
+
+func (e *PullError) Error() string {
+	auth := "without credentials"
+	if e.WithAuth {
+		auth = "with credentials from " + e.AuthSource
+	}
+	hint := ""
+	switch {
+	case errors.Is(e.Err, wire.ErrUnauthorized) && !e.WithAuth:
+		hint = "; the registry wants credentials: docker login " + e.Registry + ", or pass Auth(...)"
+	case errors.Is(e.Err, wire.ErrUnauthorized):
+		hint = "; the registry refused the credentials: check them"
+	case errors.Is(e.Err, wire.ErrNotFound):
+		hint = "; check the name and tag, or build the image first"
+	}
+	return fmt.Sprintf("pull %s from %s %s: %v%s", e.Ref, e.Registry, auth, e.Err, hint)
+}
+
+func (e *PullError) Unwrap() error { return e.Err }
+
+// ErrImageMissing is returned when the image is absent and the pull policy
+// is never.
+var ErrImageMissing = errors.New("image not on the engine")
+
+// RegistryHost is the registry a reference pulls from.
+func RegistryHost(ref string) string {
+	first, _, found := strings.Cut(ref, "/")
+	if found && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		return first
+	}
+	return "docker.io"
+}
+
+// EnsureImage makes the image available according to policy.
+func EnsureImage(ctx context.Context, c *wire.Client, ref string, policy PullPolicy, platform string, creds Credentials) error {
+	if policy != PullAlways {
+		_, err := c.ImageInspect(ctx, ref)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, wire.ErrNotFound) {
+			return fmt.Errorf("inspect image %s: %w", ref, err)
+		}
+		if policy == PullNever {
+			return fmt.Errorf("image %s: %w and the pull policy is never: build or load it first, or allow pulls", ref, ErrImageMissing)
+		}
+	}
+	_, err, _ := pulls.Do(ref+"|"+platform, func() (any, error) {
+		return nil, pull(ctx, c, ref, platform, creds)
+	})
+	return err
+}
+
+func pull(ctx context.Context, c *wire.Client, ref, platform string, creds Credentials) error {
+	var header, source string
+	if creds != nil {
+		h, src, err := creds(ctx, ref)
+		if err != nil {
+			return &PullError{Ref: ref, Registry: RegistryHost(ref), Err: err}
+		}
+		header, source = h, src
+	}
+	name, tag := splitRef(ref)
+	b := backoff.WithContext(backoff.WithMaxRetries(&backoff.ExponentialBackOff{
+		InitialInterval: 200 * time.Millisecond, RandomizationFactor: 0.3, Multiplier: 2,
+		MaxInterval: 2 * time.Second, MaxElapsedTime: 30 * time.Second, Clock: backoff.SystemClock,
+	}, 3), ctx)
+	err := backoff.Retry(func() error {
+		err := c.ImagePull(ctx, name, tag, platform, header, nil)
+		if err == nil {
+			return nil
+		}
+		if transientPullError(err) {
+			return err
+		}
+		return backoff.Permanent(err)
+	}, b)
+	if err != nil {
+		return &PullError{Ref: ref, Registry: RegistryHost(ref), WithAuth: header != "", AuthSource: source, Err: err}
+	}
+	return nil
+}
+
+// transientPullError reports errors worth retrying: not auth, not missing,
+// not a cancelled ctx.
+func transientPullError(err error) bool {
+	if errors.Is(err, wire.ErrUnauthorized) || errors.Is(err, wire.ErrNotFound) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	m := strings.ToLower(err.Error())
+	for _, s := range []string{"denied", "invalid reference", "manifest unknown", "repository does not exist", "no such host", "connection refused"} {
+		if strings.Contains(m, s) {
+			return false
+		}
+	}
+	return true
+}

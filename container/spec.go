@@ -1,0 +1,357 @@
+// Package container creates, starts and drives containers on an engine: a
+// Spec is plain data describing a container, Run makes it real, and the
+// *Container handle execs, copies, reads logs, maps ports and changes its
+// lifecycle.
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-go/berth/wait"
+)
+
+// PullPolicy says when Run pulls the image.
+type PullPolicy int
+
+const (
+	// PullMissing pulls only when the image is not on the engine (default).
+	PullMissing PullPolicy = iota
+	// PullAlways pulls before every create.
+	PullAlways
+	// PullNever never pulls; a missing image is an error.
+	PullNever
+)
+
+func (p PullPolicy) String() string {
+	switch p {
+	case PullAlways:
+		return "always"
+	case PullNever:
+		return "never"
+	}
+	return "missing"
+}
+
+// MountType is the kind of a Mount.
+type MountType string
+
+// Mount kinds.
+const (
+	MountBind   MountType = "bind"
+	MountVolume MountType = "volume"
+	MountTmpfs  MountType = "tmpfs"
+)
+
+// Mount attaches storage to the container.
+type Mount struct {
+	Type MountType
+	// Source is the host path (bind) or the volume name (volume). A volume
+	// that does not exist is created, labelled and removed with the
+	// container's resources. Unused for tmpfs.
+	Source   string
+	Target   string
+	ReadOnly bool
+	// TmpfsSize bounds a tmpfs mount in bytes (0: the engine's default).
+	TmpfsSize int64
+}
+
+// File is copied into the container before it starts.
+type File struct {
+	// HostPath is a file or directory on the host; Content is used when
+	// HostPath is empty.
+	HostPath string
+	Content  []byte
+	// Target is the absolute path inside the container. For a directory it
+	// is the directory the host directory becomes.
+	Target string
+	// Mode of a Content file (default 0644). For HostPath, the host mode is
+	// kept unless Mode is set.
+	Mode os.FileMode
+}
+
+// NetworkAttachment joins the container to a network at create time.
+type NetworkAttachment struct {
+	Network string // ID or name
+	Aliases []string
+}
+
+// Spec describes a container. The zero value of every field means the
+// image's or engine's default.
+type Spec struct {
+	Image      string
+	Name       string
+	Env        map[string]string
+	Cmd        []string
+	Entrypoint []string
+	// Ports to publish: "8080", "8080/tcp", "53/udp" (random host port), or
+	// "15432:5432/tcp", "127.0.0.1:15432:5432" (fixed).
+	Ports      []string
+	Labels     map[string]string
+	User       string
+	WorkDir    string
+	Hostname   string
+	Mounts     []Mount
+	Files      []File
+	Memory     int64   // bytes
+	CPUs       float64 // e.g. 0.5
+	Privileged bool
+	CapAdd     []string
+	ExtraHosts []string // "host:ip"
+	Networks   []NetworkAttachment
+	AutoRemove bool
+	Tty        bool
+	Pull       PullPolicy
+	Platform   string
+	// StopTimeout is the grace period of Stop and of removal at cleanup
+	// before SIGKILL (0 means kill at once, which is what throw-away test
+	// containers want).
+	StopTimeout time.Duration
+	// WaitFor decides when Run returns; nil returns once the container runs.
+	WaitFor wait.Strategy
+	// Reuse, with Name, finds a running container of that name made from
+	// the same spec and returns it instead of creating one. A reused
+	// container is not removed at cleanup; `berth prune --reuse` removes it.
+	Reuse bool
+}
+
+// SpecError reports a Spec field that cannot work. Field names the builder
+// call (e.g. "Port", "Mount").
+type SpecError struct {
+	Field string
+	Value string
+	Hint  string
+}
+
+func (e *SpecError) Error() string {
+	return fmt.Sprintf("%s(%q): %s", e.Field, e.Value, e.Hint)
+}
+
+// ErrInvalidSpec matches every *SpecError.
+var ErrInvalidSpec = errors.New("invalid container spec")
+
+// Is makes SpecError match ErrInvalidSpec.
+func (e *SpecError) Is(target error) bool { return target == ErrInvalidSpec }
+
+// PortSpec is a parsed port publication.
+type PortSpec struct {
+	HostIP   string
+	HostPort int // 0: random
+	Port     int
+	Proto    string // tcp, udp, sctp
+}
+
+// Key is the engine's port key, e.g. "5432/tcp".
+func (p PortSpec) Key() string { return strconv.Itoa(p.Port) + "/" + p.Proto }
+
+// ParsePort parses "8080", "8080/udp", "15432:5432", "127.0.0.1:15432:5432/tcp".
+func ParsePort(s string) (PortSpec, error) {
+	bad := func(hint string) (PortSpec, error) {
+		return PortSpec{}, &SpecError{Field: "Port", Value: s, Hint: hint}
+	}
+	if s == "" {
+		return bad(`empty port: give a container port like "8080/tcp"`)
+	}
+	spec := PortSpec{Proto: "tcp"}
+	rest := s
+	if i := strings.LastIndex(rest, "/"); i >= 0 {
+		spec.Proto = strings.ToLower(rest[i+1:])
+		rest = rest[:i]
+		switch spec.Proto {
+		case "tcp", "udp", "sctp":
+		default:
+			return bad("protocol must be tcp, udp or sctp")
+		}
+	}
+	parts := strings.Split(rest, ":")
+	if strings.HasPrefix(rest, "[") { // [::1]:8080:80
+		end := strings.Index(rest, "]")
+		if end < 0 {
+			return bad("unclosed IPv6 bracket")
+		}
+		spec.HostIP = rest[1:end]
+		parts = append([]string{""}, strings.Split(strings.TrimPrefix(rest[end+1:], ":"), ":")...)
+		parts = parts[1:]
+		if len(parts) != 2 {
+			return bad(`use "[ip]:hostPort:containerPort"`)
+		}
+		parts = append([]string{spec.HostIP}, parts...)
+	}
+	num := func(v, what string) (int, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			return 0, &SpecError{Field: "Port", Value: s, Hint: what + " must be a number from 1 to 65535, as in \"8080/tcp\" or \"15432:5432\""}
+		}
+		return n, nil
+	}
+	var err error
+	switch len(parts) {
+	case 1:
+		spec.Port, err = num(parts[0], "container port")
+	case 2:
+		if parts[0] != "" {
+			if spec.HostPort, err = num(parts[0], "host port"); err != nil {
+				return PortSpec{}, err
+			}
+		}
+		spec.Port, err = num(parts[1], "container port")
+	case 3:
+		spec.HostIP = parts[0]
+		if parts[1] != "" {
+			if spec.HostPort, err = num(parts[1], "host port"); err != nil {
+				return PortSpec{}, err
+			}
+		}
+		spec.Port, err = num(parts[2], "container port")
+	default:
+		return bad(`too many ":"; use "containerPort", "hostPort:containerPort" or "ip:hostPort:containerPort"`)
+	}
+	if err != nil {
+		return PortSpec{}, err
+	}
+	return spec, nil
+}
+
+// NormalizePort turns "5432" into "5432/tcp" and lowercases the protocol.
+func NormalizePort(p string) (string, error) {
+	ps, err := ParsePort(p)
+	if err != nil {
+		return "", err
+	}
+	if ps.HostPort != 0 || ps.HostIP != "" {
+		return "", &SpecError{Field: "Port", Value: p, Hint: `name the container port only, like "5432/tcp"`}
+	}
+	return ps.Key(), nil
+}
+
+// Validate checks the spec without contacting the engine.
+func (s *Spec) Validate() error {
+	if err := ValidateImageRef(s.Image); err != nil {
+		return err
+	}
+	for _, p := range s.Ports {
+		if _, err := ParsePort(p); err != nil {
+			return err
+		}
+	}
+	for _, m := range s.Mounts {
+		if !strings.HasPrefix(m.Target, "/") {
+			return &SpecError{Field: "Mount", Value: m.Target, Hint: "the target must be an absolute path inside the container"}
+		}
+		switch m.Type {
+		case MountBind:
+			if _, err := os.Stat(m.Source); err != nil {
+				return &SpecError{Field: "Mount", Value: m.Source, Hint: "the bind source does not exist on the host: create it or fix the path"}
+			}
+		case MountVolume:
+			if m.Source == "" {
+				return &SpecError{Field: "Mount", Value: m.Target, Hint: "a volume mount needs a volume name"}
+			}
+		case MountTmpfs:
+		default:
+			return &SpecError{Field: "Mount", Value: string(m.Type), Hint: "type must be bind, volume or tmpfs"}
+		}
+	}
+	for _, f := range s.Files {
+		if !strings.HasPrefix(f.Target, "/") {
+			return &SpecError{Field: "File", Value: f.Target, Hint: "the target must be an absolute path inside the container"}
+		}
+		if f.HostPath != "" {
+			if _, err := os.Stat(f.HostPath); err != nil {
+				return &SpecError{Field: "File", Value: f.HostPath, Hint: "the host file does not exist"}
+			}
+		}
+	}
+	for k := range s.Env {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			return &SpecError{Field: "Env", Value: k, Hint: "a variable name must be non-empty and contain no '='"}
+		}
+	}
+	for _, h := range s.ExtraHosts {
+		if i := strings.Index(h, ":"); i <= 0 || i == len(h)-1 {
+			return &SpecError{Field: "ExtraHost", Value: h, Hint: `use "name:ip", e.g. "db.local:10.0.0.5" or "host.docker.internal:host-gateway"`}
+		}
+	}
+	if s.Memory < 0 || (s.Memory > 0 && s.Memory < 6<<20) {
+		return &SpecError{Field: "Memory", Value: strconv.FormatInt(s.Memory, 10), Hint: "the engine needs at least 6 MiB"}
+	}
+	if s.CPUs < 0 {
+		return &SpecError{Field: "CPUs", Value: fmt.Sprint(s.CPUs), Hint: "must be positive"}
+	}
+	return nil
+}
+
+// ValidateImageRef checks that ref looks like an image reference the engine
+// accepts: [host[:port]/]path[:tag][@digest], lowercase repository.
+func ValidateImageRef(ref string) error {
+	bad := func(hint string) error { return &SpecError{Field: "Image", Value: ref, Hint: hint} }
+	if ref == "" {
+		return bad(`empty image reference: give one like "postgres:15-bookworm"`)
+	}
+	if strings.ContainsAny(ref, " \t\n") {
+		return bad("an image reference contains no whitespace")
+	}
+	if strings.HasPrefix(ref, "sha256:") {
+		return nil
+	}
+	name := ref
+	if i := strings.Index(name, "@"); i >= 0 {
+		dg := name[i+1:]
+		name = name[:i]
+		if !strings.HasPrefix(dg, "sha256:") || len(dg) != 71 {
+			return bad("the digest must be sha256: followed by 64 hex digits")
+		}
+	}
+	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+		tag := name[i+1:]
+		name = name[:i]
+		if tag == "" || len(tag) > 128 {
+			return bad("the tag after ':' must be 1 to 128 characters")
+		}
+	}
+	comps := strings.Split(name, "/")
+	for i, c := range comps {
+		if c == "" {
+			return bad("empty path component (check for '//' or a trailing '/')")
+		}
+		if i == 0 && len(comps) > 1 && (strings.ContainsAny(c, ".:") || c == "localhost") {
+			continue // registry host
+		}
+		if c != strings.ToLower(c) {
+			return bad("repository names must be lowercase")
+		}
+		for _, r := range c {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+				return bad(fmt.Sprintf("character %q is not allowed in a repository name", r))
+			}
+		}
+	}
+	return nil
+}
+
+// splitRef splits an image reference into the fromImage and tag values of a
+// pull: "busybox" → ("busybox", "latest"); a digest reference keeps its
+// digest in fromImage.
+func splitRef(ref string) (name, tag string) {
+	if strings.Contains(ref, "@") {
+		return ref, ""
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		return ref[:i], ref[i+1:]
+	}
+	return ref, "latest"
+}
+
+func sortedEnv(env map[string]string) []string {
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,198 @@
+package berth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/network"
+)
+
+// cleanupTimeout bounds the removal of one scope's resources.
+const cleanupTimeout = 60 * time.Second
+
+// resource is something a scope removes at its end.
+type resource struct {
+	kind string // container, network, volume, image
+	id   string
+	ctr  *container.Container
+	net  *network.Network
+}
+
+// scope owns resources: the resources of one test (Harness) or of a
+// session.
+type scope struct {
+	session *Session
+	tb      testing.TB // nil for a session
+	labels  map[string]string
+
+	mu        sync.Mutex
+	resources []resource
+	uniq      string
+}
+
+func newScope(s *Session, tb testing.TB, labels map[string]string) *scope {
+	return &scope{session: s, tb: tb, labels: labels}
+}
+
+func (s *scope) client() *wire.Client { return s.session.client }
+
+func (s *scope) add(r resource) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, have := range s.resources {
+		if have.kind == r.kind && have.id == r.id {
+			return
+		}
+	}
+	s.resources = append(s.resources, r)
+}
+
+// forget drops a resource the caller removed itself.
+func (s *scope) forget(kind, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.resources {
+		if r.kind == kind && r.id == id {
+			s.resources = append(s.resources[:i], s.resources[i+1:]...)
+			return
+		}
+	}
+}
+
+func (s *scope) runOptions() container.RunOptions {
+	return container.RunOptions{
+		Labels: s.labels,
+		Created: func(kind, id string) {
+			s.add(resource{kind: kind, id: id})
+		},
+		Credentials: s.session.credentials,
+		Host:        hostOverride(),
+	}
+}
+
+// attachHandle records the handle of a created container so diagnostics
+// can use it.
+func (s *scope) attachHandle(c *container.Container) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.resources {
+		if r.kind == container.KindContainer && r.id == c.ID() {
+			s.resources[i].ctr = c
+		}
+	}
+}
+
+// uniqueName makes an engine-wide unique name from a user's short name.
+func (s *scope) uniqueName(name string) string {
+	s.mu.Lock()
+	if s.uniq == "" {
+		s.uniq = strings.ReplaceAll(randomID(), "-", "")[:8]
+	}
+	u := s.uniq
+	s.mu.Unlock()
+	return "berth-" + name + "-" + u
+}
+
+// cleanup removes the scope's resources: containers in parallel, then
+// networks, volumes and images.
+func (s *scope) cleanup(ctx context.Context) error {
+	s.mu.Lock()
+	res := s.resources
+	s.resources = nil
+	s.mu.Unlock()
+	var errs []error
+	var mu sync.Mutex
+	record := func(r resource, err error) {
+		if err == nil || errors.Is(err, wire.ErrNotFound) {
+			return
+		}
+		mu.Lock()
+		errs = append(errs, fmt.Errorf("remove %s %.12s: %w", r.kind, r.id, err))
+		mu.Unlock()
+	}
+	c := s.client()
+	for _, phase := range []string{container.KindContainer, "network", container.KindVolume, "image"} {
+		var wg sync.WaitGroup
+		for _, r := range res {
+			if r.kind != phase {
+				continue
+			}
+			wg.Add(1)
+			go func(r resource) {
+				defer wg.Done()
+				switch r.kind {
+				case container.KindContainer:
+					err := c.ContainerRemove(ctx, r.id, wire.RemoveOptions{Force: true, Volumes: true})
+					if err != nil && strings.Contains(err.Error(), "already in progress") {
+						_, err = c.ContainerWait(ctx, r.id, "removed")
+					}
+					record(r, err)
+				case "network":
+					if r.net != nil {
+						record(r, r.net.Remove(ctx))
+					} else {
+						record(r, c.NetworkRemove(ctx, r.id))
+					}
+				case container.KindVolume:
+					record(r, c.VolumeRemove(ctx, r.id, true))
+				case "image":
+					record(r, c.ImageRemove(ctx, r.id, true, false))
+				}
+			}(r)
+		}
+		wg.Wait()
+	}
+	return errors.Join(errs...)
+}
+
+// diagnose writes, for each container of the scope, its image, state, exit
+// code, OOM flag and last log lines.
+func (s *scope) diagnose(ctx context.Context, logf func(string, ...any)) {
+	s.mu.Lock()
+	res := append([]resource(nil), s.resources...)
+	s.mu.Unlock()
+	for _, r := range res {
+		if r.kind != container.KindContainer {
+			continue
+		}
+		ctr := r.ctr
+		if ctr == nil {
+			var err error
+			if ctr, err = container.Attach(ctx, s.client(), r.id); err != nil {
+				logf("berth: container %.12s: %v", r.id, err)
+				continue
+			}
+		}
+		d, err := ctr.Inspect(ctx)
+		if err != nil {
+			logf("berth: container %s: inspect: %v", ctr, err)
+			continue
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "berth: container %s name=%s image=%s state=%s exit=%d oomkilled=%v", ctr, d.Name, d.Image, d.State.Status, d.State.ExitCode, d.State.OOMKilled)
+		if d.State.Health != "" {
+			fmt.Fprintf(&b, " health=%s", d.State.Health)
+		}
+		if d.State.Error != "" {
+			fmt.Fprintf(&b, " error=%q", d.State.Error)
+		}
+		lines, err := ctr.Tail(ctx, 50)
+		if err != nil {
+			fmt.Fprintf(&b, "\n  (logs: %v)", err)
+		}
+		if len(lines) > 0 {
+			fmt.Fprintf(&b, "\n  last %d log lines:", len(lines))
+		}
+		for _, l := range lines {
+			fmt.Fprintf(&b, "\n  %s | %s", l.Stream, l.Text)
+		}
+		logf("%s", b.String())
+	}
+}
