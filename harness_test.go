@@ -144,7 +144,7 @@ func TestContainerPortsAndLifecycle(t *testing.T) {
 	require.NoError(t, c.Restart(ctx, 0))
 	after, err := c.MappedPort(ctx, "8080/tcp")
 	require.NoError(t, err)
-	t.Logf("host port before restart %d, after %d", before, after)
+	assert.Equal(t, before, after, "Restart keeps the host port")
 	url = c.Endpoint(ctx, "8080/tcp")
 	body, err = get()
 	require.NoError(t, err)

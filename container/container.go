@@ -29,6 +29,8 @@ type Container struct {
 	ports   []PortSpec
 	volumes []string
 	stop    time.Duration
+	// autoPorts: berth picked the host ports of random publications.
+	autoPorts bool
 
 	mu       sync.Mutex
 	bindings map[string]int // "5432/tcp" → host port, after start

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -69,15 +70,70 @@ func Run(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*Cont
 	if spec.Reuse {
 		return runReused(ctx, c, spec, opts)
 	}
-	ctr, err := Create(ctx, c, spec, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctr.startAndWait(ctx, spec.WaitFor); err != nil {
+	for attempt := 1; ; attempt++ {
+		ctr, err := Create(ctx, c, spec, opts)
+		if err != nil {
+			return nil, err
+		}
+		err = ctr.startAndWait(ctx, spec.WaitFor)
+		if err == nil {
+			return ctr, nil
+		}
 		ctr.removeAfterFailure()
-		return nil, err
+		// A host port berth picked was taken between the pick and the
+		// start: pick again.
+		if !ctr.autoPorts || !isPortTaken(err) || attempt == 3 {
+			return nil, err
+		}
 	}
-	return ctr, nil
+}
+
+func isPortTaken(err error) bool {
+	var se *StartError
+	return errors.As(err, &se) && se.Step == "start" &&
+		(strings.Contains(err.Error(), "port is already allocated") || strings.Contains(err.Error(), "address already in use"))
+}
+
+// pickHostPorts gives random-port publications a concrete free host port,
+// so the container keeps its ports across Stop/Start and Restart (the
+// engine would pick new ones). Only for an engine on this machine.
+func pickHostPorts(cfg *wire.ContainerConfig) (bool, error) {
+	picked := false
+	for key, bindings := range cfg.HostConfig.PortBindings {
+		proto := key[strings.Index(key, "/")+1:]
+		for i, b := range bindings {
+			if b.HostPort != "" {
+				continue
+			}
+			port, err := freePort(proto, b.HostIP)
+			if err != nil {
+				return picked, err
+			}
+			bindings[i].HostPort = strconv.Itoa(port)
+			picked = true
+		}
+	}
+	return picked, nil
+}
+
+func freePort(proto, ip string) (int, error) {
+	switch proto {
+	case "udp":
+		pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			return 0, err
+		}
+		defer pc.Close()
+		return pc.LocalAddr().(*net.UDPAddr).Port, nil
+	case "tcp":
+		ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			return 0, err
+		}
+		defer ln.Close()
+		return ln.Addr().(*net.TCPAddr).Port, nil
+	}
+	return 0, fmt.Errorf("no free-port pick for %s", proto)
 }
 
 // Create validates spec, makes sure the image is there, creates volumes and
@@ -92,6 +148,12 @@ func Create(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*C
 	cfg, err := buildConfig(spec, opts.Labels)
 	if err != nil {
 		return nil, err
+	}
+	autoPorts := false
+	if c.Endpoint().Scheme() == "unix" {
+		if autoPorts, err = pickHostPorts(cfg); err != nil {
+			return nil, &StartError{Image: spec.Image, Step: "pick host ports", Err: err}
+		}
 	}
 	var volumes []string
 	cleanupVolumes := func() {
@@ -130,6 +192,7 @@ func Create(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*C
 	}
 	ctr := newContainer(c, resp.ID, spec, opts)
 	ctr.volumes = volumes
+	ctr.autoPorts = autoPorts
 	for _, n := range spec.Networks[min(1, len(spec.Networks)):] {
 		if err := c.NetworkConnect(ctx, n.Network, resp.ID, n.Aliases); err != nil {
 			ctr.removeAfterFailure()
