@@ -175,7 +175,7 @@ func TestMountsAndLimits(t *testing.T) {
 		BindMount(hostDir, "/bind", true).
 		VolumeMount("data", "/vol").
 		TmpfsMount("/tmp", 1<<20).
-		Memory(64 << 20).
+		Memory(64<<20).
 		CPUs(0.5).
 		ExtraHost("db.example", "10.1.2.3").
 		Start()
