@@ -9,15 +9,17 @@ import (
 
 	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/network"
+	"github.com/berth-go/berth/registry"
 	"github.com/berth-go/berth/wait"
 )
 
 // ContainerBuilder describes a container fluently. Each method records the
 // first bad input; Start reports it naming the call, StartE returns it.
 type ContainerBuilder struct {
-	s    *scope
-	spec container.Spec
-	err  error
+	s        *scope
+	spec     container.Spec
+	keychain registry.Keychain // nil: the session's
+	err      error
 }
 
 // Container starts describing a container from image.
@@ -218,7 +220,11 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
-	ctr, err := container.Run(ctx, b.s.client(), b.spec, b.s.runOptions())
+	opts := b.s.runOptions()
+	if b.keychain != nil {
+		opts.Credentials = credentialsFrom(b.keychain)
+	}
+	ctr, err := container.Run(ctx, b.s.client(), b.spec, opts)
 	if err != nil {
 		return nil, err
 	}

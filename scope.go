@@ -72,7 +72,7 @@ func (s *scope) runOptions() container.RunOptions {
 		Created: func(kind, id string) {
 			s.add(resource{kind: kind, id: id})
 		},
-		Credentials: s.session.credentials,
+		Credentials: credentialsFrom(s.session.keychain),
 		Host:        hostOverride(),
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/registry"
 )
 
 // Labels every resource carries.
@@ -48,6 +49,7 @@ type Session struct {
 	*scope
 	client   *wire.Client
 	id       string
+	keychain registry.Keychain
 	watchdog *watchdog
 	closed   sync.Once
 }
@@ -68,7 +70,7 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 		client.Close()
 		return nil, fmt.Errorf("berth: %w", err)
 	}
-	s := &Session{client: client, id: uuid.NewString()}
+	s := &Session{client: client, id: uuid.NewString(), keychain: registry.DefaultKeychain()}
 	s.scope = newScope(s, nil, map[string]string{
 		LabelSession: s.id,
 		LabelPID:     strconv.Itoa(os.Getpid()),

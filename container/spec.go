@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-go/berth/registry"
 	"github.com/berth-go/berth/wait"
 )
 
@@ -286,50 +287,18 @@ func (s *Spec) Validate() error {
 	return nil
 }
 
-// ValidateImageRef checks that ref looks like an image reference the engine
-// accepts: [host[:port]/]path[:tag][@digest], lowercase repository.
+// ValidateImageRef checks that ref is an image reference the engine
+// accepts ([host[:port]/]path[:tag][@digest], lowercase repository) or an
+// image ID.
 func ValidateImageRef(ref string) error {
-	bad := func(hint string) error { return &SpecError{Field: "Image", Value: ref, Hint: hint} }
 	if ref == "" {
-		return bad(`empty image reference: give one like "postgres:15-bookworm"`)
-	}
-	if strings.ContainsAny(ref, " \t\n") {
-		return bad("an image reference contains no whitespace")
+		return &SpecError{Field: "Image", Value: ref, Hint: `empty image reference: give one like "postgres:15-bookworm"`}
 	}
 	if strings.HasPrefix(ref, "sha256:") {
 		return nil
 	}
-	name := ref
-	if i := strings.Index(name, "@"); i >= 0 {
-		dg := name[i+1:]
-		name = name[:i]
-		if !strings.HasPrefix(dg, "sha256:") || len(dg) != 71 {
-			return bad("the digest must be sha256: followed by 64 hex digits")
-		}
-	}
-	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
-		tag := name[i+1:]
-		name = name[:i]
-		if tag == "" || len(tag) > 128 {
-			return bad("the tag after ':' must be 1 to 128 characters")
-		}
-	}
-	comps := strings.Split(name, "/")
-	for i, c := range comps {
-		if c == "" {
-			return bad("empty path component (check for '//' or a trailing '/')")
-		}
-		if i == 0 && len(comps) > 1 && (strings.ContainsAny(c, ".:") || c == "localhost") {
-			continue // registry host
-		}
-		if c != strings.ToLower(c) {
-			return bad("repository names must be lowercase")
-		}
-		for _, r := range c {
-			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-				return bad(fmt.Sprintf("character %q is not allowed in a repository name", r))
-			}
-		}
+	if _, err := registry.ParseReference(ref); err != nil {
+		return &SpecError{Field: "Image", Value: ref, Hint: err.Error()}
 	}
 	return nil
 }
