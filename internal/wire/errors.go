@@ -95,7 +95,8 @@ func (e *StreamError) Is(target error) bool {
 		return e.Code == http.StatusUnauthorized || IsAuthMessage(e.Message)
 	case ErrNotFound:
 		m := strings.ToLower(e.Message)
-		return e.Code == http.StatusNotFound || strings.Contains(m, "not found") || strings.Contains(m, "manifest unknown")
+		return e.Code == http.StatusNotFound || strings.Contains(m, "not found") || strings.Contains(m, "manifest unknown") ||
+			strings.Contains(m, "does not exist")
 	}
 	return false
 }
