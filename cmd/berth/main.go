@@ -1,0 +1,384 @@
+// Command berth inspects and cleans up after berth test sessions.
+//
+//	berth doctor [-registry HOST]...   engine, API version, BuildKit, credential sources, leftovers
+//	berth prune [-older-than D] [-session ID] [-dry-run] [-force] [-reuse] [-cache]
+//
+// prune removes only resources carrying berth labels; it never touches
+// anything else. Resources of a session whose test process is still alive
+// on this machine are kept unless -force is given.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/registry"
+)
+
+const (
+	labelSession = "berth.session"
+	labelPID     = "berth.pid"
+	labelTest    = "berth.test"
+	labelReuse   = "berth.reuse"
+	labelCache   = "berth.cache"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "doctor":
+		return doctor(args[1:], stdout, stderr)
+	case "prune":
+		return prune(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "berth: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  berth doctor [-registry HOST]...
+      where the engine is and how it was found, API version, BuildKit,
+      where registry credentials would come from, leftover resources
+  berth prune [-older-than DURATION] [-session ID] [-dry-run] [-force] [-reuse] [-cache]
+      remove resources labelled by berth sessions (never anything else)
+`)
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func doctor(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var registries multiFlag
+	fs.Var(&registries, "registry", "registry host to report credentials for (repeatable; default: docker.io and every host in the Docker config)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ep, err := wire.EndpointFromEnv()
+	if err != nil {
+		fmt.Fprintf(stdout, "engine:      configuration error: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "engine:      %s (from %s)\n", ep.Host, ep.From)
+	transport := ep.Scheme()
+	if ep.TLS != nil {
+		transport += "+tls (material from " + ep.TLSFrom + ")"
+	}
+	fmt.Fprintf(stdout, "transport:   %s\n", transport)
+	c, err := wire.New(wire.WithEndpoint(ep))
+	if err != nil {
+		fmt.Fprintf(stdout, "engine:      unusable: %v\n", err)
+		return 1
+	}
+	defer c.Close()
+	start := time.Now()
+	ping, err := c.Ping(ctx)
+	rtt := time.Since(start)
+	if err != nil {
+		fmt.Fprintf(stdout, "status:      unreachable\n  %v\n", err)
+		return 1
+	}
+	// A second ping measures the round trip on a warm connection.
+	start = time.Now()
+	if _, err := c.Ping(ctx); err == nil {
+		rtt = time.Since(start)
+	}
+	v, err := c.Version(ctx)
+	if err != nil {
+		fmt.Fprintf(stdout, "status:      unusable\n  %v\n", err)
+		return 1
+	}
+	sv, _ := c.ServerVersion(ctx)
+	fmt.Fprintf(stdout, "status:      ok, round trip %s\n", rtt.Round(10*time.Microsecond))
+	fmt.Fprintf(stdout, "server:      %s %s (%s), engine API %s, speaking %s\n", serverName(ping), sv.Version, sv.Os+"/"+sv.Arch, ping.APIVersion, v)
+	bk := "no (classic /build only)"
+	if ping.BuilderVersion == "2" || compareAPI(ping.APIVersion, "1.39") >= 0 && !strings.HasPrefix(ping.Server, "Libpod") {
+		bk = "likely (engine API offers /grpc and /session; Builder-Version " + orDash(ping.BuilderVersion) + ")"
+	}
+	if os.Getenv("BERTH_BUILDER") == "classic" {
+		bk += "; BERTH_BUILDER=classic forces the classic builder"
+	}
+	fmt.Fprintf(stdout, "buildkit:    %s\n", bk)
+
+	kc := registry.DefaultKeychain()
+	hosts := []string(registries)
+	if len(hosts) == 0 {
+		hosts = []string{"docker.io"}
+		known, err := registry.KnownHosts(ctx, kc)
+		if err != nil {
+			fmt.Fprintf(stdout, "credentials: %v\n", err)
+		}
+		hosts = append(hosts, known...)
+	}
+	fmt.Fprintf(stdout, "credentials: (Docker config %s)\n", registry.ConfigPath())
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		key := registry.AuthKey(h)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		_, src, err := kc.Resolve(ctx, h)
+		if err != nil {
+			fmt.Fprintf(stdout, "  %-28s error: %v\n", h, err)
+			continue
+		}
+		fmt.Fprintf(stdout, "  %-28s %s\n", h, src)
+	}
+
+	inv, err := inventory(ctx, c, wire.Filters{"label": {labelSession}})
+	if err != nil {
+		fmt.Fprintf(stdout, "leftovers:   cannot list: %v\n", err)
+		return 1
+	}
+	if len(inv) == 0 {
+		fmt.Fprintln(stdout, "leftovers:   none")
+		return 0
+	}
+	bySession := map[string][]item{}
+	for _, it := range inv {
+		bySession[it.session] = append(bySession[it.session], it)
+	}
+	fmt.Fprintf(stdout, "leftovers:   %d resources in %d sessions (remove with: berth prune)\n", len(inv), len(bySession))
+	for _, s := range sortedKeys(bySession) {
+		items := bySession[s]
+		oldest := items[0].created
+		for _, it := range items {
+			if it.created.Before(oldest) {
+				oldest = it.created
+			}
+		}
+		state := "process gone"
+		if items[0].alive() {
+			state = "process " + items[0].pid + " running"
+		}
+		fmt.Fprintf(stdout, "  session %s: %d resources, oldest %s ago, %s\n", s, len(items), age(oldest), state)
+		for _, it := range items {
+			fmt.Fprintf(stdout, "    %-9s %s %s\n", it.kind, it.name, it.test)
+		}
+	}
+	return 0
+}
+
+func serverName(p wire.Ping) string {
+	if strings.HasPrefix(p.Server, "Libpod") {
+		return "Podman"
+	}
+	return "Docker Engine"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func compareAPI(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < 2; i++ {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			return x - y
+		}
+	}
+	return 0
+}
+
+func age(t time.Time) string {
+	if t.IsZero() {
+		return "?"
+	}
+	return time.Since(t).Round(time.Second).String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// item is one labelled resource.
+type item struct {
+	kind    string // container, network, volume, image
+	id      string
+	name    string
+	session string
+	test    string
+	pid     string
+	created time.Time
+}
+
+// alive reports whether the session's process still runs on this machine.
+func (it item) alive() bool {
+	pid, err := strconv.Atoi(it.pid)
+	if err != nil || pid <= 0 {
+		return false
+	}
+	return syscall.Kill(pid, 0) == nil
+}
+
+func inventory(ctx context.Context, c *wire.Client, f wire.Filters) ([]item, error) {
+	var out []item
+	cs, err := c.ContainerList(ctx, true, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range cs {
+		name := strings.TrimPrefix(strings.Join(x.Names, ","), "/")
+		out = append(out, item{kind: "container", id: x.ID, name: name, session: x.Labels[labelSession], test: x.Labels[labelTest], pid: x.Labels[labelPID], created: time.Unix(x.Created, 0)})
+	}
+	ns, err := c.NetworkList(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range ns {
+		t, _ := time.Parse(time.RFC3339Nano, x.Created)
+		out = append(out, item{kind: "network", id: x.ID, name: x.Name, session: x.Labels[labelSession], test: x.Labels[labelTest], pid: x.Labels[labelPID], created: t})
+	}
+	vs, err := c.VolumeList(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range vs {
+		t, _ := time.Parse(time.RFC3339Nano, x.CreatedAt)
+		out = append(out, item{kind: "volume", id: x.Name, name: x.Name, session: x.Labels[labelSession], test: x.Labels[labelTest], pid: x.Labels[labelPID], created: t})
+	}
+	is, err := c.ImageList(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range is {
+		name := strings.Join(x.RepoTags, ",")
+		if name == "" {
+			name = x.ID
+		}
+		out = append(out, item{kind: "image", id: x.ID, name: name, session: x.Labels[labelSession], test: x.Labels[labelTest], pid: x.Labels[labelPID], created: time.Unix(x.Created, 0)})
+	}
+	return out, nil
+}
+
+func prune(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	olderThan := fs.Duration("older-than", 0, "only resources older than this (e.g. 1h)")
+	session := fs.String("session", "", "only resources of this session")
+	dryRun := fs.Bool("dry-run", false, "list what would be removed, remove nothing")
+	force := fs.Bool("force", false, "also remove resources of sessions whose process is still running here")
+	reuse := fs.Bool("reuse", false, "remove containers kept by Reuse(name) instead of session resources")
+	cache := fs.Bool("cache", false, "remove warm-start cache images (berth-cache/*) instead of session resources")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "berth prune: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *olderThan < 0 {
+		fmt.Fprintln(stderr, "berth prune: -older-than must be positive")
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c, err := wire.New()
+	if err != nil {
+		fmt.Fprintf(stderr, "berth prune: %v\n", err)
+		return 1
+	}
+	defer c.Close()
+	label := labelSession
+	switch {
+	case *reuse && *cache:
+		fmt.Fprintln(stderr, "berth prune: choose one of -reuse and -cache")
+		return 2
+	case *reuse:
+		label = labelReuse
+	case *cache:
+		label = labelCache
+	case *session != "":
+		label = labelSession + "=" + *session
+	}
+	inv, err := inventory(ctx, c, wire.Filters{"label": {label}})
+	if err != nil {
+		fmt.Fprintf(stderr, "berth prune: %v\n", err)
+		return 1
+	}
+	order := map[string]int{"container": 0, "network": 1, "volume": 2, "image": 3}
+	sort.SliceStable(inv, func(i, j int) bool { return order[inv[i].kind] < order[inv[j].kind] })
+	var removed, kept, failed int
+	for _, it := range inv {
+		if *olderThan > 0 && !it.created.IsZero() && time.Since(it.created) < *olderThan {
+			kept++
+			continue
+		}
+		if !*force && !*reuse && !*cache && it.alive() {
+			kept++
+			continue
+		}
+		if *dryRun {
+			fmt.Fprintf(stdout, "would remove %s %s (session %s, age %s)\n", it.kind, it.name, orDash(it.session), age(it.created))
+			continue
+		}
+		var err error
+		switch it.kind {
+		case "container":
+			err = c.ContainerRemove(ctx, it.id, wire.RemoveOptions{Force: true, Volumes: true})
+		case "network":
+			err = c.NetworkRemove(ctx, it.id)
+		case "volume":
+			err = c.VolumeRemove(ctx, it.id, true)
+		case "image":
+			err = c.ImageRemove(ctx, it.id, true, false)
+		}
+		if err != nil && !errors.Is(err, wire.ErrNotFound) {
+			fmt.Fprintf(stderr, "remove %s %s: %v\n", it.kind, it.name, err)
+			failed++
+			continue
+		}
+		fmt.Fprintf(stdout, "removed %s %s\n", it.kind, it.name)
+		removed++
+	}
+	if !*dryRun {
+		fmt.Fprintf(stdout, "%d removed, %d kept (too young or process still running)\n", removed, kept)
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth/internal/wire"
+)
+
+// berthBinary builds the command once per test binary.
+func berthBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "berth")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, string(out))
+	return bin
+}
+
+func runBin(t *testing.T, bin string, env []string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return string(out), code
+}
+
+func TestDoctorAndPruneOnRealEngine(t *testing.T) {
+	bin := berthBinary(t)
+	ctx := context.Background()
+	c, err := wire.New()
+	require.NoError(t, err)
+	session := "cli-test-" + strings.ReplaceAll(t.Name(), "/", "-")
+	mk := func(labels map[string]string) string {
+		resp, err := c.ContainerCreate(ctx, "", &wire.ContainerConfig{Image: "busybox:1.36", Cmd: []string{"sleep", "3600"}, Labels: labels}, "")
+		require.NoError(t, err)
+		t.Cleanup(func() { c.ContainerRemove(context.Background(), resp.ID, wire.RemoveOptions{Force: true}) })
+		return resp.ID
+	}
+	// A leftover of a dead test process, and an unlabelled container that
+	// prune must never touch.
+	leftover := mk(map[string]string{labelSession: session, labelPID: "999999999", labelTest: "TestGone"})
+	netID, err := c.NetworkCreate(ctx, wire.NetworkCreate{Name: session + "-net", Labels: map[string]string{labelSession: session, labelPID: "999999999"}})
+	require.NoError(t, err)
+	t.Cleanup(func() { c.NetworkRemove(context.Background(), netID) })
+	unlabelled := mk(map[string]string{"app": "not-berth"})
+	// A session whose process (this test) is alive is kept without -force.
+	alive := mk(map[string]string{labelSession: session + "-alive", labelPID: itoa(os.Getpid())})
+
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	out, code := runBin(t, bin, nil, "doctor", "-registry", "localhost:5000")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "status:      ok")
+	assert.Contains(t, out, "localhost:5000")
+	assert.Contains(t, out, "session "+session+": 2 resources")
+	assert.Contains(t, out, "process gone")
+
+	out, code = runBin(t, bin, nil, "prune", "-session", session, "-dry-run")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "would remove container")
+	assert.Contains(t, out, "would remove network "+session+"-net")
+	_, err = c.ContainerInspect(ctx, leftover)
+	require.NoError(t, err, "dry run removed something")
+
+	out, code = runBin(t, bin, nil, "prune", "-session", session, "-older-than", "1h")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "0 removed, 2 kept")
+
+	out, code = runBin(t, bin, nil, "prune")
+	assert.Equal(t, 0, code, out)
+	_, err = c.ContainerInspect(ctx, leftover)
+	assert.ErrorIs(t, err, wire.ErrNotFound, out)
+	_, err = c.NetworkInspect(ctx, netID)
+	assert.ErrorIs(t, err, wire.ErrNotFound, out)
+	_, err = c.ContainerInspect(ctx, unlabelled)
+	assert.NoError(t, err, "prune touched an unlabelled container")
+	_, err = c.ContainerInspect(ctx, alive)
+	assert.NoError(t, err, "prune removed a live session's container without -force")
+
+	out, code = runBin(t, bin, nil, "prune", "-session", session+"-alive", "-force")
+	assert.Equal(t, 0, code, out)
+	_, err = c.ContainerInspect(ctx, alive)
+	assert.ErrorIs(t, err, wire.ErrNotFound)
+}
+
+func TestDoctorEngineDown(t *testing.T) {
+	bin := berthBinary(t)
+	out, code := runBin(t, bin, []string{"DOCKER_HOST=unix:///nonexistent/docker.sock"}, "doctor")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "unreachable")
+	assert.Contains(t, out, "make engine")
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{{}, {"nope"}, {"prune", "-older-than", "soon"}, {"prune", "extra"}, {"prune", "-reuse", "-cache"}} {
+		code := run(args, &strings.Builder{}, &strings.Builder{})
+		assert.NotEqual(t, 0, code, "%v", args)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
