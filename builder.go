@@ -19,6 +19,7 @@ type ContainerBuilder struct {
 	s        *scope
 	spec     container.Spec
 	keychain registry.Keychain // nil: the session's
+	warm     *container.Warm
 	err      error
 }
 
@@ -224,6 +225,14 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 	if b.keychain != nil {
 		opts.Credentials = credentialsFrom(b.keychain)
 	}
+	if b.warm != nil && WarmEnabled() {
+		ctr, res, err := container.RunWarm(ctx, b.s.client(), b.spec, opts, *b.warm)
+		if err != nil {
+			return nil, err
+		}
+		b.s.attachHandle(ctr)
+		return &Container{Container: ctr, tb: b.s.tb, warm: &res}, nil
+	}
 	ctr, err := container.Run(ctx, b.s.client(), b.spec, opts)
 	if err != nil {
 		return nil, err
@@ -231,6 +240,35 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 	b.s.attachHandle(ctr)
 	return &Container{Container: ctr, tb: b.s.tb}, nil
 }
+
+// Warm starts the container from a cached image of its initialized state
+// (see container.Warm). keys are extra inputs of the cache key. The first
+// run fills the cache; later runs with the same inputs skip the work.
+// BERTH_WARM=0 turns warm starts off.
+func (b *ContainerBuilder) Warm(keys ...string) *ContainerBuilder {
+	if b.warm == nil {
+		b.warm = &container.Warm{}
+	}
+	b.warm.Keys = append(b.warm.Keys, keys...)
+	return b
+}
+
+// WarmSetup runs setup against the started container before its state is
+// committed to the warm cache (migrations, seed data). It implies Warm.
+func (b *ContainerBuilder) WarmSetup(setup func(ctx context.Context, c *Container) error) *ContainerBuilder {
+	b.Warm()
+	tb := b.s.tb
+	b.warm.Setup = func(ctx context.Context, c *container.Container) error {
+		return setup(ctx, &Container{Container: c, tb: tb})
+	}
+	return b
+}
+
+// Cold turns a warm start off for this container.
+func (b *ContainerBuilder) Cold() *ContainerBuilder { b.warm = nil; return b }
+
+// WarmEnabled reports whether warm starts are on (BERTH_WARM is not "0").
+func WarmEnabled() bool { return os.Getenv("BERTH_WARM") != "0" }
 
 // Start is StartE with the test's context; an error fails the test at once
 // with what went wrong. On a session, Start panics on error: use StartE.
@@ -255,8 +293,13 @@ func (b *ContainerBuilder) Start() *Container {
 // adds conveniences that fail the test instead of returning errors.
 type Container struct {
 	*container.Container
-	tb testingTB
+	tb   testingTB
+	warm *container.WarmResult
 }
+
+// WarmResult says whether the container started from the warm cache; nil
+// when it was started cold.
+func (c *Container) WarmResult() *container.WarmResult { return c.warm }
 
 // testingTB is the part of testing.TB Container uses.
 type testingTB interface {

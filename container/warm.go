@@ -1,0 +1,206 @@
+package container
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/berth-go/berth/internal/wire"
+)
+
+// Labels of warm-start cache images.
+const (
+	LabelCache     = "berth.cache"      // the input hash
+	LabelCacheBase = "berth.cache.base" // the base image ID
+	// CacheRepo prefixes every cache image name.
+	CacheRepo = "berth-cache/"
+)
+
+// Warm makes Run start from an image of the container's initialized state.
+// The first run with given inputs starts the container, waits, runs Setup,
+// stops it cleanly and commits it as an image under berth-cache/ labelled
+// with a hash of every input; later runs with the same hash start from that
+// image directly.
+//
+// Data the image keeps in a VOLUME is not captured by a commit: point such
+// data at a path that is not a declared volume.
+type Warm struct {
+	// Keys are extra inputs of the hash (a schema version, a migration
+	// checksum).
+	Keys []string
+	// Setup runs against the started container before the commit, e.g.
+	// migrations. A failing setup leaves no cache image.
+	Setup func(ctx context.Context, c *Container) error
+}
+
+// WarmResult says how a warm run went.
+type WarmResult struct {
+	Hash  string
+	Image string // the cache image reference
+	Hit   bool   // started from an existing cache image
+}
+
+// CacheRef returns the cache image reference for an image and input hash.
+func CacheRef(image, hash string) string {
+	name := image
+	if i := strings.LastIndex(name, "@"); i >= 0 {
+		name = name[:i]
+	}
+	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+		name = name[:i]
+	}
+	name = strings.NewReplacer(":", "-", ".", "-").Replace(name)
+	return CacheRepo + name + ":" + hash[:24]
+}
+
+// WarmHash hashes every input that shapes the initialized state: the base
+// image ID, the container config, the content of files copied in, mounts
+// that are not tmpfs and the caller's keys.
+func WarmHash(ctx context.Context, c *wire.Client, spec Spec, keys []string) (string, string, error) {
+	img, err := c.ImageInspect(ctx, spec.Image)
+	if err != nil {
+		return "", "", fmt.Errorf("warm start: inspect base image %s: %w", spec.Image, err)
+	}
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	enc.Encode(img.ID)
+	enc.Encode(sortedEnv(spec.Env))
+	enc.Encode([]any{spec.Cmd, spec.Entrypoint, spec.User, spec.WorkDir, spec.Hostname})
+	for _, m := range spec.Mounts {
+		if m.Type != MountTmpfs {
+			enc.Encode(m)
+		}
+	}
+	enc.Encode(keys)
+	for _, f := range spec.Files {
+		enc.Encode([]any{f.Target, f.Mode})
+		if f.HostPath == "" {
+			h.Write(f.Content)
+			continue
+		}
+		// The content, as the tar that would be copied in.
+		pr, pw := io.Pipe()
+		go func() {
+			tw := tar.NewWriter(pw)
+			err := addFile(tw, File{HostPath: f.HostPath, Target: f.Target, Mode: f.Mode})
+			if err == nil {
+				err = tw.Close()
+			}
+			pw.CloseWithError(err)
+		}()
+		tr := tar.NewReader(pr)
+		for {
+			hdr, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				pr.Close()
+				return "", "", fmt.Errorf("warm start: hash %s: %w", f.HostPath, err)
+			}
+			enc.Encode([]any{hdr.Name, hdr.Mode, hdr.Linkname, hdr.Size})
+			io.Copy(h, tr)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), img.ID, nil
+}
+
+// RunWarm runs spec from its warm-start cache image, filling the cache first
+// when there is none.
+func RunWarm(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w Warm) (*Container, WarmResult, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, WarmResult{}, err
+	}
+	if err := EnsureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
+		return nil, WarmResult{}, err
+	}
+	hash, baseID, err := WarmHash(ctx, c, spec, w.Keys)
+	if err != nil {
+		return nil, WarmResult{}, err
+	}
+	ref := CacheRef(spec.Image, hash)
+	res := WarmResult{Hash: hash, Image: ref}
+	if img, err := c.ImageInspect(ctx, ref); err == nil {
+		if img.Config != nil && img.Config.Labels[LabelCache] == hash {
+			hot := spec
+			hot.Image, hot.Files, hot.Pull = ref, nil, PullNever
+			ctr, err := Run(ctx, c, hot, opts)
+			if err == nil {
+				res.Hit = true
+				return ctr, res, nil
+			}
+			return nil, res, fmt.Errorf("warm start from %s: %w", ref, err)
+		}
+		// Not ours or half-made: replace it.
+		c.ImageRemove(ctx, ref, true, false)
+	} else if !errors.Is(err, wire.ErrNotFound) {
+		return nil, res, err
+	}
+	ctr, err := fill(ctx, c, spec, opts, w, hash, baseID, ref)
+	return ctr, res, err
+}
+
+// fill starts the container cold, runs setup, commits it under a temporary
+// tag and then moves the final tag onto it; a concurrent filler that got
+// there first wins and this image is dropped.
+func fill(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w Warm, hash, baseID, ref string) (*Container, error) {
+	ctr, err := Run(ctx, c, spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(step string, err error) (*Container, error) {
+		ctr.removeAfterFailure()
+		return nil, &StartError{Image: spec.Image, ID: ctr.id, Step: "warm start: " + step, Err: err}
+	}
+	if w.Setup != nil {
+		if err := w.Setup(ctx, ctr); err != nil {
+			return fail("setup", err)
+		}
+	}
+	// A clean stop (the image's stop signal) so the state on disk is
+	// consistent.
+	if err := c.ContainerStop(ctx, ctr.id, secs(30*time.Second)); err != nil {
+		return fail("stop", err)
+	}
+	tmp := ref + "-tmp-" + randomSuffix()
+	repo, tmpTag, _ := strings.Cut(tmp[len(CacheRepo):], ":")
+	labels := map[string]string{LabelCache: hash, LabelCacheBase: baseID}
+	// The committed config would inherit the container's session labels;
+	// blank them so session sweeps never take the cache.
+	for k := range opts.Labels {
+		labels[k] = ""
+	}
+	if _, err := c.ContainerCommit(ctx, ctr.id, wire.CommitOptions{Repo: CacheRepo + repo, Tag: tmpTag, Config: &wire.ContainerConfig{Labels: labels}}); err != nil {
+		return fail("commit", err)
+	}
+	finalRepo, finalTag, _ := strings.Cut(ref, ":")
+	if _, err := c.ImageInspect(ctx, ref); errors.Is(err, wire.ErrNotFound) {
+		if err := c.ImageTag(ctx, tmp, finalRepo, finalTag); err != nil {
+			c.ImageRemove(ctx, tmp, true, false)
+			return fail("tag", err)
+		}
+	}
+	// Drop the temporary tag; when another filler won, this removes our
+	// image too.
+	c.ImageRemove(ctx, tmp, false, false)
+	// Start the caller's container from the cache like every later run, so
+	// log-based waits see one fresh log.
+	ctr.removeAfterFailure()
+	hot := spec
+	hot.Image, hot.Files, hot.Pull = ref, nil, PullNever
+	return Run(ctx, c, hot, opts)
+}
+
+func randomSuffix() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
