@@ -158,6 +158,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "leftovers:   cannot list: %v\n", err)
 		return 1
 	}
+	inv = sessionOwned(inv)
 	if len(inv) == 0 {
 		fmt.Fprintln(stdout, "leftovers:   none")
 		return 0
@@ -254,6 +255,18 @@ func (it item) alive() bool {
 	return syscall.Kill(pid, 0) == nil
 }
 
+// sessionOwned drops warm-start cache images: they carry a blanked session
+// label and outlive every session.
+func sessionOwned(inv []item) []item {
+	out := inv[:0]
+	for _, it := range inv {
+		if it.session != "" {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
 func inventory(ctx context.Context, c *wire.Client, f wire.Filters) ([]item, error) {
 	var out []item
 	cs, err := c.ContainerList(ctx, true, f)
@@ -338,6 +351,9 @@ func prune(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "berth prune: %v\n", err)
 		return 1
+	}
+	if !*reuse && !*cache {
+		inv = sessionOwned(inv)
 	}
 	order := map[string]int{"container": 0, "network": 1, "volume": 2, "image": 3}
 	sort.SliceStable(inv, func(i, j int) bool { return order[inv[i].kind] < order[inv[j].kind] })
