@@ -29,10 +29,37 @@ import (
 const busybox = "busybox:1.36"
 
 func TestMain(m *testing.M) {
-	if mode := os.Getenv("BERTH_LEAK_MODE"); mode != "" {
+	switch mode := os.Getenv("BERTH_LEAK_MODE"); mode {
+	case "", "timeout", "goroutine-fatal":
+		berth.Main(m)
+	default:
 		os.Exit(leakHelper(mode))
 	}
-	berth.Main(m)
+}
+
+// TestLeakHelper runs only as the child of TestCrashSafety, as a real test
+// that times out or calls t.Fatal from a goroutine.
+func TestLeakHelper(t *testing.T) {
+	mode := os.Getenv("BERTH_LEAK_MODE")
+	if mode == "" {
+		t.Skip("runs only as a child of TestCrashSafety")
+	}
+	h := berth.New(t)
+	c := sleeper(h).Start()
+	fmt.Printf("session %s container %s\n", h.Session().ID(), c.ID())
+	os.Stdout.Sync()
+	if mode == "goroutine-fatal" {
+		done := make(chan struct{})
+		// Through a func value: the mistake this simulates is what go vet
+		// would flag in real code.
+		fatal := t.Fatal
+		go func() {
+			defer close(done)
+			fatal("fatal from a goroutine")
+		}()
+		<-done
+	}
+	time.Sleep(time.Minute) // -test.timeout ends the binary first
 }
 
 // sleeper is a busybox container that stays up and ignores SIGTERM, like
@@ -381,10 +408,13 @@ func TestCrashSafety(t *testing.T) {
 	t.Parallel()
 	client, err := wire.New()
 	require.NoError(t, err)
-	for _, mode := range []string{"panic", "exit", "sigint", "sigkill"} {
+	for _, mode := range []string{"panic", "exit", "sigint", "sigkill", "timeout", "goroutine-fatal"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			if mode == "timeout" || mode == "goroutine-fatal" {
+				cmd = exec.Command(os.Args[0], "-test.run=^TestLeakHelper$", "-test.timeout=3s")
+			}
 			cmd.Env = append(os.Environ(), "BERTH_LEAK_MODE="+mode)
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			stdout, err := cmd.StdoutPipe()
