@@ -2,6 +2,7 @@ package berth
 
 import (
 	"context"
+	"io"
 
 	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/registry"
@@ -45,4 +46,34 @@ func (b *ContainerBuilder) Auth(a registry.AuthConfig) *ContainerBuilder {
 	}
 	b.keychain = registry.WithAuth(b.s.session.keychain, r.Domain, a)
 	return b
+}
+
+// Login checks credentials against a registry through the engine and
+// returns the identity token the registry issued, if any.
+func (s *Session) Login(ctx context.Context, a registry.AuthConfig) (string, error) {
+	return registry.Login(ctx, s.client, a)
+}
+
+// Push pushes an image (a built or tagged reference) with the session's
+// credentials; progress, when not nil, receives the push log.
+func (s *Session) Push(ctx context.Context, ref string, progress io.Writer) error {
+	return registry.Push(ctx, s.client, s.keychain, ref, progress)
+}
+
+// Tag gives an image another reference, removed again at the end of the
+// test or session.
+func (s *scope) Tag(ctx context.Context, image, ref string) error {
+	r, err := registry.ParseReference(ref)
+	if err != nil {
+		return err
+	}
+	tag := r.Tag
+	if tag == "" {
+		tag = "latest"
+	}
+	if err := s.client().ImageTag(ctx, image, r.Name(), tag); err != nil {
+		return err
+	}
+	s.add(resource{kind: "image", id: r.Name() + ":" + tag})
+	return nil
 }
