@@ -57,12 +57,35 @@ func (l logSeen) Ready(ctx context.Context, t wait.Target) error {
 
 func (l logSeen) String() string { return "log " + string(l) }
 
-func removeCache(t *testing.T, c *wire.Client, ref string) {
-	t.Cleanup(func() { c.ImageRemove(context.Background(), ref, true, false) })
+// trackCaches must be called before berth.New: its cleanup then runs after
+// the harness removed the containers that use the cache images, so the
+// images can really go (not just lose their tags).
+func trackCaches(t *testing.T) func(ref string) {
+	var mu sync.Mutex
+	var refs []string
+	t.Cleanup(func() {
+		c, err := wire.New()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		for _, ref := range refs {
+			if err := c.ImageRemove(context.Background(), ref, true, false); err != nil && !errors.Is(err, wire.ErrNotFound) {
+				t.Errorf("remove cache image %s: %v", ref, err)
+			}
+		}
+	})
+	return func(ref string) {
+		mu.Lock()
+		refs = append(refs, ref)
+		mu.Unlock()
+	}
 }
 
 func TestWarmStartCachesInitializedState(t *testing.T) {
 	t.Parallel()
+	removeCache := trackCaches(t)
 	h := berth.New(t)
 	ctx := t.Context()
 	key := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
@@ -75,7 +98,7 @@ func TestWarmStartCachesInitializedState(t *testing.T) {
 		}).Start()
 	res := first.WarmResult()
 	require.NotNil(t, res)
-	removeCache(t, h.Engine(), res.Image)
+	removeCache(res.Image)
 	assert.False(t, res.Hit)
 	assert.Equal(t, 1, setupRuns)
 	img, err := h.Engine().ImageInspect(ctx, res.Image)
@@ -106,7 +129,7 @@ func TestWarmStartCachesInitializedState(t *testing.T) {
 	// A changed init script is a new cache entry.
 	third := warmBuilder(h, key, "echo v2 > /state-v2").Start()
 	res3 := third.WarmResult()
-	removeCache(t, h.Engine(), res3.Image)
+	removeCache(res3.Image)
 	assert.False(t, res3.Hit)
 	assert.NotEqual(t, res.Hash, res3.Hash)
 }
@@ -130,6 +153,7 @@ func TestWarmSetupFailureLeavesNoCache(t *testing.T) {
 
 func TestWarmConcurrentFillers(t *testing.T) {
 	t.Parallel()
+	removeCache := trackCaches(t)
 	h := berth.New(t)
 	key := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
 	var wg sync.WaitGroup
@@ -146,7 +170,7 @@ func TestWarmConcurrentFillers(t *testing.T) {
 	}
 	wg.Wait()
 	require.NotNil(t, results[0])
-	removeCache(t, h.Engine(), results[0].Image)
+	removeCache(results[0].Image)
 	for _, r := range results[1:] {
 		require.NotNil(t, r)
 		assert.Equal(t, results[0].Image, r.Image)
