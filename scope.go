@@ -166,13 +166,17 @@ func (s *scope) diagnose(ctx context.Context, logf func(string, ...any)) {
 		if ctr == nil {
 			var err error
 			if ctr, err = container.Attach(ctx, s.client(), r.id); err != nil {
-				logf("berth: container %.12s: %v", r.id, err)
+				if !errors.Is(err, wire.ErrNotFound) { // removed by a failed start
+					logf("berth: container %.12s: %v", r.id, err)
+				}
 				continue
 			}
 		}
 		d, err := ctr.Inspect(ctx)
 		if err != nil {
-			logf("berth: container %s: inspect: %v", ctr, err)
+			if !errors.Is(err, wire.ErrNotFound) {
+				logf("berth: container %s: inspect: %v", ctr, err)
+			}
 			continue
 		}
 		var b strings.Builder

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -172,13 +173,17 @@ func fill(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w War
 	}
 	tmp := ref + "-tmp-" + randomSuffix()
 	repo, tmpTag, _ := strings.Cut(tmp[len(CacheRepo):], ":")
-	labels := map[string]string{LabelCache: hash, LabelCacheBase: baseID}
-	// The committed config would inherit the container's session labels;
+	// LABEL changes, not a config body: Podman ignores the body's labels.
+	// The committed image would inherit the container's session labels;
 	// blank them so session sweeps never take the cache.
-	for k := range opts.Labels {
-		labels[k] = ""
+	changes := []string{
+		fmt.Sprintf("LABEL %s=%q", LabelCache, hash),
+		fmt.Sprintf("LABEL %s=%q", LabelCacheBase, baseID),
 	}
-	if _, err := c.ContainerCommit(ctx, ctr.id, wire.CommitOptions{Repo: CacheRepo + repo, Tag: tmpTag, Config: &wire.ContainerConfig{Labels: labels}}); err != nil {
+	for _, k := range sortedKeys(opts.Labels) {
+		changes = append(changes, fmt.Sprintf("LABEL %s=%q", k, ""))
+	}
+	if _, err := c.ContainerCommit(ctx, ctr.id, wire.CommitOptions{Repo: CacheRepo + repo, Tag: tmpTag, Changes: changes}); err != nil {
 		return fail("commit", err)
 	}
 	finalRepo, finalTag, _ := strings.Cut(ref, ":")
@@ -197,6 +202,15 @@ func fill(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w War
 	hot := spec
 	hot.Image, hot.Files, hot.Pull = ref, nil, PullNever
 	return Run(ctx, c, hot, opts)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func randomSuffix() string {

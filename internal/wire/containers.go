@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // ContainerCreate creates a container; name may be empty. platform may be
@@ -309,11 +310,16 @@ func (c *Client) ContainerCommit(ctx context.Context, id string, o CommitOptions
 	var out struct {
 		ID string `json:"Id"`
 	}
-	r := Request{Method: http.MethodPost, Path: "/commit", Query: q}
+	// Always a body: Podman fails to decode an empty one.
+	r := Request{Method: http.MethodPost, Path: "/commit", Query: q, JSON: &ContainerConfig{}}
 	if o.Config != nil {
 		r.JSON = o.Config
 	}
 	err := c.DoJSON(ctx, r, &out)
+	// Podman answers with the bare hex ID.
+	if len(out.ID) == 64 && !strings.Contains(out.ID, ":") {
+		out.ID = "sha256:" + out.ID
+	}
 	return out.ID, err
 }
 

@@ -40,7 +40,8 @@ func (e *APIError) Is(target error) bool {
 	case ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
 	case ErrConflict:
-		return e.StatusCode == http.StatusConflict
+		// Podman answers name conflicts and duplicates with 500.
+		return e.StatusCode == http.StatusConflict || e.StatusCode == http.StatusInternalServerError && isConflictMessage(e.Message)
 	case ErrNotModified:
 		return e.StatusCode == http.StatusNotModified
 	case ErrUnauthorized:
@@ -60,6 +61,11 @@ func IsAuthMessage(msg string) bool {
 		}
 	}
 	return false
+}
+
+func isConflictMessage(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "already in use") || strings.Contains(m, "already exists") || strings.Contains(m, "already used")
 }
 
 // DaemonError says the engine could not be reached at all.
