@@ -247,6 +247,8 @@ func buildConfig(spec Spec, labels map[string]string) (*wire.ContainerConfig, er
 		WorkingDir: spec.WorkDir,
 		Hostname:   spec.Hostname,
 		Tty:        spec.Tty,
+		OpenStdin:  spec.OpenStdin,
+		StdinOnce:  spec.StdinOnce,
 		Labels:     map[string]string{},
 	}
 	for k, v := range spec.Labels {

@@ -109,6 +109,10 @@ type Spec struct {
 	Tty        bool
 	Pull       PullPolicy
 	Platform   string
+	// OpenStdin keeps the container's stdin open for Attach; StdinOnce
+	// closes it when the first attached client's stdin ends.
+	OpenStdin bool
+	StdinOnce bool
 	// StopTimeout is the grace period of Stop and of removal at cleanup
 	// before SIGKILL (0 means kill at once, which is what throw-away test
 	// containers want).
