@@ -1,0 +1,85 @@
+package container_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/internal/wire"
+)
+
+const busybox = "busybox:1.36"
+
+// run starts spec with the labels of h's session and test, for specs the
+// builder cannot express (OpenStdin), or with a session label of the
+// caller's choosing. The container is removed when the test ends.
+func run(t *testing.T, h *berth.Harness, spec container.Spec, session string) *container.Container {
+	t.Helper()
+	if session == "" {
+		session = h.Session().ID()
+	}
+	if spec.Image == "" {
+		spec.Image = busybox
+	}
+	labels := map[string]string{berth.LabelSession: session, berth.LabelTest: t.Name()}
+	ctr, err := container.Run(t.Context(), h.Engine(), spec, container.RunOptions{
+		Labels: labels,
+		Created: func(kind, id string) {
+			t.Cleanup(func() { removeContainer(t, h.Engine(), id) })
+		},
+	})
+	require.NoError(t, err)
+	return ctr
+}
+
+func removeContainer(t *testing.T, c *wire.Client, id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := c.ContainerRemove(ctx, id, wire.RemoveOptions{Force: true, Volumes: true})
+	if err != nil && !errors.Is(err, wire.ErrNotFound) {
+		t.Errorf("remove container %.12s: %v", id, err)
+	}
+}
+
+// exited runs cmd to completion and returns the stopped container.
+func exited(t *testing.T, h *berth.Harness, session string, cmd ...string) *container.Container {
+	t.Helper()
+	c := run(t, h, container.Spec{Cmd: cmd}, session)
+	_, err := c.WaitExit(t.Context())
+	require.NoError(t, err)
+	return c
+}
+
+// syncBuffer is a bytes.Buffer for one writer goroutine and a reading test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// exec runs cmd in c and fails the test unless it exits 0.
+func exec(t *testing.T, c *container.Container, cmd ...string) string {
+	t.Helper()
+	res, err := c.Exec(t.Context(), cmd)
+	require.NoError(t, err)
+	require.Equal(t, 0, res.ExitCode, "exec %q: stdout %q stderr %q", cmd, res.Stdout, res.Stderr)
+	return string(res.Stdout)
+}

@@ -1,0 +1,11 @@
+package container_test
+
+import (
+	"testing"
+
+	"github.com/berth-go/berth"
+)
+
+// TestMain fails the binary when a test leaves a container of the shared
+// session behind.
+func TestMain(m *testing.M) { berth.Main(m) }
