@@ -429,3 +429,17 @@ func (p *pipeCloser) Close() error {
 	p.body.Close()
 	return p.PipeReader.Close()
 }
+
+// HostPID returns the host PID of the container's main process when the
+// engine runs on this machine (a unix socket), so its /proc entries can be
+// read; ok is false otherwise. wait.ForListeningPort uses it.
+func (c *Container) HostPID(ctx context.Context) (int, bool) {
+	if c.client.Endpoint().Scheme() != "unix" {
+		return 0, false
+	}
+	info, err := c.client.ContainerInspect(ctx, c.id)
+	if err != nil || info.State == nil || info.State.Pid <= 0 {
+		return 0, false
+	}
+	return info.State.Pid, true
+}

@@ -1,0 +1,296 @@
+package wait
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fake is a Target whose log is a pipe the test writes to and whose exit
+// the test triggers.
+type fake struct {
+	mu      sync.Mutex
+	logs    bytes.Buffer
+	readers []*io.PipeWriter
+	state   State
+	exited  chan struct{}
+	exec    func(cmd []string) (ExecResult, error)
+	health  chan string
+	files   map[string]string
+}
+
+func newFake() *fake {
+	return &fake{state: State{Status: "running", Running: true}, exited: make(chan struct{})}
+}
+
+func (f *fake) write(line string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.logs.WriteString(line)
+	for _, w := range f.readers {
+		w.Write([]byte(line))
+	}
+}
+
+func (f *fake) exit(code int, oom bool) {
+	f.mu.Lock()
+	f.state = State{Status: "exited", ExitCode: code, OOMKilled: oom, HasHealthcheck: f.state.HasHealthcheck}
+	for _, w := range f.readers {
+		w.Close()
+	}
+	f.mu.Unlock()
+	close(f.exited)
+}
+
+func (f *fake) ID() string                                          { return "fake" }
+func (f *fake) Host(context.Context) (string, error)                { return "127.0.0.1", nil }
+func (f *fake) MappedPort(context.Context, string) (int, error)     { return 1, nil }
+func (f *fake) HealthEvents(context.Context) (<-chan string, error) { return f.health, nil }
+
+func (f *fake) Logs(ctx context.Context, follow bool) (io.ReadCloser, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	snapshot := append([]byte(nil), f.logs.Bytes()...)
+	if !follow || !f.state.Running {
+		return io.NopCloser(bytes.NewReader(snapshot)), nil
+	}
+	pr, pw := io.Pipe()
+	f.readers = append(f.readers, pw)
+	go func() { pw.Write(snapshot) }()
+	context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
+	return pr, nil
+}
+
+func (f *fake) Exec(ctx context.Context, cmd []string) (ExecResult, error) {
+	if f.exec == nil {
+		return ExecResult{ExitCode: 127}, nil
+	}
+	return f.exec(cmd)
+}
+
+func (f *fake) State(context.Context) (State, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state, nil
+}
+
+func (f *fake) WaitExit(ctx context.Context) (State, error) {
+	select {
+	case <-f.exited:
+		return f.State(ctx)
+	case <-ctx.Done():
+		return State{}, ctx.Err()
+	}
+}
+
+func (f *fake) CopyFrom(ctx context.Context, path string) (io.ReadCloser, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	content, ok := f.files[path]
+	if !ok {
+		return nil, errors.New("no such file")
+	}
+	return tarOf(path, content), nil
+}
+
+func TestForLogTimesAndLateLine(t *testing.T) {
+	f := newFake()
+	f.write("starting\n")
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		f.write("ready 1\nnoise\n")
+		time.Sleep(50 * time.Millisecond)
+		f.write("ready 2\n")
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, ForLog("ready").Times(2).Ready(ctx, f))
+}
+
+func TestForLogFailsFastOnExit(t *testing.T) {
+	f := newFake()
+	f.write("booting\nfatal: config missing\n")
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		f.exit(3, false)
+	}()
+	start := time.Now()
+	err := ForLog("ready").Ready(context.Background(), f)
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), time.Second)
+	var ee *ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 3, ee.ExitCode)
+	assert.Contains(t, err.Error(), "fatal: config missing")
+	assert.Contains(t, err.Error(), `log "ready"`)
+}
+
+func TestOOMKilledIsNamed(t *testing.T) {
+	f := newFake()
+	go f.exit(137, true)
+	err := ForExec("true").Ready(context.Background(), f)
+	var ee *ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.True(t, ee.OOMKilled)
+	assert.Contains(t, err.Error(), "OOM-killed")
+}
+
+func TestTimeoutSaysWhatWasSeen(t *testing.T) {
+	f := newFake()
+	f.write("listening on 9000\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := ForLog("ready").Ready(ctx, f)
+	var te *TimeoutError
+	require.ErrorAs(t, err, &te)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	msg := err.Error()
+	assert.Contains(t, msg, `gave up waiting for log "ready" after`)
+	assert.Contains(t, msg, "listening on 9000")
+	assert.NotContains(t, msg, "context deadline exceeded")
+}
+
+func TestForExecLastSeen(t *testing.T) {
+	f := newFake()
+	calls := 0
+	f.exec = func(cmd []string) (ExecResult, error) {
+		calls++
+		if calls < 3 {
+			return ExecResult{ExitCode: 2, Stderr: []byte("not yet")}, nil
+		}
+		return ExecResult{ExitCode: 0, Stdout: []byte("accepting")}, nil
+	}
+	require.NoError(t, ForExec("pg_isready").OutputMatcher(func(o, _ []byte) bool { return bytes.Contains(o, []byte("accepting")) }).Ready(context.Background(), f))
+
+	f2 := newFake()
+	f2.exec = func([]string) (ExecResult, error) { return ExecResult{ExitCode: 1, Stderr: []byte("no server")}, nil }
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	err := ForExec("probe").Ready(ctx, f2)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "exit code 1")
+	assert.Contains(t, err.Error(), "no server")
+}
+
+func TestForHealthy(t *testing.T) {
+	t.Run("no healthcheck", func(t *testing.T) {
+		f := newFake()
+		err := ForHealthy().Ready(context.Background(), f)
+		assert.ErrorIs(t, err, ErrNoHealthcheck)
+	})
+	t.Run("healthy by event", func(t *testing.T) {
+		f := newFake()
+		f.state.HasHealthcheck, f.state.Health = true, "starting"
+		f.health = make(chan string, 2)
+		f.health <- "starting"
+		f.health <- "healthy"
+		require.NoError(t, ForHealthy().Ready(context.Background(), f))
+	})
+	t.Run("unhealthy", func(t *testing.T) {
+		f := newFake()
+		f.state.HasHealthcheck, f.state.Health = true, "starting"
+		f.health = make(chan string, 1)
+		f.health <- "unhealthy"
+		err := ForHealthy().Ready(context.Background(), f)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "unhealthy")
+	})
+}
+
+func TestForExit(t *testing.T) {
+	f := newFake()
+	go f.exit(0, false)
+	require.NoError(t, ForExit().Ready(context.Background(), f))
+	f2 := newFake()
+	f2.write("boom\n")
+	go f2.exit(2, false)
+	err := ForExit().Ready(context.Background(), f2)
+	var ee *ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 2, ee.ExitCode)
+	assert.Contains(t, err.Error(), "boom")
+}
+
+func TestForFile(t *testing.T) {
+	f := newFake()
+	f.files = map[string]string{}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		f.mu.Lock()
+		f.files["/ready"] = "ok"
+		f.mu.Unlock()
+	}()
+	require.NoError(t, ForFile("/ready").Matcher(func(b []byte) bool { return string(b) == "ok" }).Ready(context.Background(), f))
+}
+
+// slow never succeeds until ctx ends; it records that it was cancelled.
+type slow struct{ cancelled chan struct{} }
+
+func (s slow) Ready(ctx context.Context, _ Target) error {
+	<-ctx.Done()
+	close(s.cancelled)
+	return ctx.Err()
+}
+func (s slow) String() string { return "slow" }
+
+type instant struct{ err error }
+
+func (i instant) Ready(context.Context, Target) error { return i.err }
+func (i instant) String() string                      { return "instant" }
+
+func TestAllAndAny(t *testing.T) {
+	f := newFake()
+	s := slow{cancelled: make(chan struct{})}
+	err := All(s, instant{errors.New("broken")}).Ready(context.Background(), f)
+	assert.EqualError(t, err, "broken")
+	select {
+	case <-s.cancelled:
+	case <-time.After(time.Second):
+		t.Fatal("All did not cancel the others")
+	}
+	s2 := slow{cancelled: make(chan struct{})}
+	require.NoError(t, Any(s2, instant{}).Ready(context.Background(), f))
+	select {
+	case <-s2.cancelled:
+	case <-time.After(time.Second):
+		t.Fatal("Any did not cancel the others")
+	}
+	err = Any(instant{errors.New("a")}, instant{errors.New("b")}).Ready(context.Background(), f)
+	assert.ErrorContains(t, err, "a")
+	assert.ErrorContains(t, err, "b")
+	assert.Equal(t, `all(log "x" ×2, healthy)`, All(ForLog("x").Times(2), ForHealthy()).String())
+}
+
+func TestTCPTable(t *testing.T) {
+	table := `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:0050 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 20 4 30 10 -1`
+	assert.Equal(t, listening, tcpTableState(table, 8080))
+	assert.Equal(t, notListening, tcpTableState(table, 80), "port 80 is only an established connection")
+	assert.Equal(t, notListening, tcpTableState(table, 5432))
+}
+
+// BenchmarkForLogDetection measures the time from a line being written to
+// ForLog returning.
+func BenchmarkForLogDetection(b *testing.B) {
+	for b.Loop() {
+		f := newFake()
+		done := make(chan time.Duration)
+		go func() {
+			_ = ForLog("ready").Ready(context.Background(), f)
+			done <- 0
+		}()
+		time.Sleep(time.Millisecond) // the follower is attached
+		start := time.Now()
+		f.write("ready\n")
+		<-done
+		b.ReportMetric(float64(time.Since(start).Microseconds()), "µs/detect")
+	}
+}

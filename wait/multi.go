@@ -1,0 +1,69 @@
+package wait
+
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
+// MultiStrategy combines strategies.
+type MultiStrategy struct {
+	all        bool
+	strategies []Strategy
+}
+
+// All waits for every strategy, concurrently; the first error cancels the
+// rest and is returned.
+func All(strategies ...Strategy) *MultiStrategy {
+	return &MultiStrategy{all: true, strategies: strategies}
+}
+
+// Any waits until one strategy succeeds, concurrently, and cancels the
+// rest; when all fail it returns their errors joined.
+func Any(strategies ...Strategy) *MultiStrategy {
+	return &MultiStrategy{strategies: strategies}
+}
+
+// String describes the wait, e.g. `all(log "ready", listening port 5432)`.
+func (m *MultiStrategy) String() string {
+	names := make([]string, len(m.strategies))
+	for i, s := range m.strategies {
+		names[i] = s.String()
+	}
+	op := "any"
+	if m.all {
+		op = "all"
+	}
+	return op + "(" + strings.Join(names, ", ") + ")"
+}
+
+// Ready runs the strategies concurrently.
+func (m *MultiStrategy) Ready(ctx context.Context, t Target) error {
+	if len(m.strategies) == 0 {
+		return nil
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan error, len(m.strategies))
+	for _, s := range m.strategies {
+		go func(s Strategy) { results <- s.Ready(ctx, t) }(s)
+	}
+	var errs []error
+	for range m.strategies {
+		err := <-results
+		switch {
+		case m.all && err != nil:
+			return err
+		case !m.all && err == nil:
+			return nil
+		case err != nil:
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,60 @@
+package wait
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"strconv"
+)
+
+// SQLStrategy waits until a database answers a query.
+type SQLStrategy struct {
+	port   string
+	driver string
+	dsn    func(host string, port int) string
+	query  string
+}
+
+// ForSQL waits until `SELECT 1` succeeds through database/sql with driver
+// (registered by the caller, e.g. pgx's "pgx") on the DSN dsn builds from
+// the mapped address.
+func ForSQL(port, driver string, dsn func(host string, port int) string) *SQLStrategy {
+	return &SQLStrategy{port: port, driver: driver, dsn: dsn, query: "SELECT 1"}
+}
+
+// Query replaces `SELECT 1`.
+func (s *SQLStrategy) Query(q string) *SQLStrategy { s.query = q; return s }
+
+// String describes the wait.
+func (s *SQLStrategy) String() string {
+	return fmt.Sprintf("sql %s %q on %s", s.driver, s.query, s.port)
+}
+
+// Ready blocks until the query succeeds.
+func (s *SQLStrategy) Ready(ctx context.Context, t Target) error {
+	return run(ctx, t, s.String(), func(ctx context.Context, seen *observation) error {
+		host, err := t.Host(ctx)
+		if err != nil {
+			return err
+		}
+		mapped, err := t.MappedPort(ctx, s.port)
+		if err != nil {
+			return err
+		}
+		db, err := sql.Open(s.driver, s.dsn(host, mapped))
+		if err != nil {
+			return fmt.Errorf("sql driver %q: %w (import and register it, e.g. _ \"github.com/jackc/pgx/v5/stdlib\")", s.driver, err)
+		}
+		defer db.Close()
+		addr := net.JoinHostPort(host, strconv.Itoa(mapped))
+		return poll(ctx, func() error {
+			_, err := db.ExecContext(ctx, s.query)
+			if err != nil {
+				// Never the DSN: it carries the password.
+				seen.set("query on %s: %v", addr, err)
+			}
+			return err
+		})
+	})
+}
