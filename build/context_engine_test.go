@@ -1,0 +1,51 @@
+package build
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth/internal/wire"
+)
+
+// The context tar as the real engine's classic builder sees it: an ignored
+// file is not there to COPY, an included one is.
+func TestContextOnRealEngine(t *testing.T) {
+	c, err := wire.New()
+	require.NoError(t, err)
+	defer c.Close()
+	ctx := context.Background()
+	dir := writeTree(t, map[string]string{
+		".dockerignore": "secret.txt\n",
+		"secret.txt":    "do not send",
+		"app.txt":       "sent",
+	})
+	build := func(dockerfile string) (string, error) {
+		bc := DirContext(dir).WithDockerfileContent([]byte(dockerfile + "\nLABEL berth.test=" + t.Name() + "\n"))
+		q := url.Values{"dockerfile": {bc.DockerfileName()}, "rm": {"1"}, "forcerm": {"1"}}
+		rc := bc.Reader(ctx, true)
+		defer rc.Close()
+		var id string
+		err := c.ImageBuild(ctx, rc, q, "", func(m wire.JSONMessage) error {
+			var aux struct{ ID string }
+			if len(m.Aux) > 0 && wire.DecodeAux(m, &aux) == nil && aux.ID != "" {
+				id = aux.ID
+			}
+			return nil
+		})
+		if id != "" {
+			t.Cleanup(func() { c.ImageRemove(context.Background(), id, true, false) })
+		}
+		return id, err
+	}
+	id, err := build("FROM scratch\nCOPY app.txt /app.txt")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(id, "sha256:"))
+	_, err = build("FROM scratch\nCOPY secret.txt /secret.txt")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "secret.txt")
+}
