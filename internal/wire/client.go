@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,7 +114,7 @@ func (c *Client) setupTransport() error {
 				tc := tls.Client(conn, cfg)
 				if err := tc.HandshakeContext(ctx); err != nil {
 					conn.Close()
-					return nil, &TLSError{Host: c.ep.Host, Err: err}
+					return nil, c.tlsError(err)
 				}
 				return tc, nil
 			}
@@ -147,14 +148,69 @@ func (c *Client) setupTransport() error {
 	return nil
 }
 
-// TLSError says the TLS handshake with the engine failed.
+// TLSError says the TLS handshake with the engine failed, or the engine
+// refused the client's certificate right after it (TLS 1.3 reports that on
+// the first read). The message names the likely cause and the fix.
 type TLSError struct {
 	Host string
-	Err  error
+	// From says where the TLS material came from: DOCKER_CERT_PATH,
+	// context NAME; empty for a configuration given in code.
+	From string
+	// NoClientCert is set when the client had no certificate to offer.
+	NoClientCert bool
+	Err          error
 }
 
 func (e *TLSError) Error() string {
-	return fmt.Sprintf("TLS handshake with the engine at %s failed: %v; check DOCKER_CERT_PATH (ca.pem must sign the server certificate; cert.pem/key.pem must be a client certificate the engine trusts) and DOCKER_TLS_VERIFY", e.Host, e.Err)
+	from := "the TLS configuration"
+	switch {
+	case e.From == "DOCKER_CERT_PATH":
+		from = "DOCKER_CERT_PATH"
+	case e.From != "":
+		from = "the TLS files of " + e.From
+	}
+	var unknownCA x509.UnknownAuthorityError
+	var badName x509.HostnameError
+	var record tls.RecordHeaderError
+	var hint string
+	switch {
+	case errors.As(e.Err, &unknownCA):
+		hint = fmt.Sprintf("the engine's certificate is not signed by ca.pem from %s: ca.pem must sign the server certificate, so use the CA that issued the engine's --tlscert", from)
+	case errors.As(e.Err, &badName):
+		hint = "the engine's certificate does not name the host you connect to: connect by a name or IP the certificate lists, or reissue it with that name"
+	case errors.As(e.Err, &record):
+		hint = "the endpoint does not speak TLS: unset DOCKER_TLS_VERIFY and DOCKER_TLS, or use the engine's TLS port"
+	case isRemoteAlert(e.Err) && e.NoClientCert:
+		hint = fmt.Sprintf("the engine asks for a client certificate and no client certificate was given: put cert.pem and key.pem, signed by a CA the engine trusts, beside ca.pem in %s", from)
+	case isRemoteAlert(e.Err):
+		hint = fmt.Sprintf("the engine refused the client certificate from %s: cert.pem/key.pem must be a client certificate the engine trusts (signed by its --tlscacert)", from)
+	default:
+		hint = fmt.Sprintf("check %s: ca.pem must sign the server certificate; cert.pem/key.pem must be a client certificate the engine trusts", from)
+	}
+	return fmt.Sprintf("TLS handshake with the engine at %s failed: %v; %s", e.Host, e.Err, hint)
+}
+
+// isRemoteAlert reports whether err is a TLS alert the engine sent.
+func isRemoteAlert(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "remote error"
+}
+
+// tlsError wraps a TLS failure with where its configuration came from.
+func (c *Client) tlsError(err error) *TLSError {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the URL says http:// because TLS sits in the dialer
+	}
+	var alert *net.OpError
+	if errors.As(err, &alert) && alert.Op == "remote error" {
+		err = alert // without net/http's internal prefixes
+	}
+	te := &TLSError{Host: c.ep.Host, From: c.ep.TLSFrom, NoClientCert: true, Err: err}
+	if cfg := c.ep.TLS; cfg != nil && (len(cfg.Certificates) > 0 || cfg.GetClientCertificate != nil) {
+		te.NoClientCert = false
+	}
+	return te
 }
 
 func (e *TLSError) Unwrap() error { return e.Err }
@@ -369,9 +425,13 @@ func (c *Client) transportError(ctx context.Context, method, path string, err er
 	if errors.As(err, &te) {
 		return te
 	}
+	var se *SSHError
+	if errors.As(err, &se) {
+		return se
+	}
 	if c.ep.TLS != nil || c.scheme == "https" {
-		if strings.Contains(err.Error(), "malformed HTTP") || strings.Contains(err.Error(), "server gave HTTP response") {
-			return &TLSError{Host: c.ep.Host, Err: err}
+		if isRemoteAlert(err) || strings.Contains(err.Error(), "malformed HTTP") || strings.Contains(err.Error(), "server gave HTTP response") {
+			return c.tlsError(err)
 		}
 	} else if strings.Contains(err.Error(), "malformed HTTP response") {
 		return fmt.Errorf("engine: %s %s: the endpoint %s did not answer plain HTTP (%v); if it is a TLS port set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH", method, path, c.ep.Host, err)
