@@ -158,8 +158,10 @@ func lifecycle(t *testing.T, c *Client, portHost string) {
 
 	url := "http://" + net.JoinHostPort(portHost, hostPort) + "/"
 	var body string
+	hc := &http.Client{Timeout: 2 * time.Second}
+	defer hc.CloseIdleConnections()
 	require.Eventually(t, func() bool {
-		resp, err := http.Get(url)
+		resp, err := hc.Get(url)
 		if err != nil {
 			return false
 		}

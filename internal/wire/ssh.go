@@ -101,6 +101,9 @@ func startCmdConn(host, try, name string, args ...string) (*cmdConn, error) {
 	c := &cmdConn{stdin: stdinW, stdout: stdoutR, stderr: &capBuffer{max: 4096}, host: host, try: try, exited: make(chan struct{})}
 	c.cmd = exec.Command(name, args...)
 	c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = stdinR, stdoutW, c.stderr
+	// A background process ssh starts (a ControlPersist master) may keep
+	// stderr open; do not let that hold up reaping.
+	c.cmd.WaitDelay = time.Second
 	err = c.cmd.Start()
 	// The child has its own copies of these ends.
 	stdinR.Close()

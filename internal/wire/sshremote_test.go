@@ -193,6 +193,14 @@ func useSSHConfig(tb testing.TB, s *testSSHD, identity string) {
 	tb.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 }
 
+// requireNoSSHChildren waits until no ssh child process of this test
+// binary is left, reaped included.
+func requireNoSSHChildren(t *testing.T, why string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return sshChildren(t) == 0 }, 5*time.Second, 10*time.Millisecond,
+		"%s: %d ssh processes left (zombies count)", why, sshChildren(t))
+}
+
 // sshChildren counts this process's child processes running ssh, zombies
 // included: a child that exited but was not waited for still counts.
 func sshChildren(tb testing.TB) int {
@@ -234,23 +242,24 @@ func TestRemoteSSH(t *testing.T) {
 		t.Setenv("DOCKER_HOST", s.host())
 		c, err := New()
 		require.NoError(t, err)
-		defer c.Close()
 		assert.Equal(t, "ssh", c.Endpoint().Scheme())
 		assert.Nil(t, c.Endpoint().TLS, "ssh carries its own encryption")
 		lifecycle(t, c, "127.0.0.1")
+		require.NoError(t, c.Close())
+		requireNoSSHChildren(t, "after Close")
 	})
 
 	t.Run("processes reaped on Close", func(t *testing.T) {
 		clearEngineEnv(t)
 		useSSHConfig(t, s, s.clientKey)
-		before := sshChildren(t)
+		requireNoSSHChildren(t, "before the test")
 		c, err := New(WithHost(s.host()))
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_, err = c.Version(ctx)
 		require.NoError(t, err)
-		require.Equal(t, before+1, sshChildren(t), "the negotiation's connection is one ssh process")
+		require.Equal(t, 1, sshChildren(t), "the negotiation's connection is one ssh process")
 		// An event stream holds its connection: four of them (one reusing
 		// the idle connection) make four connections, each its own ssh
 		// process.
@@ -261,14 +270,13 @@ func TestRemoteSSH(t *testing.T) {
 			wg.Go(func() { _, ended[i] = c.Events(evCtx, Filters{"label": {"berth.test=" + t.Name()}}) })
 		}
 		wg.Wait()
-		assert.Equal(t, before+4, sshChildren(t), "one ssh process per connection")
+		assert.Equal(t, 4, sshChildren(t), "one ssh process per connection")
 		stopEvents()
 		for _, e := range ended {
 			assert.NoError(t, <-e)
 		}
 		require.NoError(t, c.Close())
-		require.Eventually(t, func() bool { return sshChildren(t) == before }, 5*time.Second, 10*time.Millisecond,
-			"ssh processes must be gone and reaped (no zombies) after Close; %d left", sshChildren(t)-before)
+		requireNoSSHChildren(t, "after Close")
 	})
 
 	login := fmt.Sprintf("ssh -l root -p %d 127.0.0.1 docker system dial-stdio", s.port)
@@ -291,7 +299,6 @@ func TestRemoteSSH(t *testing.T) {
 		t.Run("refused/"+tc.name, func(t *testing.T) {
 			clearEngineEnv(t)
 			useSSHConfig(t, s, tc.key)
-			before := sshChildren(t)
 			c, err := New(WithHost(tc.host))
 			require.NoError(t, err)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -306,7 +313,7 @@ func TestRemoteSSH(t *testing.T) {
 			assert.ErrorAs(t, err, &se)
 			assert.ErrorIs(t, err, ErrDaemonUnreachable)
 			c.Close()
-			require.Eventually(t, func() bool { return sshChildren(t) == before }, 5*time.Second, 10*time.Millisecond, "failed ssh processes are reaped")
+			requireNoSSHChildren(t, "after a failed ssh")
 		})
 	}
 }
