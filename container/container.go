@@ -161,7 +161,7 @@ func (c *Container) MappedPort(ctx context.Context, port string) (int, error) {
 			}
 		}
 		if !published && (info.HostConfig == nil || len(info.HostConfig.PortBindings[key]) == 0) {
-			return backoff.Permanent(&SpecError{Field: "MappedPort", Value: port, Hint: "this port is not published: add it with Port(\"" + key + "\")"})
+			return backoff.Permanent(fmt.Errorf("%w (%w)", &SpecError{Field: "MappedPort", Value: port, Hint: "this port is not published: add it with Port(\"" + key + "\")"}, wait.ErrPortNotPublished))
 		}
 		if info.State != nil && !info.State.Running {
 			return backoff.Permanent(fmt.Errorf("port %s: container is %s (exit code %d), so no host port is bound", key, info.State.Status, info.State.ExitCode))

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cenkalti/backoff/v4"
 )
 
 // PortStrategy waits until a container port accepts connections, checked
@@ -30,6 +32,11 @@ func ForListeningPort(port string) *PortStrategy { return &PortStrategy{port: po
 
 // String describes the wait.
 func (s *PortStrategy) String() string { return "listening port " + s.port }
+
+// ErrPortNotPublished is matched by Target.MappedPort errors for a port
+// that has no host binding. ForListeningPort then checks inside the
+// container only (a service reached over a network by alias).
+var ErrPortNotPublished = errors.New("port not published")
 
 // HostPIDer is implemented by targets whose processes are visible on this
 // machine: it returns the host PID of the container's main process.
@@ -64,11 +71,14 @@ func (s *PortStrategy) Ready(ctx context.Context, t Target) error {
 		if err != nil {
 			return err
 		}
+		addr := ""
 		mapped, err := t.MappedPort(ctx, s.port)
-		if err != nil {
+		switch {
+		case err == nil:
+			addr = net.JoinHostPort(host, strconv.Itoa(mapped))
+		case !errors.Is(err, ErrPortNotPublished):
 			return err
 		}
-		addr := net.JoinHostPort(host, strconv.Itoa(mapped))
 		return poll(ctx, func() error {
 			listening, how, err := listensInside(ctx, t, inner)
 			if err != nil {
@@ -78,6 +88,12 @@ func (s *PortStrategy) Ready(ctx context.Context, t Target) error {
 			if listening == notListening {
 				seen.set("port %d not listening inside the container (%s)", inner, how)
 				return errors.New("not listening")
+			}
+			if addr == "" {
+				if listening == unknown {
+					return backoff.Permanent(fmt.Errorf("port %s is not published and the container's TCP table cannot be read: publish it with Port(%q) or wait another way", s.port, s.port))
+				}
+				return nil
 			}
 			if err := acceptedThrough(ctx, addr); err != nil {
 				seen.set("connect %s: %v", addr, err)
