@@ -140,16 +140,18 @@ func TestForHTTPAndExecAndFile(t *testing.T) {
 func TestForHTTPTimeoutSaysLastStatus(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Second)
-	defer cancel()
-	_, err := h.Container(busybox).
+	c := h.Container(busybox).
 		Cmd("sh", "-c", "mkdir -p /www && exec httpd -f -p 8080 -h /www").
 		Port("8080/tcp").
-		WaitFor(wait.ForHTTP("/missing").Port("8080/tcp")).
-		StartE(ctx)
+		WaitFor(wait.ForListeningPort("8080/tcp")).
+		Start()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	err := wait.ForHTTP("/missing").Port("8080/tcp").Ready(ctx, c.Container)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "status 404")
 	assert.Contains(t, err.Error(), "gave up waiting for http GET")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
 func TestForExit(t *testing.T) {

@@ -79,7 +79,11 @@ func TestDoctorAndPruneOnRealEngine(t *testing.T) {
 	assert.Equal(t, 0, code, out)
 	assert.Contains(t, out, "0 removed, 2 kept")
 
-	out, code = runBin(t, bin, nil, "prune")
+	// Scoped to this test's sessions: a bare `berth prune` here would also
+	// take resources of other packages' tests running at the same time.
+	out, code = runBin(t, bin, nil, "prune", "-session", session)
+	assert.Equal(t, 0, code, out)
+	out, code = runBin(t, bin, nil, "prune", "-session", session+"-alive")
 	assert.Equal(t, 0, code, out)
 	_, err = c.ContainerInspect(ctx, leftover)
 	assert.ErrorIs(t, err, wire.ErrNotFound, out)

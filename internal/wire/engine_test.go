@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -40,8 +42,11 @@ func realEngine(t testing.TB) *Client {
 	return engine
 }
 
+// runID keeps two runs of this suite on one engine apart.
+var runID = fmt.Sprintf("wire-test-%d-%d", os.Getpid(), time.Now().UnixNano())
+
 func testLabels(t testing.TB) map[string]string {
-	return map[string]string{"berth.session": "wire-test", "berth.test": t.Name()}
+	return map[string]string{"berth.session": runID, "berth.test": t.Name(), "berth.pid": strconv.Itoa(os.Getpid())}
 }
 
 // run creates and starts a busybox container running cmd and removes it at
@@ -89,9 +94,9 @@ func TestEngineContainerLifecycle(t *testing.T) {
 	info, err := c.ContainerInspect(ctx, id)
 	require.NoError(t, err)
 	assert.True(t, info.State.Running)
-	assert.Equal(t, "wire-test", info.Config.Labels["berth.session"])
+	assert.Equal(t, runID, info.Config.Labels["berth.session"])
 
-	list, err := c.ContainerList(ctx, false, Filters{"label": {"berth.test=" + t.Name()}})
+	list, err := c.ContainerList(ctx, false, Filters{"label": {"berth.session=" + runID, "berth.test=" + t.Name()}})
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 	assert.Equal(t, id, list[0].ID)
@@ -223,7 +228,7 @@ func TestEngineEvents(t *testing.T) {
 	c := realEngine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	evs, errc := c.Events(ctx, Filters{"type": {"container"}, "label": {"berth.test=" + t.Name()}, "event": {"start"}})
+	evs, errc := c.Events(ctx, Filters{"type": {"container"}, "label": {"berth.session=" + runID, "berth.test=" + t.Name()}, "event": {"start"}})
 	id := run(t, c, &ContainerConfig{Cmd: []string{"true"}})
 	select {
 	case ev := <-evs:
@@ -245,7 +250,7 @@ func TestEngineImages(t *testing.T) {
 	ctx := context.Background()
 	img, err := c.ImageInspect(ctx, testImage)
 	require.NoError(t, err)
-	repo := "berth-wire-test/tagged"
+	repo := "berth-wire-test/tagged-" + runID
 	require.NoError(t, c.ImageTag(ctx, testImage, repo, "t1"))
 	t.Cleanup(func() { c.ImageRemove(context.Background(), repo+":t1", false, false) })
 	tagged, err := c.ImageInspect(ctx, repo+":t1")
@@ -278,7 +283,7 @@ func TestEngineBuildAndCommit(t *testing.T) {
 	ctx := context.Background()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	df := "FROM " + testImage + "\nRUN echo built > /built\nLABEL berth.session=wire-test\n"
+	df := "FROM " + testImage + "\nRUN echo built > /built\nLABEL berth.session=" + runID + "\n"
 	tw.WriteHeader(&tar.Header{Name: "Dockerfile", Mode: 0o644, Size: int64(len(df))})
 	tw.Write([]byte(df))
 	tw.Close()
@@ -315,10 +320,10 @@ func TestEngineBuildAndCommit(t *testing.T) {
 		_, err := c.ContainerStatPath(ctx, cid, "/more")
 		return err == nil
 	}, 5*time.Second, 10*time.Millisecond)
-	img, err := c.ContainerCommit(ctx, cid, CommitOptions{Repo: "berth-wire-test/committed", Tag: "1", Changes: []string{"LABEL berth.session=wire-test"}})
+	img, err := c.ContainerCommit(ctx, cid, CommitOptions{Repo: "berth-wire-test/committed-" + runID, Tag: "1", Changes: []string{"LABEL berth.session=" + runID}})
 	require.NoError(t, err)
 	t.Cleanup(func() { c.ImageRemove(context.Background(), img, true, false) })
-	ins, err := c.ImageInspect(ctx, "berth-wire-test/committed:1")
+	ins, err := c.ImageInspect(ctx, "berth-wire-test/committed-"+runID+":1")
 	require.NoError(t, err)
 	assert.Equal(t, img, ins.ID)
 }
@@ -343,7 +348,7 @@ func TestEngineNetworksAndVolumes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, info.NetworkSettings.Networks[name].Aliases, "svc")
 	require.NoError(t, c.NetworkDisconnect(ctx, netID, id, true))
-	list, err := c.NetworkList(ctx, Filters{"label": {"berth.test=" + t.Name()}})
+	list, err := c.NetworkList(ctx, Filters{"label": {"berth.session=" + runID, "berth.test=" + t.Name()}})
 	require.NoError(t, err)
 	assert.Len(t, list, 1)
 	require.NoError(t, c.NetworkRemove(ctx, netID))
@@ -354,7 +359,7 @@ func TestEngineNetworksAndVolumes(t *testing.T) {
 	v, err := c.VolumeCreate(ctx, vname, testLabels(t))
 	require.NoError(t, err)
 	assert.Equal(t, vname, v.Name)
-	vols, err := c.VolumeList(ctx, Filters{"label": {"berth.test=" + t.Name()}})
+	vols, err := c.VolumeList(ctx, Filters{"label": {"berth.session=" + runID, "berth.test=" + t.Name()}})
 	require.NoError(t, err)
 	assert.Len(t, vols, 1)
 	require.NoError(t, c.VolumeRemove(ctx, vname, false))
