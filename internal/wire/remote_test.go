@@ -154,7 +154,7 @@ func lifecycle(t *testing.T, c *Client, portHost string) {
 	info, err := c.ContainerInspect(ctx, resp.ID)
 	require.NoError(t, err)
 	assert.True(t, info.State.Running)
-	assert.Equal(t, "wire-test", info.Config.Labels["berth.session"])
+	assert.Equal(t, cfg.Labels["berth.session"], info.Config.Labels["berth.session"])
 
 	url := "http://" + net.JoinHostPort(portHost, hostPort) + "/"
 	var body string
