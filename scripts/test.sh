@@ -43,12 +43,27 @@ else
 fi
 
 step "leftovers"
-left=$( (docker ps -aq --filter label=berth.session; docker network ls -q --filter label=berth.session; docker volume ls -q --filter label=berth.session) 2>/dev/null)
+# Resources of test processes that have ended. A resource whose berth.pid
+# process still runs belongs to another suite running right now.
+left=""
+for kind in container network volume; do
+  case $kind in
+    container) ids=$(docker ps -aq --filter label=berth.session) ;;
+    network)   ids=$(docker network ls -q --filter label=berth.session) ;;
+    volume)    ids=$(docker volume ls -q --filter label=berth.session) ;;
+  esac
+  for id in $ids; do
+    pid=$(docker $kind inspect -f '{{index .Labels "berth.pid"}}' "$id" 2>/dev/null || docker $kind inspect -f '{{index .Config.Labels "berth.pid"}}' "$id" 2>/dev/null || true)
+    if [ -n "$pid" ] && [ "$pid" != "<no value>" ] && kill -0 "$pid" 2>/dev/null; then
+      continue
+    fi
+    test=$(docker $kind inspect -f '{{index .Config.Labels "berth.test"}}' "$id" 2>/dev/null || docker $kind inspect -f '{{index .Labels "berth.test"}}' "$id" 2>/dev/null || true)
+    left+="$kind $id ($test)"$'\n'
+  done
+done
 if [ -n "$left" ]; then
-  echo "resources labelled berth.session were left on the engine:"
-  docker ps -a --filter label=berth.session --format '{{.ID}} {{.Image}} {{.Label "berth.test"}}'
-  docker network ls --filter label=berth.session
-  docker volume ls --filter label=berth.session
+  echo "resources labelled berth.session were left on the engine by ended tests:"
+  printf '%s' "$left"
   fail=1
 else
   echo "none"
