@@ -1,0 +1,426 @@
+// Package postgres starts throw-away PostgreSQL servers for tests, ready
+// for queries when Start returns, with init scripts, server settings and
+// fast snapshots of the database between test steps.
+//
+//	func TestOrders(t *testing.T) {
+//		h := berth.New(t)
+//		pg := postgres.New(h).Database("orders").InitScript("testdata/schema.sql").Start()
+//		db, err := sql.Open("pgx", pg.DSN())
+//		...
+//	}
+//
+// The image is expected to behave like the official postgres image:
+// POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB, scripts in
+// /docker-entrypoint-initdb.d, and psql inside. The module links no
+// database driver: readiness, snapshots and Psql run psql inside the
+// container.
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/network"
+	"github.com/berth-go/berth/wait"
+)
+
+// DefaultImage is the image New uses.
+const DefaultImage = "postgres:15-bookworm"
+
+// Port is the port the server listens on inside the container.
+const Port = "5432/tcp"
+
+// ReadyLog is the line the server logs when it accepts connections. The
+// official image logs it twice on a fresh data directory: once for the
+// server that runs the init scripts, once for the real one.
+const ReadyLog = "database system is ready to accept connections"
+
+const (
+	initDir = "/docker-entrypoint-initdb.d"
+	dataDir = "/var/lib/postgresql/data"
+)
+
+// ErrInvalidInput is matched (errors.Is) by errors for bad builder input
+// and bad snapshot names.
+var ErrInvalidInput = errors.New("postgres: invalid input")
+
+// Scope is where the container is made: a *berth.Harness in a test (the
+// container is removed when the test ends) or a *berth.Session.
+type Scope interface {
+	Container(image string) *berth.ContainerBuilder
+}
+
+// Builder describes a PostgreSQL server. Each method records the first
+// bad input; Start reports it, StartE returns it.
+type Builder struct {
+	s         Scope
+	image     string
+	database  string
+	user      string
+	password  string
+	config    []setting
+	inits     []initFile
+	tmpfs     bool
+	customize []func(*berth.ContainerBuilder)
+	err       error
+}
+
+type setting struct{ key, value string }
+
+type initFile struct {
+	hostPath string // or content
+	content  []byte
+	name     string // base name in initDir
+}
+
+// New starts describing a server in scope s: image DefaultImage, database
+// and user "test", a random password, fsync off (a test server need not
+// survive a power cut).
+func New(s Scope) *Builder {
+	return &Builder{s: s, image: DefaultImage, database: "test", user: "test", password: randomPassword(),
+		config: []setting{{"fsync", "off"}}}
+}
+
+func randomPassword() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (b *Builder) fail(call, format string, args ...any) *Builder {
+	if b.err == nil {
+		b.err = fmt.Errorf("postgres: %s: %w: %s", call, ErrInvalidInput, fmt.Sprintf(format, args...))
+	}
+	return b
+}
+
+// Image replaces DefaultImage; it must behave like the official image.
+func (b *Builder) Image(ref string) *Builder {
+	if ref == "" {
+		return b.fail("Image", "give an image reference such as %s", DefaultImage)
+	}
+	b.image = ref
+	return b
+}
+
+// Database names the database created at start (default "test").
+func (b *Builder) Database(name string) *Builder {
+	if err := checkName(name); err != nil {
+		return b.fail("Database", "%v", err)
+	}
+	b.database = name
+	return b
+}
+
+// User names the superuser created at start (default "test").
+func (b *Builder) User(name string) *Builder {
+	if err := checkName(name); err != nil {
+		return b.fail("User", "%v", err)
+	}
+	b.user = name
+	return b
+}
+
+// Password sets the user's password (default: random).
+func (b *Builder) Password(password string) *Builder {
+	if password == "" {
+		return b.fail("Password", "the password must not be empty")
+	}
+	if strings.ContainsRune(password, 0) {
+		return b.fail("Password", "the password must not contain NUL")
+	}
+	b.password = password
+	return b
+}
+
+func checkName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("the name must not be empty")
+	case len(name) > 63:
+		return fmt.Errorf("%q is longer than PostgreSQL's 63-byte limit", name)
+	case strings.ContainsAny(name, "\x00\"'\\"):
+		return fmt.Errorf("%q contains a quote, backslash or NUL", name)
+	}
+	return nil
+}
+
+// InitScript copies host files (.sql, .sql.gz, .sh) into
+// /docker-entrypoint-initdb.d; the server runs them once, at first start,
+// in the order given (across InitScript and InitSQL calls), against
+// Database as User.
+func (b *Builder) InitScript(files ...string) *Builder {
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return b.fail("InitScript", "%s does not exist: fix the path (relative paths start at the package directory)", f)
+		}
+		if st.IsDir() {
+			return b.fail("InitScript", "%s is a directory: pass the script files", f)
+		}
+		b.inits = append(b.inits, initFile{hostPath: f, name: filepath.Base(f)})
+	}
+	return b
+}
+
+// InitSQL runs sql once at first start, like an InitScript file.
+func (b *Builder) InitSQL(sql string) *Builder {
+	b.inits = append(b.inits, initFile{content: []byte(sql), name: "init.sql"})
+	return b
+}
+
+// validSetting is the shape of a server setting's name, including
+// extension settings such as pg_stat_statements.max.
+var validSetting = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
+
+// Config sets a server setting (postgres -c key=value), e.g.
+// Config("max_connections", "200"). A later call for the same key wins.
+func (b *Builder) Config(key, value string) *Builder {
+	if !validSetting.MatchString(key) {
+		return b.fail("Config", "%q is not a setting name (letters, digits and _, e.g. shared_buffers)", key)
+	}
+	if strings.ContainsRune(value, 0) {
+		return b.fail("Config", "the value of %s contains NUL", key)
+	}
+	for i, s := range b.config {
+		if s.key == key {
+			b.config = append(b.config[:i], b.config[i+1:]...)
+			break
+		}
+	}
+	b.config = append(b.config, setting{key, value})
+	return b
+}
+
+// Tmpfs keeps the data directory in memory: faster writes, and nothing on
+// disk to clean up.
+func (b *Builder) Tmpfs() *Builder { b.tmpfs = true; return b }
+
+// Env sets an environment variable of the container.
+func (b *Builder) Env(key, value string) *Builder {
+	return b.Customize(func(c *berth.ContainerBuilder) { c.Env(key, value) })
+}
+
+// Network joins the container to net with aliases; other containers reach
+// the server at alias:5432 (see NetworkDSN).
+func (b *Builder) Network(net *network.Network, aliases ...string) *Builder {
+	return b.Customize(func(c *berth.ContainerBuilder) { c.Network(net, aliases...) })
+}
+
+// Label adds a label to the container.
+func (b *Builder) Label(key, value string) *Builder {
+	return b.Customize(func(c *berth.ContainerBuilder) { c.Label(key, value) })
+}
+
+// Name names the container.
+func (b *Builder) Name(name string) *Builder {
+	return b.Customize(func(c *berth.ContainerBuilder) { c.Name(name) })
+}
+
+// Memory limits the container's memory in bytes.
+func (b *Builder) Memory(bytes int64) *Builder {
+	return b.Customize(func(c *berth.ContainerBuilder) { c.Memory(bytes) })
+}
+
+// Customize applies f to the underlying container builder at start, for
+// anything the module has no method for (mounts, ports, CPUs, ...).
+func (b *Builder) Customize(f func(*berth.ContainerBuilder)) *Builder {
+	b.customize = append(b.customize, f)
+	return b
+}
+
+// Err is the first error recorded by the builder's calls.
+func (b *Builder) Err() error { return b.err }
+
+// Spec returns the container's description as Start would use it.
+func (b *Builder) Spec() container.Spec { return b.containerBuilder().Spec() }
+
+func (b *Builder) containerBuilder() *berth.ContainerBuilder {
+	// listen_addresses: the official image sets it in postgresql.conf;
+	// an image built on a distribution's defaults listens on localhost only.
+	cmd := []string{"postgres", "-c", "listen_addresses=*"}
+	for _, s := range b.config {
+		cmd = append(cmd, "-c", s.key+"="+s.value)
+	}
+	c := b.s.Container(b.image).
+		Env("POSTGRES_USER", b.user).
+		Env("POSTGRES_PASSWORD", b.password).
+		Env("POSTGRES_DB", b.database).
+		Cmd(cmd...).
+		Port(Port).
+		WaitFor(readiness())
+	for i, f := range b.inits {
+		target := fmt.Sprintf("%s/%03d-%s", initDir, i, f.name)
+		if f.hostPath != "" {
+			c.File(f.hostPath, target)
+		} else {
+			c.FileContent(target, f.content, 0o644)
+		}
+	}
+	if b.tmpfs {
+		c.TmpfsMount(dataDir, 0)
+	}
+	for _, f := range b.customize {
+		f(c)
+	}
+	return c
+}
+
+// StartE starts the server and waits until it accepts queries over TCP; on
+// failure it removes the container and returns the error.
+func (b *Builder) StartE(ctx context.Context) (*Container, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	c, err := b.containerBuilder().StartE(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	hostPort, err := c.Container.Endpoint(ctx, Port, "")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	host, port, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: mapped address %q: %w", hostPort, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: mapped port %q: %w", port, err)
+	}
+	return &Container{Container: c, host: host, port: p, database: b.database, user: b.user, password: b.password}, nil
+}
+
+// Start is StartE for tests: in a *berth.Harness an error fails the test;
+// in a session it panics (use StartE there).
+func (b *Builder) Start() *Container {
+	if h, ok := b.s.(*berth.Harness); ok {
+		tb := h.T()
+		tb.Helper()
+		c, err := b.StartE(tb.Context())
+		if err != nil {
+			tb.Fatalf("%v", err)
+		}
+		return c
+	}
+	c, err := b.StartE(context.Background())
+	if err != nil {
+		panic(err.Error())
+	}
+	return c
+}
+
+// readiness waits for the second ready line (the real server, after the
+// init scripts), then for SELECT 1 over TCP through psql: the init server
+// listens on the Unix socket only, so this cannot pass early. The command
+// reads the credentials from the container's environment, so they appear
+// in no command line, description or error.
+func readiness() wait.Strategy {
+	return inOrder{
+		wait.ForLog(ReadyLog).Times(2),
+		named{wait.ForExec("sh", "-c", `PGPASSWORD="$POSTGRES_PASSWORD" exec psql -X -w -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc 'SELECT 1'`).
+			OutputMatcher(func(stdout, _ []byte) bool { return strings.TrimSpace(string(stdout)) == "1" }),
+			"SELECT 1 over TCP (psql in the container)"},
+	}
+}
+
+// named gives a strategy a short description for messages.
+type named struct {
+	wait.Strategy
+	name string
+}
+
+func (n named) String() string { return n.name }
+
+// inOrder runs strategies one after the other, so the query is not polled
+// while the init scripts run.
+type inOrder []wait.Strategy
+
+func (s inOrder) Ready(ctx context.Context, t wait.Target) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wait.DefaultTimeout)
+		defer cancel()
+	}
+	for _, st := range s {
+		if err := st.Ready(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s inOrder) String() string {
+	names := make([]string, len(s))
+	for i, st := range s {
+		names[i] = st.String()
+	}
+	return strings.Join(names, ", then ")
+}
+
+// Container is a started server. It embeds the container handle (Exec,
+// Logs, Stop, ...).
+type Container struct {
+	*berth.Container
+	host     string
+	port     int
+	database string
+	user     string
+	password string
+}
+
+// Host is where the server's port is reachable from the test.
+func (c *Container) Host() string { return c.host }
+
+// Port is the host port mapped to 5432.
+func (c *Container) Port() int { return c.port }
+
+// Database is the database created at start.
+func (c *Container) Database() string { return c.database }
+
+// User is the superuser created at start.
+func (c *Container) User() string { return c.user }
+
+// Password is the user's password.
+func (c *Container) Password() string { return c.password }
+
+// DSN is the connection URL of the database from the test:
+// postgres://user:password@host:port/database?sslmode=disable.
+func (c *Container) DSN() string { return c.ConnString() }
+
+// ConnString is DSN with extra parameters ("key=value", e.g.
+// "application_name=orders"); sslmode=disable unless given.
+func (c *Container) ConnString(params ...string) string {
+	return c.url(net.JoinHostPort(c.host, strconv.Itoa(c.port)), params)
+}
+
+// NetworkDSN is the connection URL for other containers on a network where
+// this server has alias: postgres://user:password@alias:5432/database.
+func (c *Container) NetworkDSN(alias string, params ...string) string {
+	return c.url(net.JoinHostPort(alias, "5432"), params)
+}
+
+func (c *Container) url(hostPort string, params []string) string {
+	q := url.Values{}
+	for _, p := range params {
+		k, v, _ := strings.Cut(p, "=")
+		q.Add(k, v)
+	}
+	if !q.Has("sslmode") {
+		q.Set("sslmode", "disable")
+	}
+	u := url.URL{Scheme: "postgres", User: url.UserPassword(c.user, c.password), Host: hostPort, Path: "/" + c.database, RawQuery: q.Encode()}
+	return u.String()
+}

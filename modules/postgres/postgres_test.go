@@ -1,0 +1,367 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/modules/postgres"
+)
+
+// TestMain fails the binary when a test leaves a resource of the shared
+// session behind.
+func TestMain(m *testing.M) { berth.Main(m) }
+
+func connect(t testing.TB, dsn string) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func queryStrings(t testing.TB, conn *pgx.Conn, sql string) []string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), sql)
+	require.NoError(t, err)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return out
+}
+
+func noLeftovers(t *testing.T, h *berth.Harness) {
+	t.Helper()
+	left, err := h.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name()}})
+	require.NoError(t, err)
+	assert.Empty(t, left)
+}
+
+func TestInitScriptsAndAuth(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	pg := postgres.New(h).
+		Database("orders").User("app").Password("s3cret pass/with:chars@").
+		InitScript("testdata/schema.sql", "testdata/seed.sh").
+		InitSQL("INSERT INTO orders (item, qty) VALUES ('from-sql', 1);").
+		Start()
+
+	assert.Equal(t, "orders", pg.Database())
+	assert.Equal(t, "app", pg.User())
+	assert.Equal(t, "127.0.0.1", pg.Host())
+	assert.NotZero(t, pg.Port())
+	assert.Equal(t, fmt.Sprintf("postgres://app:s3cret%%20pass%%2Fwith%%3Achars%%40@127.0.0.1:%d/orders?sslmode=disable", pg.Port()), pg.DSN())
+
+	conn := connect(t, pg.DSN())
+	// The scripts ran in the order given: the table first, then the rows.
+	assert.Equal(t, []string{"from-shell", "from-sql"}, queryStrings(t, conn, "SELECT item FROM orders ORDER BY id"))
+	assert.Equal(t, []string{"app"}, queryStrings(t, conn, "SELECT current_user::text"))
+
+	// Connections from outside the container need the password.
+	bad := strings.Replace(pg.DSN(), "s3cret%20pass", "wrong", 1)
+	_, err := pgx.Connect(ctx, bad)
+	var pgErr *pgconn.PgError
+	require.ErrorAs(t, err, &pgErr)
+	assert.Equal(t, "28P01", pgErr.Code, "invalid_password")
+
+	// The secret stays out of the handle's String.
+	assert.NotContains(t, fmt.Sprint(pg), "s3cret")
+	assert.NotContains(t, fmt.Sprintf("%+v", pg), "s3cret")
+
+	out, err := pg.Psql(ctx, "", "SELECT count(*) FROM orders;")
+	require.NoError(t, err)
+	assert.Equal(t, "2\n", out)
+	_, err = pg.Psql(ctx, "", "SELECT * FROM no_such_table;")
+	var pe *postgres.PsqlError
+	require.ErrorAs(t, err, &pe)
+	assert.Contains(t, pe.Stderr, "no_such_table")
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	pg := postgres.New(h).Start()
+	assert.Equal(t, "test", pg.Database())
+	assert.Equal(t, "test", pg.User())
+	assert.Len(t, pg.Password(), 24, "a random password")
+	conn := connect(t, pg.ConnString("application_name=berth-test"))
+	assert.Equal(t, []string{"berth-test"}, queryStrings(t, conn, "SHOW application_name"))
+	assert.Equal(t, []string{"off"}, queryStrings(t, conn, "SHOW fsync"))
+	other := postgres.New(h).Spec()
+	assert.NotEqual(t, pg.Password(), other.Env["POSTGRES_PASSWORD"], "each server gets its own password")
+}
+
+func TestConfig(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	pg := postgres.New(h).
+		Config("max_connections", "42").
+		Config("work_mem", "1MB").
+		Config("work_mem", "8MB"). // the last call wins
+		Config("fsync", "on").
+		Config("application_name", "two words").
+		Start()
+	conn := connect(t, pg.DSN())
+	for setting, want := range map[string]string{"max_connections": "42", "work_mem": "8MB", "fsync": "on", "application_name": "two words"} {
+		assert.Equal(t, []string{want}, queryStrings(t, conn, "SHOW "+setting), setting)
+	}
+}
+
+func TestTmpfs(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	pg := postgres.New(h).Tmpfs().InitSQL("CREATE TABLE t (x int); INSERT INTO t VALUES (7);").Start()
+	d, err := pg.Inspect(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, d.Mounts, "tmpfs:→/var/lib/postgresql/data")
+	res, err := pg.Exec(ctx, []string{"sh", "-c", "grep ' /var/lib/postgresql/data ' /proc/mounts | cut -d' ' -f3"})
+	require.NoError(t, err)
+	assert.Equal(t, "tmpfs\n", string(res.Stdout))
+	conn := connect(t, pg.DSN())
+	assert.Equal(t, []string{"7"}, queryStrings(t, conn, "SELECT x::text FROM t"))
+}
+
+func TestSnapshotRestore(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	pg := postgres.New(h).Database("shop").Tmpfs().
+		InitSQL("CREATE TABLE items (name text); INSERT INTO items VALUES ('apple'), ('pear');").
+		Start()
+
+	// An open connection does not block the snapshot; it is closed.
+	conn := connect(t, pg.DSN())
+	require.NoError(t, pg.Snapshot(ctx, "seeded"))
+	require.Error(t, conn.Ping(ctx), "Snapshot closes connections to the database")
+
+	conn = connect(t, pg.DSN())
+	_, err := conn.Exec(ctx, "DELETE FROM items WHERE name = 'apple'; INSERT INTO items VALUES ('plum'); CREATE TABLE extra (x int)")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"pear", "plum"}, queryStrings(t, conn, "SELECT name FROM items ORDER BY name"))
+
+	require.NoError(t, pg.Restore(ctx, "seeded"))
+	conn = connect(t, pg.DSN())
+	assert.Equal(t, []string{"apple", "pear"}, queryStrings(t, conn, "SELECT name FROM items ORDER BY name"))
+	assert.Equal(t, []string{"0"}, queryStrings(t, conn, "SELECT count(*)::text FROM pg_tables WHERE tablename = 'extra'"))
+
+	// The snapshot stays: change and restore again.
+	_, err = conn.Exec(ctx, "TRUNCATE items")
+	require.NoError(t, err)
+	conn.Close(ctx)
+	require.NoError(t, pg.Restore(ctx, "seeded"))
+	conn = connect(t, pg.DSN())
+	assert.Equal(t, []string{"apple", "pear"}, queryStrings(t, conn, "SELECT name FROM items ORDER BY name"))
+
+	// Taking a snapshot again under the same name replaces it.
+	_, err = conn.Exec(ctx, "INSERT INTO items VALUES ('kiwi')")
+	require.NoError(t, err)
+	require.NoError(t, pg.Snapshot(ctx, "seeded"))
+	require.NoError(t, pg.Restore(ctx, "seeded"))
+	conn = connect(t, pg.DSN())
+	assert.Equal(t, []string{"apple", "kiwi", "pear"}, queryStrings(t, conn, "SELECT name FROM items ORDER BY name"))
+
+	// Snapshots are not databases a test would connect to by mistake, and
+	// the user can still connect after all of this.
+	assert.Equal(t, []string{"postgres", "shop"}, queryStrings(t, conn,
+		"SELECT datname::text FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1"))
+
+	err = pg.Restore(ctx, "never-taken")
+	require.ErrorIs(t, err, postgres.ErrInvalidInput)
+	err = pg.Restore(ctx, "never_taken")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no such snapshot")
+	// A failed restore leaves the database as it was.
+	conn = connect(t, pg.DSN())
+	assert.Equal(t, []string{"apple", "kiwi", "pear"}, queryStrings(t, conn, "SELECT name FROM items ORDER BY name"))
+
+	for _, name := range []string{"", "a b", "x;drop", strings.Repeat("a", 41), `q"uote`} {
+		assert.ErrorIs(t, pg.Snapshot(ctx, name), postgres.ErrInvalidInput, "%q", name)
+	}
+}
+
+func TestSnapshotOfPostgresDatabase(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	pg := postgres.New(h).Database("postgres").Tmpfs().InitSQL("CREATE TABLE t (x int); INSERT INTO t VALUES (1);").Start()
+	require.NoError(t, pg.Snapshot(ctx, "one"))
+	_, err := pg.Psql(ctx, "", "INSERT INTO t VALUES (2);")
+	require.NoError(t, err)
+	require.NoError(t, pg.Restore(ctx, "one"))
+	out, err := pg.Psql(ctx, "", "SELECT count(*) FROM t;")
+	require.NoError(t, err)
+	assert.Equal(t, "1\n", out)
+}
+
+func TestParallelInstances(t *testing.T) {
+	t.Parallel()
+	for i := range 3 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			h := berth.New(t)
+			pg := postgres.New(h).Tmpfs().InitSQL("CREATE TABLE mine (v text);").Start()
+			conn := connect(t, pg.DSN())
+			_, err := conn.Exec(t.Context(), "INSERT INTO mine VALUES ($1)", fmt.Sprint("instance-", i))
+			require.NoError(t, err)
+			assert.Equal(t, []string{fmt.Sprint("instance-", i)}, queryStrings(t, conn, "SELECT v FROM mine"),
+				"each test has a server of its own")
+		})
+	}
+}
+
+func TestNetworkDSN(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	net := h.Network("pg")
+	pg := postgres.New(h).Network(net, "db").Start()
+	dsn := pg.NetworkDSN("db")
+	assert.True(t, strings.HasPrefix(dsn, "postgres://test:"), dsn)
+	assert.True(t, strings.HasSuffix(dsn, "@db:5432/test?sslmode=disable"), dsn)
+	// Another container on the network reaches the server by alias.
+	client := h.Container(postgres.DefaultImage).Cmd("sleep", "3600").Network(net).Start()
+	res, err := client.Exec(ctx, []string{"psql", "-X", "-tAc", "SELECT 40 + 2", dsn})
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.ExitCode, string(res.Stderr))
+	assert.Equal(t, "42\n", string(res.Stdout))
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		build func(*postgres.Builder) *postgres.Builder
+		want  string
+	}{
+		{"empty database", func(b *postgres.Builder) *postgres.Builder { return b.Database("") }, "Database"},
+		{"quote in user", func(b *postgres.Builder) *postgres.Builder { return b.User(`a"b`) }, "User"},
+		{"long database", func(b *postgres.Builder) *postgres.Builder { return b.Database(strings.Repeat("d", 64)) }, "63-byte"},
+		{"empty password", func(b *postgres.Builder) *postgres.Builder { return b.Password("") }, "Password"},
+		{"bad setting", func(b *postgres.Builder) *postgres.Builder { return b.Config("max connections", "1") }, "setting name"},
+		{"missing script", func(b *postgres.Builder) *postgres.Builder { return b.InitScript("testdata/nope.sql") }, "does not exist"},
+		{"script dir", func(b *postgres.Builder) *postgres.Builder { return b.InitScript("testdata") }, "directory"},
+		{"empty image", func(b *postgres.Builder) *postgres.Builder { return b.Image("") }, "Image"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := berth.New(t)
+			b := tt.build(postgres.New(h).Password("hunter2-secret"))
+			require.ErrorIs(t, b.Err(), postgres.ErrInvalidInput)
+			_, err := b.StartE(t.Context())
+			require.ErrorIs(t, err, postgres.ErrInvalidInput)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "hunter2")
+			noLeftovers(t, h)
+		})
+	}
+}
+
+func TestFailedStart(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		build func(*postgres.Builder) *postgres.Builder
+		want  string
+	}{
+		// The init script fails: the entrypoint exits, and the wait says so
+		// at once instead of running into its timeout.
+		{"broken init script", func(b *postgres.Builder) *postgres.Builder { return b.InitSQL("SELEKT 1;") }, ""},
+		{"unknown setting", func(b *postgres.Builder) *postgres.Builder { return b.Config("no_such_setting", "1") }, ""},
+		{"missing image", func(b *postgres.Builder) *postgres.Builder { return b.Image("berth-test/no-such-postgres:1") }, "no-such-postgres"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := berth.New(t)
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := tt.build(postgres.New(h).Password("hunter2-secret")).StartE(ctx)
+			require.Error(t, err)
+			assert.Less(t, time.Since(start), 20*time.Second, "a dead server is reported without waiting for the timeout")
+			assert.False(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "hunter2")
+			noLeftovers(t, h)
+		})
+	}
+}
+
+func TestSession(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, err := berth.NewSession(ctx)
+	require.NoError(t, err)
+	defer s.Close(context.Background())
+	pg, err := postgres.New(s).Tmpfs().StartE(ctx)
+	require.NoError(t, err)
+	conn := connect(t, pg.DSN())
+	assert.Equal(t, []string{"1"}, queryStrings(t, conn, "SELECT 1::text"))
+	conn.Close(ctx)
+	require.NoError(t, s.Close(ctx))
+	_, err = pgx.Connect(ctx, pg.DSN())
+	require.Error(t, err, "the server is gone with its session")
+}
+
+// BenchmarkStartToReady measures New(...).Start() until SELECT 1 works.
+func BenchmarkStartToReady(b *testing.B) {
+	for _, tmpfs := range []bool{false, true} {
+		b.Run(fmt.Sprint("tmpfs=", tmpfs), func(b *testing.B) {
+			h := berth.New(b)
+			for b.Loop() {
+				bl := postgres.New(h)
+				if tmpfs {
+					bl.Tmpfs()
+				}
+				pg, err := bl.StartE(b.Context())
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if err := pg.Remove(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// BenchmarkSnapshotRestore measures one Snapshot and one Restore of a small
+// database; each should stay under 150 ms.
+func BenchmarkSnapshotRestore(b *testing.B) {
+	h := berth.New(b)
+	ctx := b.Context()
+	pg := postgres.New(h).Tmpfs().
+		InitSQL("CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 1000) g;").
+		Start()
+	var snap, restore time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if err := pg.Snapshot(ctx, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := pg.Restore(ctx, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		snap += t1.Sub(t0)
+		restore += time.Since(t1)
+	}
+	b.ReportMetric(float64(snap.Milliseconds())/float64(b.N), "ms/snapshot")
+	b.ReportMetric(float64(restore.Milliseconds())/float64(b.N), "ms/restore")
+}

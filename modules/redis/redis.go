@@ -1,0 +1,434 @@
+// Package redis starts throw-away Redis servers for tests, answering PING
+// when Start returns.
+//
+//	func TestCache(t *testing.T) {
+//		h := berth.New(t)
+//		rd := redis.New(h).Password("pw").Config("maxmemory", "64mb").Start()
+//		opts, err := goredis.ParseURL(rd.URL())
+//		...
+//	}
+//
+// The image is expected to behave like the official redis image
+// (redis-server arguments as the command, redis-cli inside). The module
+// links no client library.
+package redis
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/network"
+	"github.com/berth-go/berth/wait"
+)
+
+// DefaultImage is the image New uses.
+const DefaultImage = "redis:7-bookworm"
+
+// Port is the port the server listens on inside the container.
+const Port = "6379/tcp"
+
+// ReadyLog is the line the server logs when it accepts connections.
+const ReadyLog = "Ready to accept connections"
+
+// ErrInvalidInput is matched (errors.Is) by errors for bad builder input.
+var ErrInvalidInput = errors.New("redis: invalid input")
+
+// Scope is where the container is made: a *berth.Harness in a test (the
+// container is removed when the test ends) or a *berth.Session.
+type Scope interface {
+	Container(image string) *berth.ContainerBuilder
+}
+
+// Builder describes a Redis server. Each method records the first bad
+// input; Start reports it, StartE returns it.
+type Builder struct {
+	s         Scope
+	image     string
+	password  string
+	config    []setting
+	customize []func(*berth.ContainerBuilder)
+	err       error
+}
+
+type setting struct{ key, value string }
+
+// New starts describing a server in scope s: image DefaultImage, no
+// password, no persistence (save "" and appendonly no: a test server need
+// not survive a restart).
+func New(s Scope) *Builder {
+	return &Builder{s: s, image: DefaultImage, config: []setting{{"save", ""}, {"appendonly", "no"}}}
+}
+
+func (b *Builder) fail(call, format string, args ...any) *Builder {
+	if b.err == nil {
+		b.err = fmt.Errorf("redis: %s: %w: %s", call, ErrInvalidInput, fmt.Sprintf(format, args...))
+	}
+	return b
+}
+
+// Image replaces DefaultImage; it must behave like the official image.
+func (b *Builder) Image(ref string) *Builder {
+	if ref == "" {
+		return b.fail("Image", "give an image reference such as %s", DefaultImage)
+	}
+	b.image = ref
+	return b
+}
+
+// Password makes the server require password (requirepass) from clients.
+func (b *Builder) Password(password string) *Builder {
+	if password == "" {
+		return b.fail("Password", "the password must not be empty (leave Password out for none)")
+	}
+	if strings.ContainsAny(password, "\x00\r\n") {
+		return b.fail("Password", "the password must not contain NUL or line breaks")
+	}
+	b.password = password
+	return b
+}
+
+var validKey = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
+// Config sets a server setting as redis-server --key value, e.g.
+// Config("maxmemory", "64mb"). A later call for the same key wins. Use
+// Password for requirepass.
+func (b *Builder) Config(key, value string) *Builder {
+	switch {
+	case !validKey.MatchString(key):
+		return b.fail("Config", "%q is not a setting name (lower-case letters, digits and -, e.g. maxmemory-policy)", key)
+	case key == "requirepass":
+		return b.fail("Config", "use Password for requirepass, so the secret stays out of messages")
+	case strings.ContainsAny(value, "\x00\r\n"):
+		return b.fail("Config", "the value of %s contains NUL or a line break", key)
+	}
+	for i, s := range b.config {
+		if s.key == key {
+			b.config = append(b.config[:i], b.config[i+1:]...)
+			break
+		}
+	}
+	b.config = append(b.config, setting{key, value})
+	return b
+}
+
+// Env sets an environment variable of the container.
+func (b *Builder) Env(key, value string) *Builder {
+	return b.Customize(func(c *berth.ContainerBuilder) { c.Env(key, value) })
+}
+
+// Network joins the container to net with aliases; other containers reach
+// the server at alias:6379 (see NetworkURL).
+func (b *Builder) Network(net *network.Network, aliases ...string) *Builder {
+	return b.Customize(func(c *berth.ContainerBuilder) { c.Network(net, aliases...) })
+}
+
+// Label adds a label to the container.
+func (b *Builder) Label(key, value string) *Builder {
+	return b.Customize(func(c *berth.ContainerBuilder) { c.Label(key, value) })
+}
+
+// Name names the container.
+func (b *Builder) Name(name string) *Builder {
+	return b.Customize(func(c *berth.ContainerBuilder) { c.Name(name) })
+}
+
+// Memory limits the container's memory in bytes.
+func (b *Builder) Memory(bytes int64) *Builder {
+	return b.Customize(func(c *berth.ContainerBuilder) { c.Memory(bytes) })
+}
+
+// Customize applies f to the underlying container builder at start, for
+// anything the module has no method for (mounts, ports, CPUs, ...).
+func (b *Builder) Customize(f func(*berth.ContainerBuilder)) *Builder {
+	b.customize = append(b.customize, f)
+	return b
+}
+
+// Err is the first error recorded by the builder's calls.
+func (b *Builder) Err() error { return b.err }
+
+// Spec returns the container's description as Start would use it.
+func (b *Builder) Spec() container.Spec { return b.containerBuilder().Spec() }
+
+func (b *Builder) containerBuilder() *berth.ContainerBuilder {
+	cmd := []string{"redis-server"}
+	for _, s := range b.config {
+		cmd = append(cmd, "--"+s.key, s.value)
+	}
+	c := b.s.Container(b.image)
+	if b.password != "" {
+		cmd = append(cmd, "--requirepass", b.password)
+		// redis-cli in the container reads REDISCLI_AUTH, so commands run
+		// through Exec need no secret on their command line.
+		c.Env("REDISCLI_AUTH", b.password)
+	}
+	c.Cmd(cmd...).
+		Port(Port).
+		WaitFor(inOrder{wait.ForLog(ReadyLog), ping{password: b.password}})
+	for _, f := range b.customize {
+		f(c)
+	}
+	return c
+}
+
+// StartE starts the server and waits until it answers PING; on failure it
+// removes the container and returns the error.
+func (b *Builder) StartE(ctx context.Context) (*Container, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	c, err := b.containerBuilder().StartE(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	hostPort, err := c.Container.Endpoint(ctx, Port, "")
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	host, port, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return nil, fmt.Errorf("redis: mapped address %q: %w", hostPort, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, fmt.Errorf("redis: mapped port %q: %w", port, err)
+	}
+	return &Container{Container: c, host: host, port: p, password: b.password}, nil
+}
+
+// Start is StartE for tests: in a *berth.Harness an error fails the test;
+// in a session it panics (use StartE there).
+func (b *Builder) Start() *Container {
+	if h, ok := b.s.(*berth.Harness); ok {
+		tb := h.T()
+		tb.Helper()
+		c, err := b.StartE(tb.Context())
+		if err != nil {
+			tb.Fatalf("%v", err)
+		}
+		return c
+	}
+	c, err := b.StartE(context.Background())
+	if err != nil {
+		panic(err.Error())
+	}
+	return c
+}
+
+// inOrder runs strategies one after the other.
+type inOrder []wait.Strategy
+
+func (s inOrder) Ready(ctx context.Context, t wait.Target) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wait.DefaultTimeout)
+		defer cancel()
+	}
+	for _, st := range s {
+		if err := st.Ready(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s inOrder) String() string {
+	names := make([]string, len(s))
+	for i, st := range s {
+		names[i] = st.String()
+	}
+	return strings.Join(names, ", then ")
+}
+
+// ping sends PING (after AUTH when a password is set) to the mapped port
+// from the test's side, proving the server, not just the engine's port
+// proxy, answers where clients will connect.
+type ping struct{ password string }
+
+func (p ping) Ready(ctx context.Context, t wait.Target) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wait.DefaultTimeout)
+		defer cancel()
+	}
+	host, err := t.Host(ctx)
+	if err != nil {
+		return err
+	}
+	port, err := t.MappedPort(ctx, Port)
+	if err != nil {
+		return err
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	var last error
+	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 250*time.Millisecond) {
+		if last = pingOnce(ctx, addr, p.password); last == nil {
+			return nil
+		}
+		var re *replyError
+		if errors.As(last, &re) && re.Auth() {
+			return fmt.Errorf("PING %s: the server refused the password: %w", addr, last)
+		}
+		if st, err := t.State(ctx); err == nil && !st.Running && st.Status != "created" {
+			return fmt.Errorf("the server stopped (status %s, exit %d); last PING: %w", st.Status, st.ExitCode, last)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("PING %s: %w; last try: %w", addr, context.Cause(ctx), last)
+		case <-time.After(delay):
+		}
+	}
+}
+
+func (ping) String() string { return "PING on the mapped port" }
+
+func pingOnce(ctx context.Context, addr, password string) error {
+	d := net.Dialer{Timeout: 2 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(2 * time.Second)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	conn.SetDeadline(deadline)
+	var req []byte
+	if password != "" {
+		req = appendCommand(req, "AUTH", password)
+	}
+	req = appendCommand(req, "PING")
+	if _, err := conn.Write(req); err != nil {
+		return err
+	}
+	r := bufio.NewReaderSize(conn, 512)
+	if password != "" {
+		if _, err := readReply(r); err != nil {
+			return err
+		}
+	}
+	reply, err := readReply(r)
+	if err != nil {
+		return err
+	}
+	if reply != "PONG" {
+		return fmt.Errorf("PING answered %q", reply)
+	}
+	return nil
+}
+
+// appendCommand encodes a command as a RESP array of bulk strings.
+func appendCommand(b []byte, args ...string) []byte {
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(len(args)), 10)
+	b = append(b, '\r', '\n')
+	for _, a := range args {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, a...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}
+
+// maxReply bounds a reply line; PING and AUTH answer with a few bytes.
+const maxReply = 4096
+
+// replyError is an error reply of the server ("-WRONGPASS ...").
+type replyError struct{ Message string }
+
+func (e *replyError) Error() string { return "redis: " + e.Message }
+
+// Auth reports whether the server refused or wanted credentials.
+func (e *replyError) Auth() bool {
+	return strings.HasPrefix(e.Message, "WRONGPASS") || strings.HasPrefix(e.Message, "NOAUTH") ||
+		strings.Contains(e.Message, "without any password configured")
+}
+
+// readReply reads one simple-string ("+OK") or error ("-ERR ...") reply.
+// Any other reply type is a protocol error: PING and AUTH give neither.
+func readReply(r *bufio.Reader) (string, error) {
+	var line []byte
+	for {
+		frag, err := r.ReadSlice('\n')
+		line = append(line, frag...)
+		if len(line) > maxReply {
+			return "", fmt.Errorf("redis: reply longer than %d bytes", maxReply)
+		}
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			if errors.Is(err, io.EOF) && len(line) == 0 {
+				return "", fmt.Errorf("redis: connection closed before a reply (server not up yet): %w", err)
+			}
+			return "", err
+		}
+	}
+	if len(line) < 3 || line[len(line)-2] != '\r' {
+		return "", fmt.Errorf("redis: malformed reply %.40q", line)
+	}
+	body := string(line[1 : len(line)-2])
+	switch line[0] {
+	case '+':
+		return body, nil
+	case '-':
+		return "", &replyError{Message: body}
+	}
+	return "", fmt.Errorf("redis: unexpected reply %.40q", line)
+}
+
+// Container is a started server. It embeds the container handle (Exec,
+// Logs, Stop, ...).
+type Container struct {
+	*berth.Container
+	host     string
+	port     int
+	password string
+}
+
+// Host is where the server's port is reachable from the test.
+func (c *Container) Host() string { return c.host }
+
+// Port is the host port mapped to 6379.
+func (c *Container) Port() int { return c.port }
+
+// Addr is "host:port" for clients that take an address and a password
+// separately.
+func (c *Container) Addr() string { return net.JoinHostPort(c.host, strconv.Itoa(c.port)) }
+
+// Password is the server's password ("" for none).
+func (c *Container) Password() string { return c.password }
+
+// URL is the connection URL from the test:
+// redis://default:password@host:port/0 (redis://host:port/0 without a
+// password). The user name needs Redis 6 or newer.
+func (c *Container) URL() string { return c.url(c.Addr()) }
+
+// NetworkURL is the connection URL for other containers on a network where
+// this server has alias.
+func (c *Container) NetworkURL(alias string) string {
+	return c.url(net.JoinHostPort(alias, "6379"))
+}
+
+func (c *Container) url(hostPort string) string {
+	u := url.URL{Scheme: "redis", Host: hostPort, Path: "/0"}
+	if c.password != "" {
+		// The default user: redis-cli sends an empty user name as one.
+		u.User = url.UserPassword("default", c.password)
+	}
+	return u.String()
+}

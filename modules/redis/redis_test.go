@@ -1,0 +1,200 @@
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/modules/redis"
+)
+
+// TestMain fails the binary when a test leaves a resource of the shared
+// session behind.
+func TestMain(m *testing.M) { berth.Main(m) }
+
+func client(t testing.TB, url string) *goredis.Client {
+	t.Helper()
+	opts, err := goredis.ParseURL(url)
+	require.NoError(t, err)
+	c := goredis.NewClient(opts)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func noLeftovers(t *testing.T, h *berth.Harness) {
+	t.Helper()
+	left, err := h.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name()}})
+	require.NoError(t, err)
+	assert.Empty(t, left)
+}
+
+func TestSetGet(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	rd := redis.New(h).Start()
+	assert.Equal(t, "", rd.Password())
+	assert.Equal(t, fmt.Sprintf("127.0.0.1:%d", rd.Port()), rd.Addr())
+	assert.Equal(t, "redis://"+rd.Addr()+"/0", rd.URL())
+
+	c := client(t, rd.URL())
+	require.NoError(t, c.Set(ctx, "greeting", "hello", 0).Err())
+	got, err := c.Get(ctx, "greeting").Result()
+	require.NoError(t, err)
+	assert.Equal(t, "hello", got)
+	_, err = c.Get(ctx, "missing").Result()
+	assert.ErrorIs(t, err, goredis.Nil)
+
+	// The defaults turn persistence off.
+	cfg, err := c.ConfigGet(ctx, "save").Result()
+	require.NoError(t, err)
+	assert.Equal(t, "", cfg["save"])
+	cfg, err = c.ConfigGet(ctx, "appendonly").Result()
+	require.NoError(t, err)
+	assert.Equal(t, "no", cfg["appendonly"])
+}
+
+func TestPassword(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	rd := redis.New(h).Password("s3cret:pass@word").Start()
+	assert.Equal(t, fmt.Sprintf("redis://default:s3cret%%3Apass%%40word@127.0.0.1:%d/0", rd.Port()), rd.URL())
+
+	c := client(t, rd.URL())
+	require.NoError(t, c.Set(ctx, "k", "v", 0).Err())
+	assert.Equal(t, "v", c.Get(ctx, "k").Val())
+
+	anon := goredis.NewClient(&goredis.Options{Addr: rd.Addr()})
+	defer anon.Close()
+	err := anon.Get(ctx, "k").Err()
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "NOAUTH"), err.Error())
+
+	wrong := goredis.NewClient(&goredis.Options{Addr: rd.Addr(), Password: "wrong"})
+	defer wrong.Close()
+	err = wrong.Ping(ctx).Err()
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "WRONGPASS"), err.Error())
+
+	assert.NotContains(t, fmt.Sprint(rd), "s3cret")
+	assert.NotContains(t, fmt.Sprintf("%+v", rd), "s3cret")
+}
+
+func TestConfig(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	rd := redis.New(h).
+		Config("maxmemory", "32mb").
+		Config("maxmemory-policy", "noeviction").
+		Config("maxmemory-policy", "allkeys-lru"). // the last call wins
+		Config("save", "900 1 300 10").
+		Start()
+	c := client(t, rd.URL())
+	for key, want := range map[string]string{
+		"maxmemory":        "33554432",
+		"maxmemory-policy": "allkeys-lru",
+		"save":             "900 1 300 10",
+	} {
+		cfg, err := c.ConfigGet(ctx, key).Result()
+		require.NoError(t, err)
+		assert.Equal(t, want, cfg[key], key)
+	}
+}
+
+func TestNetworkURL(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	net := h.Network("cache")
+	rd := redis.New(h).Password("pw").Network(net, "cache").Start()
+	assert.Equal(t, "redis://default:pw@cache:6379/0", rd.NetworkURL("cache"))
+	other := h.Container(redis.DefaultImage).Cmd("sleep", "3600").Network(net).Start()
+	res, err := other.Exec(ctx, []string{"redis-cli", "--no-auth-warning", "-u", rd.NetworkURL("cache"), "ping"})
+	require.NoError(t, err)
+	assert.Equal(t, "PONG\n", string(res.Stdout), string(res.Stderr))
+}
+
+func TestParallelInstances(t *testing.T) {
+	t.Parallel()
+	for i := range 3 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			rd := redis.New(berth.New(t)).Start()
+			c := client(t, rd.URL())
+			ctx := t.Context()
+			n, err := c.Incr(ctx, "counter").Result()
+			require.NoError(t, err)
+			assert.Equal(t, int64(1), n, "each test has a server of its own")
+		})
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		build func(*redis.Builder) *redis.Builder
+		want  string
+	}{
+		{"empty password", func(b *redis.Builder) *redis.Builder { return b.Password("") }, "Password"},
+		{"newline in password", func(b *redis.Builder) *redis.Builder { return b.Password("a\nb") }, "line breaks"},
+		{"bad key", func(b *redis.Builder) *redis.Builder { return b.Config("Max Memory", "1") }, "setting name"},
+		{"requirepass", func(b *redis.Builder) *redis.Builder { return b.Config("requirepass", "hunter2-secret") }, "use Password"},
+		{"newline in value", func(b *redis.Builder) *redis.Builder { return b.Config("maxmemory", "1\n2") }, "line break"},
+		{"empty image", func(b *redis.Builder) *redis.Builder { return b.Image("") }, "Image"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := berth.New(t)
+			b := tt.build(redis.New(h))
+			require.ErrorIs(t, b.Err(), redis.ErrInvalidInput)
+			_, err := b.StartE(t.Context())
+			require.ErrorIs(t, err, redis.ErrInvalidInput)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "hunter2")
+			noLeftovers(t, h)
+		})
+	}
+}
+
+func TestFailedStart(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := redis.New(h).Password("hunter2-secret").Config("no-such-setting", "1").StartE(ctx)
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 20*time.Second, "a dead server is reported without waiting for the timeout")
+	assert.False(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	assert.NotContains(t, err.Error(), "hunter2")
+	noLeftovers(t, h)
+}
+
+// BenchmarkStartToReady measures New(...).Start() until PING answers.
+func BenchmarkStartToReady(b *testing.B) {
+	h := berth.New(b)
+	for b.Loop() {
+		rd, err := redis.New(h).StartE(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := rd.Remove(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
