@@ -34,6 +34,12 @@ func TestTop(t *testing.T) {
 		{"-o pid,args", "COMMAND"},
 		{"aux", "COMMAND"},
 	}
+	// Start returns a moment before runc execs the command: until then
+	// ps shows "runc init".
+	require.Eventually(t, func() bool {
+		p, err := c.Top(t.Context(), "")
+		return err == nil && len(p.Rows) == 1 && p.Column("CMD")[0] == "sleep 3600"
+	}, 10*time.Second, 10*time.Millisecond)
 	for _, tt := range tests {
 		t.Run(tt.psArgs, func(t *testing.T) {
 			p, err := c.Top(t.Context(), tt.psArgs)
@@ -91,7 +97,7 @@ func TestStats(t *testing.T) {
 	t.Logf("stats: %s", s)
 	assert.WithinDuration(t, time.Now(), s.Read, time.Minute)
 	assert.False(t, s.Read.Before(start.Add(-time.Second)), "sample taken by this call")
-	assert.Greater(t, s.CPUPercent, 10.0, "a busy loop runs")
+	assert.Greater(t, s.CPUPercent, 1.0, "a busy loop runs (however busy the machine)")
 	assert.LessOrEqual(t, s.CPUPercent, float64(s.OnlineCPUs)*100+1)
 	assert.GreaterOrEqual(t, s.OnlineCPUs, 1)
 	assert.GreaterOrEqual(t, s.MemoryUsage, uint64(20<<20), "the 20 MiB in /dev/shm count")
@@ -119,7 +125,7 @@ func TestStreamStats(t *testing.T) {
 		require.GreaterOrEqual(t, len(samples), 2, "about one sample a second")
 		for i, s := range samples[1:] {
 			assert.True(t, s.Read.After(samples[i].Read), "samples in order")
-			assert.Greater(t, s.CPUPercent, 5.0, "the busy loop shows in every sample after the first")
+			assert.Greater(t, s.CPUPercent, 1.0, "the busy loop shows in every sample after the first")
 			assert.GreaterOrEqual(t, s.Pids, uint64(1))
 		}
 	})

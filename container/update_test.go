@@ -3,6 +3,7 @@ package container_test
 import (
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -44,22 +45,40 @@ func TestUpdatePidsLimit(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
 	ctx := t.Context()
-	c := h.Container(busybox).Cmd("sleep", "3600").Start()
-	fork := []string{"sh", "-c", "sleep 1 & sleep 1 & wait; echo forked"}
+	// The main shell blocks on a FIFO without forking, then starts six
+	// background processes at once; busybox sh exits 2 when a fork fails.
+	c := h.Container(busybox).
+		Cmd("sh", "-c", "[ -p /f ] || mkfifo /f; read x < /f; for i in 1 2 3 4 5 6; do sleep 30 & done; echo burst-done; exec sleep 3600").
+		Start()
+	require.Eventually(t, func() bool {
+		st, err := c.StatPath(ctx, "/f")
+		return err == nil && st.Mode&os.ModeNamedPipe != 0
+	}, 10*time.Second, 20*time.Millisecond)
+	trigger := func() { exec(t, c.Container, "sh", "-c", "echo go > /f") }
 
-	// sleep (1) + the exec's shell (2): the shell cannot fork.
-	require.NoError(t, c.Update(ctx, container.Limits{PidsLimit: 2}))
-	res, err := c.Exec(ctx, fork)
+	require.NoError(t, c.Update(ctx, container.Limits{PidsLimit: 4}))
+	assert.Equal(t, int64(4), *hostConfig(t, c.Container).PidsLimit)
+	trigger()
+	st, err := c.WaitExit(ctx)
 	require.NoError(t, err)
-	assert.NotEqual(t, 0, res.ExitCode)
-	assert.Contains(t, string(res.Stderr), "can't fork")
-	assert.NotContains(t, string(res.Stdout), "forked")
+	assert.Equal(t, 2, st.ExitCode)
+	out, err := c.LogsSnapshot(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, string(out.Stderr), "can't fork")
+	assert.NotContains(t, string(out.Stdout), "burst-done")
+
+	// Limits change on a stopped container too; the next run has none.
+	require.NoError(t, c.Update(ctx, container.Limits{PidsLimit: -1}))
+	require.NoError(t, c.Start(ctx))
+	trigger()
+	require.Eventually(t, func() bool {
+		out, err := c.LogsSnapshot(ctx)
+		return err == nil && strings.Contains(string(out.Stdout), "burst-done")
+	}, 10*time.Second, 20*time.Millisecond)
 	s, err := c.Stats(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, uint64(2), s.PidsLimit)
-
-	require.NoError(t, c.Update(ctx, container.Limits{PidsLimit: -1}))
-	assert.Equal(t, "forked\n", exec(t, c.Container, fork...))
+	assert.Equal(t, uint64(0), s.PidsLimit, "no limit any more")
+	assert.GreaterOrEqual(t, s.Pids, uint64(6), "all six sleeps run")
 }
 
 func TestUpdateMemoryOOM(t *testing.T) {
