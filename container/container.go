@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,15 +110,16 @@ func (c *Container) Host(ctx context.Context) (string, error) {
 func EngineHost(ep wire.Endpoint) string {
 	switch ep.Scheme() {
 	case "tcp", "ssh", "http", "https":
-		rest := ep.Host[strings.Index(ep.Host, "://")+3:]
-		if i := strings.LastIndex(rest, "@"); i >= 0 {
-			rest = rest[i+1:]
+		u, err := url.Parse(ep.Host)
+		if err != nil || u.Hostname() == "" {
+			return "127.0.0.1"
 		}
-		rest, _, _ = strings.Cut(rest, "/")
-		if h, _, err := net.SplitHostPort(rest); err == nil {
-			return h
+		h := u.Hostname()
+		// An engine listening on every address is reached on loopback.
+		if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
+			return "127.0.0.1"
 		}
-		return rest
+		return h
 	}
 	return "127.0.0.1"
 }

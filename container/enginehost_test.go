@@ -34,6 +34,10 @@ func TestEngineHost(t *testing.T) {
 		{"ssh://ci@10.1.2.3:22/var/run/docker.sock", "10.1.2.3"},
 		{"ssh://ci@[2001:db8::2]:22", "2001:db8::2"},
 		{"ssh://root@127.0.0.1:2222", "127.0.0.1"},
+		{"ssh://[2001:db8::2]", "2001:db8::2"},
+		{"tcp://[::1]", "::1"},
+		{"tcp://0.0.0.0:2375", "127.0.0.1"},
+		{"tcp://[::]:2375", "127.0.0.1"},
 	} {
 		t.Run(tc.host, func(t *testing.T) {
 			if got := EngineHost(wire.Endpoint{Host: tc.host}); got != tc.want {

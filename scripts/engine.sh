@@ -21,6 +21,18 @@ version() {
   esac | sed -n 's/.*"Version":"\([^"]*\)".*"ApiVersion":"\([^"]*\)".*/engine \1, API \2/p'
 }
 
+# Tools the suite's remote-engine tests use (sshd, ip); cheap when present.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  missing=()
+  command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+  if [ ${#missing[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }
+  fi
+fi
+
 if ping; then
   echo "engine up at $HOST: $(version)"
   exit 0
