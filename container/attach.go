@@ -37,11 +37,10 @@ type AttachOptions struct {
 // its stdin and its output streams. It ends when the container's process
 // exits, when Close is called, or when the Attach ctx ends.
 type Attachment struct {
-	conn  *wire.HijackedConn
-	tty   bool
-	done  chan struct{}
-	err   error // set before done is closed
-	stdin chan struct{}
+	conn *wire.HijackedConn
+	tty  bool
+	done chan struct{}
+	err  error // set before done is closed
 
 	mu             sync.Mutex
 	closed         bool
@@ -80,7 +79,7 @@ func (c *Container) Attach(ctx context.Context, opts AttachOptions) (*Attachment
 	if err != nil {
 		return nil, fmt.Errorf("attach to %s: %w", c, err)
 	}
-	a := &Attachment{conn: conn, tty: tty, done: make(chan struct{}), stdin: make(chan struct{})}
+	a := &Attachment{conn: conn, tty: tty, done: make(chan struct{})}
 	outW, errW := opts.Stdout, opts.Stderr
 	if outW == nil {
 		a.stdout = &lockedBuffer{}
@@ -100,8 +99,12 @@ func (c *Container) Attach(ctx context.Context, opts AttachOptions) (*Attachment
 		a.mu.Lock()
 		closed := a.closed
 		a.mu.Unlock()
-		if err != nil && (closed || ctx.Err() != nil || errors.Is(err, net.ErrClosed)) {
+		switch {
+		case err == nil:
+		case closed || ctx.Err() != nil || errors.Is(err, net.ErrClosed):
 			err = nil // detached on purpose
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			err = nil // the engine may cut the last frame when the process exits
 		}
 		if err != nil {
 			err = fmt.Errorf("attach to %s: read output: %w", c, err)
@@ -111,7 +114,6 @@ func (c *Container) Attach(ctx context.Context, opts AttachOptions) (*Attachment
 	}()
 	if opts.Stdin != nil {
 		go func() {
-			defer close(a.stdin)
 			// The engine answers a half-close by closing the container's
 			// stdin only for StdinOnce without TTY; otherwise it would end
 			// the output streams, so the write side stays open.
@@ -119,8 +121,6 @@ func (c *Container) Attach(ctx context.Context, opts AttachOptions) (*Attachment
 				conn.CloseWrite()
 			}
 		}()
-	} else {
-		close(a.stdin)
 	}
 	return a, nil
 }
@@ -158,8 +158,9 @@ func (a *Attachment) Wait(ctx context.Context) error {
 }
 
 // Close detaches: the connection is closed and the container keeps
-// running. It waits until the output goroutine has finished. A Stdin reader
-// that blocks is left to its owner: close its writer side to release it.
+// running. It returns once the output has been delivered, so writers given
+// in AttachOptions are no longer used. A Stdin reader that blocks is left
+// to its owner: close its writer side to release it.
 func (a *Attachment) Close() error {
 	a.mu.Lock()
 	a.closed = true
