@@ -184,6 +184,13 @@ func (b *ContainerBuilder) Network(net *network.Network, aliases ...string) *Con
 // AutoRemove lets the engine remove the container when it exits.
 func (b *ContainerBuilder) AutoRemove() *ContainerBuilder { b.spec.AutoRemove = true; return b }
 
+// OpenStdin keeps the container's stdin open for Attach; with once, stdin
+// closes after the first attached client detaches.
+func (b *ContainerBuilder) OpenStdin(once bool) *ContainerBuilder {
+	b.spec.OpenStdin, b.spec.StdinOnce = true, once
+	return b
+}
+
 // Tty allocates a pseudo-TTY (output is then not split by stream).
 func (b *ContainerBuilder) Tty() *ContainerBuilder { b.spec.Tty = true; return b }
 

@@ -26,6 +26,11 @@ if [ $rc -ne 0 ]; then
   fail=1
 fi
 
+step "engine restart under a running test (alone: it disrupts every user of the engine)"
+BERTH_DAEMON_RESTART=1 go test -count=1 -run '^TestDaemonRestart$' -v . > "$logdir/restart.log" 2>&1 ||
+  { echo "restart test failed:"; grep -vE '^\s+/' "$logdir/restart.log" | tail -30; fail=1; }
+grep -E '^(--- |ok|FAIL)' "$logdir/restart.log" || true
+
 step "fuzz slice (${BERTH_FUZZTIME:-3s} each)"
 while read -r file name; do
   pkg=./$(dirname "$file")
