@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,3 +117,25 @@ func TestBadFlags(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestDoctorNamesCredentialSourcesNeverSecrets(t *testing.T) {
+	bin := berthBinary(t)
+	dir := t.TempDir()
+	const secret = "s3cr3t-doctor-pw"
+	auth := base64.StdEncoding.EncodeToString([]byte("ci:" + secret))
+	config := `{"auths": {"localhost:5000": {"auth": "` + auth + `", "identitytoken": "s3cr3t-doctor-token"}}}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(config), 0o600))
+	out, code := runBin(t, bin, []string{"DOCKER_CONFIG=" + dir, "DOCKER_AUTH_CONFIG="}, "doctor", "-registry", "localhost:5000", "-registry", "docker.io")
+	assert.Equal(t, 0, code, out)
+	assert.Regexp(t, `localhost:5000\s+config.json auths`, out)
+	assert.Regexp(t, `docker.io\s+anonymous`, out)
+	assert.NotContains(t, out, secret)
+	assert.NotContains(t, out, "s3cr3t-doctor-token")
+	assert.NotContains(t, out, auth)
+
+	// A broken config is reported with its path, not its content.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"auths": {"x": {"auth": "`+auth+`"`), 0o600))
+	out, _ = runBin(t, bin, []string{"DOCKER_CONFIG=" + dir, "DOCKER_AUTH_CONFIG="}, "doctor", "-registry", "localhost:5000")
+	assert.Contains(t, out, filepath.Join(dir, "config.json"))
+	assert.NotContains(t, out, auth)
+}
