@@ -12,8 +12,9 @@
 // The image is expected to behave like the official postgres image:
 // POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB, scripts in
 // /docker-entrypoint-initdb.d, and psql inside. The module links no
-// database driver: readiness, snapshots and Psql run psql inside the
-// container.
+// database driver: readiness checks and snapshots speak the PostgreSQL
+// protocol themselves (SCRAM-SHA-256, MD5 or cleartext passwords), and Psql
+// runs psql inside the container.
 package postgres
 
 import (
@@ -29,6 +30,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
@@ -260,7 +263,7 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 		Env("POSTGRES_DB", b.database).
 		Cmd(cmd...).
 		Port(Port).
-		WaitFor(readiness())
+		WaitFor(b.readiness())
 	for i, f := range b.inits {
 		target := fmt.Sprintf("%s/%03d-%s", initDir, i, f.name)
 		if f.hostPath != "" {
@@ -323,26 +326,73 @@ func (b *Builder) Start() *Container {
 }
 
 // readiness waits for the second ready line (the real server, after the
-// init scripts), then for SELECT 1 over TCP through psql: the init server
-// listens on the Unix socket only, so this cannot pass early. The command
-// reads the credentials from the container's environment, so they appear
-// in no command line, description or error.
-func readiness() wait.Strategy {
+// init scripts), then for SELECT 1 through the mapped port as the user:
+// the init server listens on the Unix socket only, so this cannot pass
+// early, and it proves the port, the password and the database.
+func (b *Builder) readiness() wait.Strategy {
 	return inOrder{
 		wait.ForLog(ReadyLog).Times(2),
-		named{wait.ForExec("sh", "-c", `PGPASSWORD="$POSTGRES_PASSWORD" exec psql -X -w -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc 'SELECT 1'`).
-			OutputMatcher(func(stdout, _ []byte) bool { return strings.TrimSpace(string(stdout)) == "1" }),
-			"SELECT 1 over TCP (psql in the container)"},
+		selectOne{user: b.user, password: b.password, database: b.database},
 	}
 }
 
-// named gives a strategy a short description for messages.
-type named struct {
-	wait.Strategy
-	name string
+// selectOne runs SELECT 1 from the test's side until it succeeds.
+type selectOne struct{ user, password, database string }
+
+func (s selectOne) Ready(ctx context.Context, t wait.Target) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wait.DefaultTimeout)
+		defer cancel()
+	}
+	host, err := t.Host(ctx)
+	if err != nil {
+		return err
+	}
+	port, err := t.MappedPort(ctx, Port)
+	if err != nil {
+		return err
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	var last error
+	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 250*time.Millisecond) {
+		if last = s.try(ctx, addr); last == nil {
+			return nil
+		}
+		var se *ServerError
+		// invalid_password, invalid_authorization_specification: waiting
+		// longer will not help.
+		if errors.As(last, &se) && (se.Code == "28P01" || se.Code == "28000") {
+			return fmt.Errorf("SELECT 1 on %s: %w", addr, last)
+		}
+		if st, err := t.State(ctx); err == nil && !st.Running && st.Status != "created" {
+			return fmt.Errorf("the server stopped (status %s, exit %d); last SELECT 1: %w", st.Status, st.ExitCode, last)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("SELECT 1 on %s: %w; last try: %w", addr, context.Cause(ctx), last)
+		case <-time.After(delay):
+		}
+	}
 }
 
-func (n named) String() string { return n.name }
+func (s selectOne) try(ctx context.Context, addr string) error {
+	conn, err := dialPG(ctx, addr, s.user, s.password, s.database)
+	if err != nil {
+		return err
+	}
+	defer conn.close()
+	rows, err := conn.query(ctx, "SELECT 1")
+	if err != nil {
+		return err
+	}
+	if len(rows) != 1 || len(rows[0]) != 1 || rows[0][0] != "1" {
+		return fmt.Errorf("SELECT 1 returned %q", rows)
+	}
+	return nil
+}
+
+func (selectOne) String() string { return "SELECT 1 on the mapped port" }
 
 // inOrder runs strategies one after the other, so the query is not polled
 // while the init scripts run.
@@ -379,7 +429,10 @@ type Container struct {
 	database string
 	user     string
 	password string
+	snapMu   sync.Mutex // Snapshot and Restore share a temporary database
 }
+
+func (c *Container) addr() string { return net.JoinHostPort(c.host, strconv.Itoa(c.port)) }
 
 // Host is where the server's port is reachable from the test.
 func (c *Container) Host() string { return c.host }
@@ -403,7 +456,7 @@ func (c *Container) DSN() string { return c.ConnString() }
 // ConnString is DSN with extra parameters ("key=value", e.g.
 // "application_name=orders"); sslmode=disable unless given.
 func (c *Container) ConnString(params ...string) string {
-	return c.url(net.JoinHostPort(c.host, strconv.Itoa(c.port)), params)
+	return c.url(c.addr(), params)
 }
 
 // NetworkDSN is the connection URL for other containers on a network where

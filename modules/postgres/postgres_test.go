@@ -365,3 +365,35 @@ func BenchmarkSnapshotRestore(b *testing.B) {
 	b.ReportMetric(float64(snap.Milliseconds())/float64(b.N), "ms/snapshot")
 	b.ReportMetric(float64(restore.Milliseconds())/float64(b.N), "ms/restore")
 }
+
+// The module's own protocol client (readiness, snapshots) copes with each
+// host authentication method the image can be told to use.
+func TestAuthMethods(t *testing.T) {
+	t.Parallel()
+	for _, method := range []string{"scram-sha-256", "md5", "password", "trust"} {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			h := berth.New(t)
+			ctx := t.Context()
+			b := postgres.New(h).Tmpfs().Env("POSTGRES_HOST_AUTH_METHOD", method).Password("pw-" + method).
+				InitSQL("CREATE TABLE t (x int); INSERT INTO t VALUES (1);")
+			if method == "md5" {
+				// Stored as MD5, so the server asks for MD5, not SCRAM.
+				b.InitSQL("SET password_encryption = 'md5'; ALTER USER test PASSWORD 'pw-md5';")
+			}
+			pg := b.Start()
+			require.NoError(t, pg.Snapshot(ctx, "s"))
+			require.NoError(t, pg.Restore(ctx, "s"))
+			conn := connect(t, pg.DSN())
+			assert.Equal(t, []string{"1"}, queryStrings(t, conn, "SELECT x::text FROM t"))
+			out, err := pg.Psql(ctx, "", `SELECT auth_method FROM pg_hba_file_rules WHERE type = 'host' AND address = 'all';`)
+			require.NoError(t, err)
+			assert.Contains(t, out, method)
+			if method == "md5" {
+				out, err := pg.Psql(ctx, "", "SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = 'test';")
+				require.NoError(t, err)
+				assert.Equal(t, "md5\n", out)
+			}
+		})
+	}
+}

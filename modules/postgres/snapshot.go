@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/berth-go/berth/container"
@@ -14,31 +16,42 @@ import (
 // DATABASE ... WITH (FORCE)).
 const snapshotPrefix = "berth_snapshot_"
 
+// restoring is the name a restored copy has until it replaces the
+// database.
+const restoring = "berth_restoring"
+
 var validSnapshot = regexp.MustCompile(`^[A-Za-z0-9_]{1,40}$`)
 
 // Snapshot copies the database as it is now into a database of its own
 // that accepts no connections, named after name (letters, digits and _),
-// replacing an older snapshot of that name. Connections to the database are closed first (a copy needs
-// the source idle); pools reconnect on their own. It takes a few tens of
-// milliseconds for a small database.
+// replacing an older snapshot of that name. Connections to the database
+// are closed first (a copy needs the source idle); pools reconnect on
+// their own. For a small database it takes a few tens of milliseconds.
 func (c *Container) Snapshot(ctx context.Context, name string) error {
 	snap, err := snapshotDB(name)
 	if err != nil {
 		return err
 	}
+	c.snapMu.Lock()
+	defer c.snapMu.Unlock()
+	conn, fileCopy, err := c.maintenance(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: snapshot %q: %w", name, err)
+	}
+	defer conn.close()
 	db := ident(c.database)
 	// New connections are refused while the copy runs, so none can sneak
 	// in between the terminations and CREATE DATABASE.
-	script := fmt.Sprintf(`%[4]s
-ALTER DATABASE %[1]s WITH ALLOW_CONNECTIONS false;
-SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE datname = %[2]s AND pid <> pg_backend_pid();
-DROP DATABASE IF EXISTS %[3]s;
-%[5]s
-ALTER DATABASE %[1]s WITH ALLOW_CONNECTIONS true;
-`, db, literal(c.database), ident(snap), detectFileCopy, createDatabase(ident(snap), db, "ALLOW_CONNECTIONS false"))
-	if _, err := c.Psql(ctx, c.maintenanceDB(), script); err != nil {
-		// Open the database again if the script stopped half way.
-		c.Psql(context.WithoutCancel(ctx), c.maintenanceDB(), fmt.Sprintf("ALTER DATABASE %s WITH ALLOW_CONNECTIONS true;", db))
+	if _, err := conn.query(ctx, "ALTER DATABASE "+db+" WITH ALLOW_CONNECTIONS false"); err != nil {
+		return fmt.Errorf("postgres: snapshot %q of %s: %w", name, c.database, err)
+	}
+	err = runAll(ctx, conn,
+		"SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE datname = "+literal(c.database)+" AND pid <> pg_backend_pid()",
+		"DROP DATABASE IF EXISTS "+ident(snap),
+		createDatabase(ident(snap), db, fileCopy)+" ALLOW_CONNECTIONS false",
+	)
+	_, oerr := conn.query(context.WithoutCancel(ctx), "ALTER DATABASE "+db+" WITH ALLOW_CONNECTIONS true")
+	if err = errors.Join(err, oerr); err != nil {
 		return fmt.Errorf("postgres: snapshot %q of %s: %w", name, c.database, err)
 	}
 	return nil
@@ -51,37 +64,76 @@ func (c *Container) Restore(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	// The copy is made under a temporary name first so a missing snapshot
-	// leaves the database untouched; FORCE closes its connections.
-	tmp := ident("berth_restoring")
-	script := fmt.Sprintf(`%[4]s
-DROP DATABASE IF EXISTS %[3]s;
-%[5]s
-DROP DATABASE %[1]s WITH (FORCE);
-ALTER DATABASE %[3]s RENAME TO %[1]s;
-`, ident(c.database), ident(snap), tmp, detectFileCopy, createDatabase(tmp, ident(snap), ""))
-	if _, err := c.Psql(ctx, c.maintenanceDB(), script); err != nil {
-		if strings.Contains(err.Error(), "does not exist") && strings.Contains(err.Error(), snap) {
+	c.snapMu.Lock()
+	defer c.snapMu.Unlock()
+	conn, fileCopy, err := c.maintenance(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: restore %q: %w", name, err)
+	}
+	defer conn.close()
+	// The copy is made under a temporary name first, so a missing snapshot
+	// leaves the database untouched.
+	err = runAll(ctx, conn,
+		"DROP DATABASE IF EXISTS "+ident(restoring),
+		createDatabase(ident(restoring), ident(snap), fileCopy),
+	)
+	if err != nil {
+		var se *ServerError
+		if errors.As(err, &se) && se.Code == "3D000" { // invalid_catalog_name
 			return fmt.Errorf("postgres: restore %q: no such snapshot: call Snapshot(ctx, %q) first: %w", name, name, err)
 		}
+		return fmt.Errorf("postgres: restore %q into %s: %w", name, c.database, err)
+	}
+	// FORCE closes the database's connections.
+	err = runAll(ctx, conn,
+		"DROP DATABASE IF EXISTS "+ident(c.database)+" WITH (FORCE)",
+		"ALTER DATABASE "+ident(restoring)+" RENAME TO "+ident(c.database),
+	)
+	if err != nil {
 		return fmt.Errorf("postgres: restore %q into %s: %w", name, c.database, err)
 	}
 	return nil
 }
 
-// detectFileCopy sets the psql variable file_copy on PostgreSQL 15 and
-// newer, where CREATE DATABASE ... STRATEGY FILE_COPY copies a small
-// database in about half the time of the default WAL_LOG.
-const detectFileCopy = `SELECT current_setting('server_version_num')::int >= 150000 AS file_copy \gset`
+// maintenance connects as the superuser to a database other than the
+// test database, and says whether CREATE DATABASE has STRATEGY FILE_COPY
+// (PostgreSQL 15+, about twice as fast as WAL_LOG for a small database).
+func (c *Container) maintenance(ctx context.Context) (*pgConn, bool, error) {
+	db := "postgres"
+	if c.database == "postgres" {
+		db = "template1"
+	}
+	conn, err := dialPG(ctx, c.addr(), c.user, c.password, db)
+	if err != nil {
+		return nil, false, err
+	}
+	rows, err := conn.query(ctx, "SHOW server_version_num")
+	if err != nil {
+		conn.close()
+		return nil, false, err
+	}
+	v := 0
+	if len(rows) == 1 && len(rows[0]) == 1 {
+		v, _ = strconv.Atoi(rows[0][0])
+	}
+	return conn, v >= 150000, nil
+}
 
-// createDatabase is a psql script part creating db from template, with
-// FILE_COPY where the server has it.
-func createDatabase(db, template, options string) string {
-	return fmt.Sprintf(`\if :file_copy
-CREATE DATABASE %[1]s TEMPLATE %[2]s STRATEGY FILE_COPY %[3]s;
-\else
-CREATE DATABASE %[1]s TEMPLATE %[2]s %[3]s;
-\endif`, db, template, options)
+func runAll(ctx context.Context, conn *pgConn, statements ...string) error {
+	for _, s := range statements {
+		if _, err := conn.query(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func createDatabase(db, template string, fileCopy bool) string {
+	s := "CREATE DATABASE " + db + " TEMPLATE " + template
+	if fileCopy {
+		s += " STRATEGY FILE_COPY"
+	}
+	return s
 }
 
 func snapshotDB(name string) (string, error) {
@@ -89,15 +141,6 @@ func snapshotDB(name string) (string, error) {
 		return "", fmt.Errorf("postgres: snapshot name %q: %w: use 1 to 40 letters, digits and _", name, ErrInvalidInput)
 	}
 	return snapshotPrefix + name, nil
-}
-
-// maintenanceDB is the database psql connects to for work on the test
-// database, which must not be the one connected to.
-func (c *Container) maintenanceDB() string {
-	if c.database == "postgres" {
-		return "template1"
-	}
-	return "postgres"
 }
 
 // Psql runs script with psql inside the container as the superuser, on
