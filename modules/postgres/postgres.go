@@ -57,7 +57,7 @@ const (
 
 // ErrInvalidInput is matched (errors.Is) by errors for bad builder input
 // and bad snapshot names.
-var ErrInvalidInput = errors.New("postgres: invalid input")
+var ErrInvalidInput = errors.New("invalid input")
 
 // Scope is where the container is made: a *berth.Harness in a test (the
 // container is removed when the test ends) or a *berth.Session.

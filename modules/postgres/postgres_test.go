@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/internal/wire"
@@ -189,6 +190,17 @@ func TestSnapshotRestore(t *testing.T) {
 
 	for _, name := range []string{"", "a b", "x;drop", strings.Repeat("a", 41), `q"uote`} {
 		assert.ErrorIs(t, pg.Snapshot(ctx, name), postgres.ErrInvalidInput, "%q", name)
+	}
+
+	// Calls from several goroutines take turns.
+	var g errgroup.Group
+	for i := range 3 {
+		g.Go(func() error { return pg.Snapshot(ctx, fmt.Sprint("c", i)) })
+		g.Go(func() error { return pg.Restore(ctx, "seeded") })
+	}
+	require.NoError(t, g.Wait())
+	for i := range 3 {
+		require.NoError(t, pg.Restore(ctx, fmt.Sprint("c", i)))
 	}
 }
 

@@ -42,7 +42,7 @@ const Port = "6379/tcp"
 const ReadyLog = "Ready to accept connections"
 
 // ErrInvalidInput is matched (errors.Is) by errors for bad builder input.
-var ErrInvalidInput = errors.New("redis: invalid input")
+var ErrInvalidInput = errors.New("invalid input")
 
 // Scope is where the container is made: a *berth.Harness in a test (the
 // container is removed when the test ends) or a *berth.Session.
