@@ -1,0 +1,222 @@
+package build
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/berth-go/berth/internal/wire"
+)
+
+// Labels of built images.
+const (
+	// LabelCache carries the build's input hash: an image with the same
+	// hash is reused instead of building again.
+	LabelCache = "berth.cache"
+	// LabelBuild marks images berth built.
+	LabelBuild = "berth.build"
+	// CacheRepo names the kept image of every build.
+	CacheRepo = "berth-cache/build"
+)
+
+var (
+	buildkitMu sync.Mutex
+	buildkit   Backend
+)
+
+// RegisterBuildKit installs the BuildKit backend; build/buildkit calls it
+// from its init, so a program opts in with a blank import:
+//
+//	import _ "github.com/berth-go/berth/build/buildkit"
+//
+// A test binary that never imports it does not link BuildKit.
+func RegisterBuildKit(b Backend) {
+	buildkitMu.Lock()
+	buildkit = b
+	buildkitMu.Unlock()
+}
+
+// Prober is implemented by backends that can tell whether an engine offers
+// them.
+type Prober interface {
+	Available(ctx context.Context, c *wire.Client) bool
+}
+
+// Select picks the backend: BuildKit when it is registered, not turned off
+// by BERTH_BUILDER=classic, and the engine offers it; classic otherwise.
+func Select(ctx context.Context, c *wire.Client) Backend {
+	if os.Getenv("BERTH_BUILDER") == "classic" {
+		return Classic
+	}
+	buildkitMu.Lock()
+	bk := buildkit
+	buildkitMu.Unlock()
+	if bk == nil {
+		return Classic
+	}
+	if p, ok := bk.(Prober); ok && !p.Available(ctx, c) {
+		return Classic
+	}
+	return bk
+}
+
+// Result is a finished build.
+type Result struct {
+	ImageID string
+	Ref     string // the kept berth-cache/build reference
+	Hash    string
+	Cached  bool // reused from an earlier identical build
+	Backend string
+}
+
+var flights singleflight.Group
+
+// Build builds bc with o on the selected backend. An identical build (same
+// context content, options and base images) returns the image an earlier
+// run made, unless NoCache; identical builds running at once build once.
+func Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (Result, error) {
+	if err := bc.Validate(); err != nil {
+		return Result{}, err
+	}
+	backend := Select(ctx, c)
+	hash, err := inputHash(ctx, c, bc, o, backend.Name())
+	if err != nil {
+		return Result{}, err
+	}
+	ref := CacheRepo + ":" + hash[:24]
+	if !o.NoCache {
+		if id, ok := cached(ctx, c, hash); ok {
+			if err := tagAll(ctx, c, id, o.Tags); err != nil {
+				return Result{}, err
+			}
+			return Result{ImageID: id, Ref: ref, Hash: hash, Cached: true, Backend: backend.Name()}, nil
+		}
+	}
+	v, err, _ := flights.Do(hash, func() (any, error) {
+		bo := o
+		bo.Labels = map[string]string{}
+		for k, v := range o.Labels {
+			bo.Labels[k] = v
+		}
+		bo.Labels[LabelCache] = hash
+		bo.Labels[LabelBuild] = backend.Name()
+		bo.Tags = append([]string{ref}, o.Tags...)
+		id, err := backend.Build(ctx, c, bc, bo)
+		return id, err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	id := v.(string)
+	// A caller that shared another's flight still wants its own tags.
+	if err := tagAll(ctx, c, id, o.Tags); err != nil {
+		return Result{}, err
+	}
+	return Result{ImageID: id, Ref: ref, Hash: hash, Backend: backend.Name()}, nil
+}
+
+func cached(ctx context.Context, c *wire.Client, hash string) (string, bool) {
+	imgs, err := c.ImageList(ctx, wire.Filters{"label": {LabelCache + "=" + hash}})
+	if err != nil || len(imgs) == 0 {
+		return "", false
+	}
+	return imgs[0].ID, true
+}
+
+func tagAll(ctx context.Context, c *wire.Client, id string, tags []string) error {
+	for _, t := range tags {
+		repo, tag := t, "latest"
+		if i := strings.LastIndex(t, ":"); i > strings.LastIndex(t, "/") {
+			repo, tag = t[:i], t[i+1:]
+		}
+		if err := c.ImageTag(ctx, id, repo, tag); err != nil {
+			return fmt.Errorf("tag %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// inputHash covers the context's content, the options that shape the image
+// and the IDs of the base images as they are on the engine now.
+func inputHash(ctx context.Context, c *wire.Client, bc *Context, o Options, backend string) (string, error) {
+	h := sha256.New()
+	ch, err := bc.Hash(ctx)
+	if err != nil {
+		return "", err
+	}
+	df, err := bc.Dockerfile()
+	if err != nil {
+		return "", err
+	}
+	shape := struct {
+		Context, Dockerfile, Target, Platform, Network, Backend string
+		Args, Labels                                            map[string]string
+		ExtraHosts                                              []string
+		ShmSize                                                 int64
+		Secrets                                                 []string
+		Contexts                                                map[string]string
+		Bases                                                   []string
+	}{Context: ch, Dockerfile: string(df), Target: o.Target, Platform: o.Platform, Network: o.Network, Backend: backend,
+		Args: o.Args, Labels: o.Labels, ExtraHosts: o.ExtraHosts, ShmSize: o.ShmSize, Contexts: map[string]string{}}
+	for id := range o.Secrets {
+		shape.Secrets = append(shape.Secrets, id) // ids only: secrets must not end up in the image
+	}
+	sort.Strings(shape.Secrets)
+	for name, dir := range o.BuildContexts {
+		sub, err := DirContext(dir).WithDockerfileContent([]byte{}).Hash(ctx)
+		if err != nil {
+			return "", fmt.Errorf("build context %q: %w", name, err)
+		}
+		shape.Contexts[name] = sub
+	}
+	for _, img := range baseImages(df) {
+		id := "absent"
+		if ins, err := c.ImageInspect(ctx, img); err == nil {
+			id = ins.ID
+		} else if !errors.Is(err, wire.ErrNotFound) {
+			return "", err
+		}
+		shape.Bases = append(shape.Bases, img+"="+id)
+	}
+	json.NewEncoder(h).Encode(shape)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// baseImages lists the Dockerfile's FROM images that are not stages.
+func baseImages(df []byte) []string {
+	stages := map[string]bool{}
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(df))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 2 || !strings.EqualFold(f[0], "FROM") {
+			continue
+		}
+		args := f[1:]
+		for len(args) > 0 && strings.HasPrefix(args[0], "--") {
+			args = args[1:]
+		}
+		if len(args) == 0 {
+			continue
+		}
+		img := args[0]
+		if img != "scratch" && !stages[strings.ToLower(img)] {
+			out = append(out, img)
+		}
+		if len(args) >= 3 && strings.EqualFold(args[1], "AS") {
+			stages[strings.ToLower(args[2])] = true
+		}
+	}
+	return out
+}

@@ -1,0 +1,163 @@
+package build
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/registry"
+)
+
+// Backend makes an image from a context.
+type Backend interface {
+	// Name is "classic" or "buildkit".
+	Name() string
+	// Build returns the built image's ID.
+	Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (string, error)
+}
+
+// Classic is the engine's classic builder, POST /build.
+var Classic Backend = classic{}
+
+type classic struct{}
+
+func (classic) Name() string { return "classic" }
+
+var mountFlag = regexp.MustCompile(`(?im)^\s*RUN\s+(--[a-z-]+=\S+\s+)*--mount=`)
+
+// classicUnsupported names the first BuildKit-only feature a build uses.
+func classicUnsupported(bc *Context, o Options) string {
+	switch {
+	case len(o.Secrets) > 0:
+		return "build secrets"
+	case len(o.SSH) > 0:
+		return "ssh forwarding"
+	case o.CacheFrom != "" || o.CacheTo != "":
+		return "cache import/export"
+	case len(o.BuildContexts) > 0:
+		return "named build contexts"
+	}
+	if df, err := bc.Dockerfile(); err == nil && mountFlag.Match(df) {
+		return "RUN --mount (cache, secret or ssh mounts)"
+	}
+	return ""
+}
+
+func (classic) Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (string, error) {
+	if what := classicUnsupported(bc, o); what != "" {
+		return "", &Error{Backend: "classic", Err: fmt.Errorf("%s %w; the classic builder is in use (the engine offers no BuildKit, BERTH_BUILDER=classic is set, or build/buildkit is not imported)", what, ErrNeedsBuildKit)}
+	}
+	if err := bc.Validate(); err != nil {
+		return "", err
+	}
+	q := url.Values{"rm": {"1"}, "forcerm": {"1"}, "dockerfile": {bc.DockerfileName()}}
+	for _, t := range o.Tags {
+		q.Add("t", t)
+	}
+	if o.Target != "" {
+		q.Set("target", o.Target)
+	}
+	if len(o.Args) > 0 {
+		b, _ := json.Marshal(o.Args)
+		q.Set("buildargs", string(b))
+	}
+	if len(o.Labels) > 0 {
+		b, _ := json.Marshal(o.Labels)
+		q.Set("labels", string(b))
+	}
+	if o.NoCache {
+		q.Set("nocache", "1")
+	}
+	if o.Pull {
+		q.Set("pull", "1")
+	}
+	if o.Platform != "" {
+		q.Set("platform", o.Platform)
+	}
+	if o.Network != "" {
+		q.Set("networkmode", o.Network)
+	}
+	if len(o.ExtraHosts) > 0 {
+		q.Set("extrahosts", strings.Join(o.ExtraHosts, ","))
+	}
+	if o.ShmSize > 0 {
+		q.Set("shmsize", strconv.FormatInt(o.ShmSize, 10))
+	}
+	configHeader, err := registryConfig(ctx, bc, o)
+	if err != nil {
+		return "", &Error{Backend: "classic", Step: "credentials", Err: err}
+	}
+	log := &tail{n: 30, out: o.Output}
+	var id, step string
+	body := bc.Reader(ctx, true)
+	defer body.Close()
+	err = c.ImageBuild(ctx, body, q, configHeader, func(m wire.JSONMessage) error {
+		if m.Stream != "" {
+			if strings.HasPrefix(m.Stream, "Step ") {
+				step = strings.TrimSpace(m.Stream)
+			}
+			log.Write([]byte(m.Stream))
+		} else if m.Status != "" {
+			log.Write([]byte(m.Status + "\n"))
+		}
+		if len(m.Aux) > 0 {
+			var aux struct{ ID string }
+			if wire.DecodeAux(m, &aux) == nil && aux.ID != "" {
+				id = aux.ID
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", &Error{Backend: "classic", Step: step, Log: log.Lines(), Err: err}
+	}
+	if id == "" {
+		return "", &Error{Backend: "classic", Step: step, Log: log.Lines(), Err: fmt.Errorf("the engine reported no image ID")}
+	}
+	return id, nil
+}
+
+// fromHosts lists the registries of the Dockerfile's FROM images.
+func fromHosts(df []byte) []string {
+	seen := map[string]bool{}
+	var hosts []string
+	for _, img := range baseImages(df) {
+		if strings.Contains(img, "$") {
+			continue
+		}
+		r, err := registry.ParseReference(img)
+		if err != nil || seen[r.Domain] {
+			continue
+		}
+		seen[r.Domain] = true
+		hosts = append(hosts, r.Domain)
+	}
+	return hosts
+}
+
+// registryConfig is the X-Registry-Config header: credentials for every
+// registry the Dockerfile's FROM lines name.
+func registryConfig(ctx context.Context, bc *Context, o Options) (string, error) {
+	df, err := bc.Dockerfile()
+	if err != nil {
+		return "", err
+	}
+	hosts := fromHosts(df)
+	if len(hosts) == 0 {
+		return "", nil
+	}
+	kc := o.Keychain
+	if kc == nil {
+		kc = registry.DefaultKeychain()
+	}
+	auths, err := registry.BuildAuthConfigs(ctx, kc, hosts)
+	if err != nil || len(auths) == 0 {
+		return "", err
+	}
+	return registry.EncodeConfigHeader(auths)
+}
