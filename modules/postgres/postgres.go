@@ -76,9 +76,19 @@ type Builder struct {
 	config    []setting
 	inits     []initFile
 	tmpfs     bool
+	cold      bool
 	customize []func(*berth.ContainerBuilder)
 	err       error
 }
+
+// WarmPassword is the default password while warm starts are on: the
+// password is part of the cached state, so a random one would never hit
+// the cache. Set Password for another.
+const WarmPassword = "berth-warm"
+
+// warmDataDir holds the data under warm starts: not the image's VOLUME, so
+// a commit keeps it.
+const warmDataDir = "/var/lib/postgresql/warm-data"
 
 type setting struct{ key, value string }
 
@@ -91,10 +101,35 @@ type initFile struct {
 // New starts describing a server in scope s: image DefaultImage, database
 // and user "test", a random password, fsync off (a test server need not
 // survive a power cut).
+//
+// Warm starts are on by default (off with Cold, Tmpfs or BERTH_WARM=0): the
+// first start with given inputs (image, user, password, database, settings,
+// init scripts) commits the initialized server as a berth-cache image and
+// later starts skip initdb and the init scripts. The password then defaults
+// to WarmPassword instead of a random one.
 func New(s Scope) *Builder {
-	return &Builder{s: s, image: DefaultImage, database: "test", user: "test", password: randomPassword(),
+	b := &Builder{s: s, image: DefaultImage, database: "test", user: "test", password: randomPassword(),
 		config: []setting{{"fsync", "off"}}}
+	if berth.WarmEnabled() {
+		b.password = WarmPassword
+	}
+	return b
 }
+
+// Cold turns warm starts off: initdb and the init scripts run on every
+// start, and the default password is random.
+func (b *Builder) Cold() *Builder {
+	if b.cold {
+		return b
+	}
+	b.cold = true
+	if b.password == WarmPassword {
+		b.password = randomPassword()
+	}
+	return b
+}
+
+func (b *Builder) warm() bool { return !b.cold && !b.tmpfs && berth.WarmEnabled() }
 
 func randomPassword() string {
 	var b [12]byte
@@ -208,8 +243,8 @@ func (b *Builder) Config(key, value string) *Builder {
 }
 
 // Tmpfs keeps the data directory in memory: faster writes, and nothing on
-// disk to clean up.
-func (b *Builder) Tmpfs() *Builder { b.tmpfs = true; return b }
+// disk to clean up. A tmpfs is not kept by a commit, so it means Cold.
+func (b *Builder) Tmpfs() *Builder { b.tmpfs = true; return b.Cold() }
 
 // Env sets an environment variable of the container.
 func (b *Builder) Env(key, value string) *Builder {
@@ -275,6 +310,9 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	if b.tmpfs {
 		c.TmpfsMount(dataDir, 0)
 	}
+	if b.warm() {
+		c.Env("PGDATA", warmDataDir).Warm("berth-postgres-v1")
+	}
 	for _, f := range b.customize {
 		f(c)
 	}
@@ -325,13 +363,14 @@ func (b *Builder) Start() *Container {
 	return c
 }
 
-// readiness waits for the second ready line (the real server, after the
-// init scripts), then for SELECT 1 through the mapped port as the user:
-// the init server listens on the Unix socket only, so this cannot pass
-// early, and it proves the port, the password and the database.
+// readiness waits for a ready line, then for SELECT 1 through the mapped
+// port as the user: the init server listens on the Unix socket only, so
+// this cannot pass before the real server (after the init scripts) is up,
+// and it proves the port, the password and the database. A warm start
+// logs the ready line once, a cold one twice; both pass the same way.
 func (b *Builder) readiness() wait.Strategy {
 	return inOrder{
-		wait.ForLog(ReadyLog).Times(2),
+		wait.ForLog(ReadyLog),
 		selectOne{user: b.user, password: b.password, database: b.database},
 	}
 }

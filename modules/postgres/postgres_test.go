@@ -93,15 +93,18 @@ func TestInitScriptsAndAuth(t *testing.T) {
 func TestDefaults(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	pg := postgres.New(h).Start()
+	pg := postgres.New(h).Cold().Start()
 	assert.Equal(t, "test", pg.Database())
 	assert.Equal(t, "test", pg.User())
-	assert.Len(t, pg.Password(), 24, "a random password")
+	assert.Len(t, pg.Password(), 24, "a random password when cold")
 	conn := connect(t, pg.ConnString("application_name=berth-test"))
 	assert.Equal(t, []string{"berth-test"}, queryStrings(t, conn, "SHOW application_name"))
 	assert.Equal(t, []string{"off"}, queryStrings(t, conn, "SHOW fsync"))
-	other := postgres.New(h).Spec()
-	assert.NotEqual(t, pg.Password(), other.Env["POSTGRES_PASSWORD"], "each server gets its own password")
+	other := postgres.New(h).Cold().Spec()
+	assert.NotEqual(t, pg.Password(), other.Env["POSTGRES_PASSWORD"], "each cold server gets its own password")
+	if berth.WarmEnabled() {
+		assert.Equal(t, postgres.WarmPassword, postgres.New(h).Spec().Env["POSTGRES_PASSWORD"], "warm starts need a stable password")
+	}
 }
 
 func TestConfig(t *testing.T) {

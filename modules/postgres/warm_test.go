@@ -1,0 +1,115 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/modules/postgres"
+)
+
+// removeCacheImages removes the warm-cache images a test made; call it
+// before berth.New so it runs after the containers using them are gone.
+func removeCacheImages(t *testing.T) func(ref string) {
+	var mu sync.Mutex
+	var refs []string
+	t.Cleanup(func() {
+		c, err := wire.New()
+		require.NoError(t, err)
+		defer c.Close()
+		for _, r := range refs {
+			c.ImageRemove(context.Background(), r, true, false)
+		}
+	})
+	return func(ref string) { mu.Lock(); refs = append(refs, ref); mu.Unlock() }
+}
+
+func TestWarmStart(t *testing.T) {
+	if !berth.WarmEnabled() {
+		t.Skip("BERTH_WARM=0")
+	}
+	t.Parallel()
+	forget := removeCacheImages(t)
+	h := berth.New(t)
+	ctx := t.Context()
+	// A fresh schema per run: the first start must fill the cache.
+	nonce := fmt.Sprintf("n%d", time.Now().UnixNano())
+	schema := "CREATE TABLE items (name text); INSERT INTO items VALUES ('" + nonce + "');"
+
+	cold := postgres.New(h).Database("shop").InitSQL(schema).Start()
+	res := cold.WarmResult()
+	require.NotNil(t, res)
+	forget(res.Image)
+	assert.False(t, res.Hit)
+
+	start := time.Now()
+	warm := postgres.New(h).Database("shop").InitSQL(schema).Start()
+	warmTook := time.Since(start)
+	res2 := warm.WarmResult()
+	require.NotNil(t, res2)
+	assert.True(t, res2.Hit, "the second start uses the cache")
+	assert.Equal(t, res.Image, res2.Image)
+	d, err := warm.Inspect(ctx)
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(d.Image, res.Image), d.Image)
+	logs, err := warm.LogsSnapshot(ctx)
+	require.NoError(t, err)
+	all := string(logs.Stdout) + string(logs.Stderr)
+	assert.NotContains(t, all, "PostgreSQL init process complete", "no initdb on a warm start")
+	assert.NotContains(t, all, "running /docker-entrypoint-initdb.d")
+	t.Logf("warm start to SELECT 1: %s", warmTook)
+
+	conn := connect(t, warm.DSN())
+	var got string
+	require.NoError(t, conn.QueryRow(ctx, "SELECT name FROM items").Scan(&got))
+	assert.Equal(t, nonce, got, "data from the init script is there")
+
+	// Snapshot/Restore keep working on a warm start (both end open
+	// connections).
+	require.NoError(t, warm.Snapshot(ctx, "base"))
+	conn = connect(t, warm.DSN())
+	_, err = conn.Exec(ctx, "DELETE FROM items")
+	require.NoError(t, err)
+	conn.Close(ctx)
+	require.NoError(t, warm.Restore(ctx, "base"))
+	conn = connect(t, warm.DSN())
+	require.NoError(t, conn.QueryRow(ctx, "SELECT name FROM items").Scan(&got))
+	assert.Equal(t, nonce, got)
+
+	// A changed init script is another cache entry.
+	changed := postgres.New(h).Database("shop").InitSQL(schema + " INSERT INTO items VALUES ('more');").Start()
+	res3 := changed.WarmResult()
+	require.NotNil(t, res3)
+	forget(res3.Image)
+	assert.False(t, res3.Hit)
+	assert.NotEqual(t, res.Hash, res3.Hash)
+
+	// Cold and Tmpfs start without the cache.
+	assert.Nil(t, postgres.New(h).Cold().Start().WarmResult())
+}
+
+// BenchmarkWarmStart measures postgres ready + SELECT 1 from the warm cache.
+func BenchmarkWarmStart(b *testing.B) {
+	h := berth.New(b)
+	ctx := context.Background()
+	first, err := postgres.New(h).Database("bench").StartE(ctx)
+	require.NoError(b, err)
+	first.Remove(ctx)
+	for b.Loop() {
+		c, err := postgres.New(h).Database("bench").StartE(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		c.Remove(ctx)
+		b.StartTimer()
+	}
+}
