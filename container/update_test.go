@@ -54,7 +54,21 @@ func TestUpdatePidsLimit(t *testing.T) {
 		st, err := c.StatPath(ctx, "/f")
 		return err == nil && st.Mode&os.ModeNamedPipe != 0
 	}, 10*time.Second, 20*time.Millisecond)
-	trigger := func() { exec(t, c.Container, "sh", "-c", "echo go > /f") }
+	// The exec itself needs processes under the limit: runc may fail to
+	// start it ("read init-p: connection reset") while the limit is tight,
+	// so try again until it runs.
+	trigger := func() {
+		t.Helper()
+		for attempt := 0; ; attempt++ {
+			res, err := c.Exec(ctx, []string{"sh", "-c", "echo go > /f"})
+			require.NoError(t, err)
+			if res.ExitCode == 0 {
+				return
+			}
+			require.Less(t, attempt, 20, "exec never ran: stdout %q stderr %q", res.Stdout, res.Stderr)
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 
 	require.NoError(t, c.Update(ctx, container.Limits{PidsLimit: 4}))
 	assert.Equal(t, int64(4), *hostConfig(t, c.Container).PidsLimit)

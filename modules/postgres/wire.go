@@ -71,12 +71,22 @@ func dialPG(ctx context.Context, addr, user, password, database string) (*pgConn
 	defer stop()
 	if err := c.startup(user, password, database); err != nil {
 		nc.Close()
-		if ctx.Err() != nil {
-			return nil, context.Cause(ctx)
-		}
-		return nil, err
+		return nil, ctxError(ctx, err)
 	}
 	return c, nil
+}
+
+// ctxError reports ctx's end rather than the I/O timeout it caused: the
+// connection's deadline is ctx's, and can fire a moment before ctx does.
+func ctxError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	var ne net.Error
+	if d, ok := ctx.Deadline(); ok && errors.As(err, &ne) && ne.Timeout() && time.Until(d) < 50*time.Millisecond {
+		return fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
+	}
+	return err
 }
 
 // ioTimeout bounds one exchange when ctx has no earlier deadline.
