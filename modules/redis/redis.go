@@ -272,7 +272,9 @@ func (p ping) Ready(ctx context.Context, t wait.Target) error {
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	var last error
-	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 250*time.Millisecond) {
+	// A short cap: a server that comes up between two tries costs at
+	// most one gap, and a try is one cheap local round trip.
+	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 25*time.Millisecond) {
 		if last = pingOnce(ctx, addr, p.password); last == nil {
 			return nil
 		}

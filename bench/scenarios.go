@@ -1,0 +1,477 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/ory/dockertest/v3"
+	dc "github.com/ory/dockertest/v3/docker"
+	"github.com/testcontainers/testcontainers-go"
+	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
+	tcwait "github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/modules/postgres"
+	"github.com/berth-go/berth/wait"
+)
+
+const (
+	busybox  = "busybox:1.36"
+	pgImage  = "postgres:15-bookworm"
+	pgPass   = "bench-pw"
+	stubborn = "trap '' TERM; while true; do sleep 1; done"
+)
+
+// env holds one client of each kind.
+type env struct {
+	s    *berth.Session
+	raw  *rawClient
+	pool *dockertest.Pool
+}
+
+func newEnv(s *berth.Session) *env {
+	pool, err := dockertest.NewPool("")
+	if err != nil {
+		panic(err)
+	}
+	return &env{s: s, raw: newRaw(), pool: pool}
+}
+
+func (e *env) engineVersion(ctx context.Context) string {
+	v, err := e.s.Engine().ServerVersion(ctx)
+	if err != nil {
+		return "?"
+	}
+	return v.Version + " (API " + v.APIVersion + ")"
+}
+
+// sweep removes everything the run labelled.
+func (e *env) sweep() {
+	var ids []struct{ Id string }
+	e.raw.call("GET", `/containers/json?all=1&filters={"label":["bench.run=`+sessionLabel+`"]}`, nil, &ids)
+	for _, c := range ids {
+		e.raw.call("DELETE", "/containers/"+c.Id+"?force=1&v=1", nil, nil)
+	}
+}
+
+// labels returns a fresh label map: testcontainers-go writes into it.
+func labels() map[string]string { return map[string]string{"bench.run": sessionLabel} }
+
+// rawClient makes Engine API calls with plain net/http: the baseline.
+type rawClient struct{ hc *http.Client }
+
+func newRaw() *rawClient {
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", "/var/run/docker.sock")
+	}, MaxIdleConnsPerHost: 64}
+	return &rawClient{hc: &http.Client{Transport: tr}}
+}
+
+func (r *rawClient) do(ctx context.Context, method, path string, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequestWithContext(ctx, method, "http://docker/v1.41"+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := r.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	return resp, nil
+}
+
+func (r *rawClient) call(method, path string, body, out any) error {
+	resp, err := r.do(context.Background(), method, path, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	io.Copy(io.Discard, resp.Body)
+	return nil
+}
+
+// start creates and starts a container and inspects it: what every
+// library must do at least.
+func (r *rawClient) start(cfg map[string]any) (string, error) {
+	cfg["Labels"] = labels()
+	var created struct{ Id string }
+	if err := r.call("POST", "/containers/create", cfg, &created); err != nil {
+		return "", err
+	}
+	if err := r.call("POST", "/containers/"+created.Id+"/start", nil, nil); err != nil {
+		return created.Id, err
+	}
+	return created.Id, r.call("GET", "/containers/"+created.Id+"/json", nil, &map[string]any{})
+}
+
+func (r *rawClient) remove(id string) func() {
+	return func() { r.call("DELETE", "/containers/"+id+"?force=1&v=1", nil, nil) }
+}
+
+func timed(f func() (func(), error)) (time.Duration, func(), error) {
+	start := time.Now()
+	cleanup, err := f()
+	return time.Since(start), cleanup, err
+}
+
+func scenarios(e *env) []scenario {
+	return []scenario{
+		startScenario(e),
+		removeScenario(e),
+		logWaitScenario(e),
+		postgresScenario(e),
+		parallelScenario(e),
+	}
+}
+
+func startScenario(e *env) scenario {
+	cmd := []string{"sleep", "600"}
+	return scenario{name: "busybox start-to-running, no wait", goal: "≤ 1.05×", contenders: []contender{
+		{"raw", func(ctx context.Context) (time.Duration, func(), error) {
+			var id string
+			return timed(func() (func(), error) {
+				var err error
+				id, err = e.raw.start(map[string]any{"Image": busybox, "Cmd": cmd})
+				return e.raw.remove(id), err
+			})
+		}},
+		{"berth", func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				c, err := e.s.Container(busybox).Cmd(cmd...).StartE(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return func() { c.Remove(context.Background()) }, nil
+			})
+		}},
+		{"testcontainers-go", func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
+					ContainerRequest: testcontainers.ContainerRequest{Image: busybox, Cmd: cmd, Labels: labels()},
+					Started:          true,
+				})
+				if err != nil {
+					return nil, err
+				}
+				return func() { c.Terminate(context.Background()) }, nil
+			})
+		}},
+		{"dockertest", func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				res, err := e.pool.RunWithOptions(&dockertest.RunOptions{Repository: "busybox", Tag: "1.36", Cmd: cmd, Labels: labels()})
+				if err != nil {
+					return nil, err
+				}
+				return func() { e.pool.Purge(res) }, nil
+			})
+		}},
+	}}
+}
+
+func removeScenario(e *env) scenario {
+	cmd := []string{"sh", "-c", stubborn}
+	return scenario{name: "remove a running container (PID 1 ignores SIGTERM)", goal: "≤ 1.10×", contenders: []contender{
+		{"raw", func(ctx context.Context) (time.Duration, func(), error) {
+			id, err := e.raw.start(map[string]any{"Image": busybox, "Cmd": cmd})
+			if err != nil {
+				return 0, e.raw.remove(id), err
+			}
+			start := time.Now()
+			err = e.raw.call("DELETE", "/containers/"+id+"?force=1&v=1", nil, nil)
+			return time.Since(start), nil, err
+		}},
+		{"berth", func(ctx context.Context) (time.Duration, func(), error) {
+			c, err := e.s.Container(busybox).Cmd(cmd...).StartE(ctx)
+			if err != nil {
+				return 0, nil, err
+			}
+			start := time.Now()
+			err = c.Remove(ctx)
+			return time.Since(start), nil, err
+		}},
+		{"testcontainers-go", func(ctx context.Context) (time.Duration, func(), error) {
+			c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
+				ContainerRequest: testcontainers.ContainerRequest{Image: busybox, Cmd: cmd, Labels: labels()}, Started: true})
+			if err != nil {
+				return 0, nil, err
+			}
+			start := time.Now()
+			err = c.Terminate(ctx)
+			return time.Since(start), nil, err
+		}},
+		{"dockertest", func(ctx context.Context) (time.Duration, func(), error) {
+			res, err := e.pool.RunWithOptions(&dockertest.RunOptions{Repository: "busybox", Tag: "1.36", Cmd: cmd, Labels: labels()})
+			if err != nil {
+				return 0, nil, err
+			}
+			start := time.Now()
+			err = e.pool.Purge(res)
+			return time.Since(start), nil, err
+		}},
+	}}
+}
+
+// logWaitScenario: the container prints "ready" 1 s after it starts; each
+// contender's time runs from before its start to its wait being satisfied.
+func logWaitScenario(e *env) scenario {
+	cmd := []string{"sh", "-c", "echo booting; sleep 1; echo ready; exec sleep 600"}
+	return scenario{name: "log-line wait (line after 1 s)", goal: "≤ +10 ms", delta: true, contenders: []contender{
+		{"raw", func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				id, err := e.raw.start(map[string]any{"Image": busybox, "Cmd": cmd})
+				if err != nil {
+					return e.raw.remove(id), err
+				}
+				resp, err := e.raw.do(ctx, "GET", "/containers/"+id+"/logs?follow=1&stdout=1&stderr=1", nil)
+				if err != nil {
+					return e.raw.remove(id), err
+				}
+				defer resp.Body.Close()
+				if err := scanFrames(resp.Body, "ready"); err != nil {
+					return e.raw.remove(id), err
+				}
+				return e.raw.remove(id), nil
+			})
+		}},
+		{"berth", func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				c, err := e.s.Container(busybox).Cmd(cmd...).WaitFor(wait.ForLog("ready")).StartE(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return func() { c.Remove(context.Background()) }, nil
+			})
+		}},
+		{"testcontainers-go", func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
+					ContainerRequest: testcontainers.ContainerRequest{Image: busybox, Cmd: cmd, Labels: labels(), WaitingFor: tcwait.ForLog("ready")},
+					Started:          true})
+				if err != nil {
+					return nil, err
+				}
+				return func() { c.Terminate(context.Background()) }, nil
+			})
+		}},
+		{"dockertest", func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				res, err := e.pool.RunWithOptions(&dockertest.RunOptions{Repository: "busybox", Tag: "1.36", Cmd: cmd, Labels: labels()})
+				if err != nil {
+					return nil, err
+				}
+				err = e.pool.Retry(func() error {
+					var out bytes.Buffer
+					if err := e.pool.Client.Logs(dc.LogsOptions{Container: res.Container.ID, OutputStream: &out, ErrorStream: &out, Stdout: true, Stderr: true}); err != nil {
+						return err
+					}
+					if !strings.Contains(out.String(), "ready") {
+						return fmt.Errorf("not yet")
+					}
+					return nil
+				})
+				return func() { e.pool.Purge(res) }, err
+			})
+		}},
+	}}
+}
+
+// scanFrames reads a multiplexed log stream until a line contains want.
+func scanFrames(r io.Reader, want string) error {
+	br := bufio.NewReader(r)
+	hdr := make([]byte, 8)
+	for {
+		if _, err := io.ReadFull(br, hdr); err != nil {
+			return err
+		}
+		buf := make([]byte, binary.BigEndian.Uint32(hdr[4:]))
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return err
+		}
+		if strings.Contains(string(buf), want) {
+			return nil
+		}
+	}
+}
+
+func pgxReady(ctx context.Context, dsn string) error {
+	for {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err == nil {
+			err = conn.QueryRow(ctx, "SELECT 1").Scan(new(int))
+			conn.Close(ctx)
+			if err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last: %v)", ctx.Err(), err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func postgresScenario(e *env) scenario {
+	env := []string{"POSTGRES_PASSWORD=" + pgPass}
+	return scenario{name: "postgres ready + SELECT 1 (pgx)", goal: "cold ≤ 1.02×, warm ≤ 0.35× tc-go", contenders: []contender{
+		{"raw", func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				id, err := e.raw.start(map[string]any{"Image": pgImage, "Env": env, "ExposedPorts": map[string]any{"5432/tcp": struct{}{}},
+					"HostConfig": map[string]any{"PortBindings": map[string]any{"5432/tcp": []map[string]string{{"HostIp": "127.0.0.1"}}}}})
+				if err != nil {
+					return e.raw.remove(id), err
+				}
+				var info struct {
+					NetworkSettings struct {
+						Ports map[string][]struct{ HostPort string }
+					}
+				}
+				if err := e.raw.call("GET", "/containers/"+id+"/json", nil, &info); err != nil {
+					return e.raw.remove(id), err
+				}
+				port := info.NetworkSettings.Ports["5432/tcp"][0].HostPort
+				return e.raw.remove(id), pgxReady(ctx, "postgres://postgres:"+pgPass+"@127.0.0.1:"+port+"/postgres?sslmode=disable")
+			})
+		}},
+		{"berth cold", func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				c, err := postgres.New(e.s).Cold().Password(pgPass).StartE(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return func() { c.Remove(context.Background()) }, pgxReady(ctx, c.DSN())
+			})
+		}},
+		{"berth warm", func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				c, err := postgres.New(e.s).Password(pgPass).StartE(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return func() { c.Remove(context.Background()) }, pgxReady(ctx, c.DSN())
+			})
+		}},
+		{"testcontainers-go", func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				c, err := tcpostgres.Run(ctx, pgImage, tcpostgres.WithPassword(pgPass), tcpostgres.BasicWaitStrategies(),
+					testcontainers.WithLabels(labels()))
+				if err != nil {
+					return nil, err
+				}
+				dsn, err := c.ConnectionString(ctx, "sslmode=disable")
+				if err == nil {
+					err = pgxReady(ctx, dsn)
+				}
+				return func() { c.Terminate(context.Background()) }, err
+			})
+		}},
+		{"dockertest", func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				res, err := e.pool.RunWithOptions(&dockertest.RunOptions{Repository: "postgres", Tag: "15-bookworm", Env: env, Labels: labels()})
+				if err != nil {
+					return nil, err
+				}
+				dsn := "postgres://postgres:" + pgPass + "@localhost:" + res.GetPort("5432/tcp") + "/postgres?sslmode=disable"
+				err = e.pool.Retry(func() error {
+					conn, err := pgx.Connect(ctx, dsn)
+					if err != nil {
+						return err
+					}
+					defer conn.Close(ctx)
+					return conn.QueryRow(ctx, "SELECT 1").Scan(new(int))
+				})
+				return func() { e.pool.Purge(res) }, err
+			})
+		}},
+	}}
+}
+
+func parallelScenario(e *env) scenario {
+	cmd := []string{"sleep", "600"}
+	par := func(one func(ctx context.Context) (func(), error)) func(ctx context.Context) (time.Duration, func(), error) {
+		return func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				var wg sync.WaitGroup
+				var mu sync.Mutex
+				var cleanups []func()
+				var first error
+				for range 20 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						c, err := one(ctx)
+						mu.Lock()
+						defer mu.Unlock()
+						if c != nil {
+							cleanups = append(cleanups, c)
+						}
+						if err != nil && first == nil {
+							first = err
+						}
+					}()
+				}
+				wg.Wait()
+				return func() {
+					var cw sync.WaitGroup
+					for _, c := range cleanups {
+						cw.Add(1)
+						go func() { defer cw.Done(); c() }()
+					}
+					cw.Wait()
+				}, first
+			})
+		}
+	}
+	return scenario{name: "20 busybox in parallel", goal: "≤ 1.05×", contenders: []contender{
+		{"raw", par(func(ctx context.Context) (func(), error) {
+			id, err := e.raw.start(map[string]any{"Image": busybox, "Cmd": cmd})
+			return e.raw.remove(id), err
+		})},
+		{"berth", par(func(ctx context.Context) (func(), error) {
+			c, err := e.s.Container(busybox).Cmd(cmd...).StartE(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return func() { c.Remove(context.Background()) }, nil
+		})},
+		{"testcontainers-go", par(func(ctx context.Context) (func(), error) {
+			c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
+				ContainerRequest: testcontainers.ContainerRequest{Image: busybox, Cmd: cmd, Labels: labels()}, Started: true})
+			if err != nil {
+				return nil, err
+			}
+			return func() { c.Terminate(context.Background()) }, nil
+		})},
+		{"dockertest", par(func(ctx context.Context) (func(), error) {
+			res, err := e.pool.RunWithOptions(&dockertest.RunOptions{Repository: "busybox", Tag: "1.36", Cmd: cmd, Labels: labels()})
+			if err != nil {
+				return nil, err
+			}
+			return func() { e.pool.Purge(res) }, nil
+		})},
+	}}
+}
