@@ -65,6 +65,10 @@ func main() {
 		results = append(results, runScenario(ctx, sc, *rounds))
 	}
 	table := render(results, env.engineVersion(ctx), *rounds)
+	if !*quick && (*only == "" || strings.Contains("compile", *only)) {
+		fmt.Fprintln(os.Stderr, "== compile, binary size, RSS")
+		table += renderCompile(compileScenario())
+	}
 	fmt.Print(table)
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(table), 0o644); err != nil {
