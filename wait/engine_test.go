@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,6 +218,36 @@ func BenchmarkPostgresStartToReady(b *testing.B) {
 		}
 		b.StopTimer()
 		c.Remove(context.Background())
+		b.StartTimer()
+	}
+}
+
+// BenchmarkForLogDetectionEngine measures, on the real engine, the time
+// from the engine's own timestamp of a log line to ForLog returning.
+func BenchmarkForLogDetectionEngine(b *testing.B) {
+	h := berth.New(b)
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		c, err := h.Container(busybox).Cmd("sh", "-c", "sleep 0.5; echo ready; exec sleep 60").StartE(ctx)
+		require.NoError(b, err)
+		b.StartTimer()
+		require.NoError(b, wait.ForLog("ready").Ready(ctx, c.Container))
+		done := time.Now()
+		b.StopTimer()
+		rc, err := h.Engine().ContainerLogs(ctx, c.ID(), wire.LogsOptions{Stdout: true, Timestamps: true})
+		require.NoError(b, err)
+		var out bytes.Buffer
+		require.NoError(b, wire.Demux(rc, &out, nil))
+		rc.Close()
+		for _, line := range strings.Split(out.String(), "\n") {
+			if ts, text, ok := strings.Cut(line, " "); ok && text == "ready" {
+				logged, err := time.Parse(time.RFC3339Nano, ts)
+				require.NoError(b, err)
+				b.ReportMetric(float64(done.Sub(logged).Microseconds()), "µs-after-logged")
+			}
+		}
+		c.Remove(ctx)
 		b.StartTimer()
 	}
 }
