@@ -35,7 +35,6 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
-	"github.com/berth-go/berth/network"
 	"github.com/berth-go/berth/wait"
 )
 
@@ -68,17 +67,20 @@ type Scope interface {
 // Builder describes a PostgreSQL server. Each method records the first
 // bad input; Start reports it, StartE returns it.
 type Builder struct {
-	s         Scope
-	image     string
-	database  string
-	user      string
-	password  string
-	config    []setting
-	inits     []initFile
-	tmpfs     bool
-	cold      bool
-	customize []func(*berth.ContainerBuilder)
-	err       error
+	s        Scope
+	image    string
+	database string
+	user     string
+	password string
+	config   []setting
+	inits    []initFile
+	tmpfs    bool
+	cold     bool
+	// The container builder's common calls: Env, Network (other
+	// containers reach the server at alias:5432, see NetworkDSN), Label,
+	// Name, Memory, Customize.
+	berth.Customizer[*Builder]
+	err error
 }
 
 // WarmPassword is the default password while warm starts are on: the
@@ -110,6 +112,7 @@ type initFile struct {
 func New(s Scope) *Builder {
 	b := &Builder{s: s, image: DefaultImage, database: "test", user: "test", password: randomPassword(),
 		config: []setting{{"fsync", "off"}}}
+	b.Customizer = berth.NewCustomizer(b)
 	if berth.WarmEnabled() {
 		b.password = WarmPassword
 	}
@@ -246,39 +249,6 @@ func (b *Builder) Config(key, value string) *Builder {
 // disk to clean up. A tmpfs is not kept by a commit, so it means Cold.
 func (b *Builder) Tmpfs() *Builder { b.tmpfs = true; return b.Cold() }
 
-// Env sets an environment variable of the container.
-func (b *Builder) Env(key, value string) *Builder {
-	return b.Customize(func(c *berth.ContainerBuilder) { c.Env(key, value) })
-}
-
-// Network joins the container to net with aliases; other containers reach
-// the server at alias:5432 (see NetworkDSN).
-func (b *Builder) Network(net *network.Network, aliases ...string) *Builder {
-	return b.Customize(func(c *berth.ContainerBuilder) { c.Network(net, aliases...) })
-}
-
-// Label adds a label to the container.
-func (b *Builder) Label(key, value string) *Builder {
-	return b.Customize(func(c *berth.ContainerBuilder) { c.Label(key, value) })
-}
-
-// Name names the container.
-func (b *Builder) Name(name string) *Builder {
-	return b.Customize(func(c *berth.ContainerBuilder) { c.Name(name) })
-}
-
-// Memory limits the container's memory in bytes.
-func (b *Builder) Memory(bytes int64) *Builder {
-	return b.Customize(func(c *berth.ContainerBuilder) { c.Memory(bytes) })
-}
-
-// Customize applies f to the underlying container builder at start, for
-// anything the module has no method for (mounts, ports, CPUs, ...).
-func (b *Builder) Customize(f func(*berth.ContainerBuilder)) *Builder {
-	b.customize = append(b.customize, f)
-	return b
-}
-
 // Err is the first error recorded by the builder's calls.
 func (b *Builder) Err() error { return b.err }
 
@@ -313,9 +283,7 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	if b.warm() {
 		c.Env("PGDATA", warmDataDir).Warm("berth-postgres-v1")
 	}
-	for _, f := range b.customize {
-		f(c)
-	}
+	b.ApplyTo(c)
 	return c
 }
 

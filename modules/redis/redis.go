@@ -28,7 +28,6 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
-	"github.com/berth-go/berth/network"
 	"github.com/berth-go/berth/wait"
 )
 
@@ -53,12 +52,15 @@ type Scope interface {
 // Builder describes a Redis server. Each method records the first bad
 // input; Start reports it, StartE returns it.
 type Builder struct {
-	s         Scope
-	image     string
-	password  string
-	config    []setting
-	customize []func(*berth.ContainerBuilder)
-	err       error
+	s        Scope
+	image    string
+	password string
+	config   []setting
+	// The container builder's common calls: Env, Network (other
+	// containers reach the server at alias:6379, see NetworkURL), Label,
+	// Name, Memory, Customize.
+	berth.Customizer[*Builder]
+	err error
 }
 
 type setting struct{ key, value string }
@@ -67,7 +69,9 @@ type setting struct{ key, value string }
 // password, no persistence (save "" and appendonly no: a test server need
 // not survive a restart).
 func New(s Scope) *Builder {
-	return &Builder{s: s, image: DefaultImage, config: []setting{{"save", ""}, {"appendonly", "no"}}}
+	b := &Builder{s: s, image: DefaultImage, config: []setting{{"save", ""}, {"appendonly", "no"}}}
+	b.Customizer = berth.NewCustomizer(b)
+	return b
 }
 
 func (b *Builder) fail(call, format string, args ...any) *Builder {
@@ -122,39 +126,6 @@ func (b *Builder) Config(key, value string) *Builder {
 	return b
 }
 
-// Env sets an environment variable of the container.
-func (b *Builder) Env(key, value string) *Builder {
-	return b.Customize(func(c *berth.ContainerBuilder) { c.Env(key, value) })
-}
-
-// Network joins the container to net with aliases; other containers reach
-// the server at alias:6379 (see NetworkURL).
-func (b *Builder) Network(net *network.Network, aliases ...string) *Builder {
-	return b.Customize(func(c *berth.ContainerBuilder) { c.Network(net, aliases...) })
-}
-
-// Label adds a label to the container.
-func (b *Builder) Label(key, value string) *Builder {
-	return b.Customize(func(c *berth.ContainerBuilder) { c.Label(key, value) })
-}
-
-// Name names the container.
-func (b *Builder) Name(name string) *Builder {
-	return b.Customize(func(c *berth.ContainerBuilder) { c.Name(name) })
-}
-
-// Memory limits the container's memory in bytes.
-func (b *Builder) Memory(bytes int64) *Builder {
-	return b.Customize(func(c *berth.ContainerBuilder) { c.Memory(bytes) })
-}
-
-// Customize applies f to the underlying container builder at start, for
-// anything the module has no method for (mounts, ports, CPUs, ...).
-func (b *Builder) Customize(f func(*berth.ContainerBuilder)) *Builder {
-	b.customize = append(b.customize, f)
-	return b
-}
-
 // Err is the first error recorded by the builder's calls.
 func (b *Builder) Err() error { return b.err }
 
@@ -176,9 +147,7 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	c.Cmd(cmd...).
 		Port(Port).
 		WaitFor(inOrder{wait.ForLog(ReadyLog), ping{password: b.password}})
-	for _, f := range b.customize {
-		f(c)
-	}
+	b.ApplyTo(c)
 	return c
 }
 
