@@ -1,82 +1,168 @@
 #!/usr/bin/env bash
-# Builds every image the tests use, idempotently: each image carries the
-# label berth.fixture.recipe=<sha256 of its recipe>, and an image whose
-# label matches is skipped. Nothing can be pulled on the CI machines, so
-# the base rootfs comes from debootstrap and the mirror of this machine's
-# own apt sources.
+# Builds every image the tests use, idempotently. Nothing can be pulled on
+# the machines the suite runs on, so the images are made here and tagged
+# like the official ones they stand in for:
+#
+#   berth-fixtures/bookworm-base:1  debootstrap rootfs (fixtures/base.recipe)
+#   postgres:15-bookworm            fixtures/postgres
+#   redis:7-bookworm                fixtures/redis
+#   registry:2.8                    fixtures/registry
+#   busybox:1.36                    fixtures/busybox + Debian's static busybox
+#
+# Each image carries the label berth.fixture.recipe=<sha256 of its inputs>:
+# the recipe files (names, modes, contents), the base image's ID for images
+# built FROM it, the busybox binary for busybox. An image whose label
+# matches is skipped, so a second run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The Debian CLI (20.10) builds classically without the buildx plugin the
-# newer docker client on PATH would want.
-DOCKER=/usr/bin/docker
-[ -x "$DOCKER" ] || DOCKER=docker
+. scripts/lib.sh
 export DOCKER_BUILDKIT=0
 
-need() { command -v "$1" >/dev/null || missing+=("$2"); }
-missing=()
-need debootstrap debootstrap
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || missing+=(busybox-static)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
-      { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }
-  else
-    echo "missing: ${missing[*]} (install them with apt-get)" >&2
-    exit 1
-  fi
+# Bump when this script changes how an image is made from the same files.
+RECIPE_FORMAT=2
+LABEL=berth.fixture.recipe
+BASE=berth-fixtures/bookworm-base:1
+t0=$(date +%s.%N)
+
+# One build at a time per machine: a second run waits, then finds the
+# images up to date.
+lockfile=/var/lock/berth-fixtures.lock
+[ -w "$(dirname "$lockfile")" ] || lockfile=${TMPDIR:-/tmp}/berth-fixtures.lock
+exec 9>>"$lockfile"
+if ! flock -n 9; then
+  echo "another fixtures build holds $lockfile; waiting for it..."
+  flock 9
 fi
 
-label() { $DOCKER image inspect -f '{{index .Config.Labels "berth.fixture.recipe"}}' "$1" 2>/dev/null || true; }
-hashof() { cat "$@" | sha256sum | cut -c1-16; }
+cleanup=()
+on_exit() {
+  local p
+  for p in "${cleanup[@]}"; do rm -rf "$p"; done
+}
+trap on_exit EXIT
 
+image_id() { "$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
+label_of() { "$DOCKER" image inspect -f "{{index .Config.Labels \"$LABEL\"}}" "$1" 2>/dev/null || true; }
+
+# recipe_hash [EXTRA=VALUE...] -- FILE...: sha256 of the recipe format, the
+# extra inputs and every file's name, mode and content.
+recipe_hash() {
+  {
+    echo "format $RECIPE_FORMAT"
+    while [ "$1" != -- ]; do echo "input $1"; shift; done
+    shift
+    local f
+    for f in "$@"; do
+      printf 'file %s %s %s\n' "$f" "$(stat -c %a "$f")" "$(sha256sum < "$f" | cut -d' ' -f1)"
+    done
+  } | sha256sum | cut -d' ' -f1
+}
+
+# The first mirror of this machine's own apt sources, read at run time.
 mirror() {
   local m=""
   if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    m=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+    m=$(awk '$1 == "URIs:" { print $2; exit }' /etc/apt/sources.list.d/debian.sources)
   fi
   if [ -z "$m" ] && [ -f /etc/apt/sources.list ]; then
-    m=$(awk '$1=="deb"{print $2; exit}' /etc/apt/sources.list)
+    # deb [options] URI suite components
+    m=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
   fi
-  [ -n "$m" ] || { echo "no apt mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list" >&2; exit 1; }
+  if [ -z "$m" ]; then
+    echo "no apt mirror in /etc/apt/sources.list.d/debian.sources (URIs:) or /etc/apt/sources.list (deb)" >&2
+    return 1
+  fi
   echo "$m"
 }
 
-t0=$(date +%s)
-BASE=berth-fixtures/bookworm-base:1
-base_hash=$(hashof fixtures/base.recipe)
-if [ "$(label $BASE)" = "$base_hash" ]; then
-  echo "fixture $BASE: up to date"
-else
-  echo "fixture $BASE: debootstrap (about a minute)..."
-  . fixtures/base.recipe
-  dir=$(mktemp -d /var/tmp/berth-rootfs.XXXXXX)
-  trap 'rm -rf "$dir"' EXIT
-  debootstrap --variant="$variant" --include="$include" "$suite" "$dir" "$(mirror)" > /var/tmp/berth-debootstrap.log 2>&1 ||
-    { tail -20 /var/tmp/berth-debootstrap.log >&2; exit 1; }
-  rm -f "$dir"/var/cache/apt/archives/*.deb
-  tar -C "$dir" -c . | $DOCKER import --change "LABEL berth.fixture.recipe=$base_hash" - "$BASE" >/dev/null
-  rm -rf "$dir"
-  trap - EXIT
-fi
+replaced=() # IDs of images a rebuild replaced, removed at the end when unused
 
-build() { # image dir [extra files...]
-  local img=$1 dir=$2
+build_base() {
   local h
-  h=$(hashof fixtures/base.recipe $(find "fixtures/$dir" -type f | sort))
-  if [ "$(label "$img")" = "$h" ]; then
+  h=$(recipe_hash -- fixtures/base.recipe)
+  if [ "$(label_of "$BASE")" = "$h" ]; then
+    echo "fixture $BASE: up to date"
+    return
+  fi
+  apt_ensure debootstrap
+  local suite variant include
+  # shellcheck source=/dev/null
+  . fixtures/base.recipe
+  local start dir log m
+  start=$(date +%s.%N)
+  m=$(mirror)
+  dir=$(mktemp -d /var/tmp/berth-rootfs.XXXXXX)
+  cleanup+=("$dir")
+  log=/var/tmp/berth-debootstrap.log
+  echo "fixture $BASE: debootstrap $suite ($variant + $include), about a minute..."
+  if ! PATH=$PATH:/usr/sbin:/sbin debootstrap --variant="$variant" --include="$include" "$suite" "$dir" "$m" > "$log" 2>&1; then
+    echo "debootstrap failed; the end of $log:" >&2
+    tail -20 "$log" >&2
+    exit 1
+  fi
+  rm -f "$dir"/var/cache/apt/archives/*.deb
+  local bin
+  for bin in usr/lib/postgresql/15/bin/postgres usr/lib/postgresql/15/bin/initdb usr/bin/redis-server usr/bin/docker-registry usr/bin/setpriv; do
+    [ -x "$dir/$bin" ] || { echo "debootstrap left no /$bin in the rootfs; see $log" >&2; exit 1; }
+  done
+  local old
+  old=$(image_id "$BASE")
+  tar -C "$dir" -c . | "$DOCKER" import \
+    --change "LABEL $LABEL=$h" \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["bash"]' \
+    - "$BASE" > /dev/null
+  [ -n "$old" ] && replaced+=("$old")
+  rm -rf "$dir"
+  echo "fixture $BASE: built in $(elapsed "$start") s"
+}
+
+# build IMAGE DIR [EXTRA=VALUE...]: a classic build of fixtures/DIR.
+build() {
+  local img=$1 dir=$2
+  shift 2
+  local files
+  mapfile -t files < <(find "fixtures/$dir" -type f | LC_ALL=C sort)
+  local h
+  h=$(recipe_hash "$@" -- "${files[@]}")
+  if [ "$(label_of "$img")" = "$h" ]; then
     echo "fixture $img: up to date"
     return
   fi
-  echo "fixture $img: building"
-  local ctx
-  ctx=$(mktemp -d)
+  local start ctx log old
+  start=$(date +%s.%N)
+  ctx=$(mktemp -d /tmp/berth-fixture-ctx.XXXXXX)
+  cleanup+=("$ctx")
   cp -a "fixtures/$dir/." "$ctx/"
   [ "$dir" = busybox ] && cp /bin/busybox "$ctx/busybox"
-  $DOCKER build -q --label "berth.fixture.recipe=$h" -t "$img" "$ctx" >/dev/null
-  rm -rf "$ctx"
+  log=$(mktemp /tmp/berth-fixture-build.XXXXXX)
+  cleanup+=("$log")
+  old=$(image_id "$img")
+  if ! "$DOCKER" build --pull=false --force-rm --label "$LABEL=$h" -t "$img" "$ctx" > "$log" 2>&1; then
+    echo "building $img from fixtures/$dir failed:" >&2
+    tail -40 "$log" >&2
+    exit 1
+  fi
+  [ -n "$old" ] && [ "$old" != "$(image_id "$img")" ] && replaced+=("$old")
+  echo "fixture $img: built in $(elapsed "$start") s"
 }
-build postgres:15-bookworm postgres
-build redis:7-bookworm redis
-build registry:2.8 registry
-build busybox:1.36 busybox
-echo "fixtures ready in $(( $(date +%s) - t0 )) s"
+
+build_base
+base_id=$(image_id "$BASE")
+build postgres:15-bookworm postgres "base=$base_id"
+build redis:7-bookworm redis "base=$base_id"
+build registry:2.8 registry "base=$base_id"
+if ! have busybox-static; then
+  # Only needed when the busybox image must be (re)built; checking the
+  # label first needs the binary's hash, so install it up front.
+  apt_ensure busybox-static
+fi
+build busybox:1.36 busybox "busybox=$(sha256sum < /bin/busybox | cut -d' ' -f1)"
+
+# The images a rebuild replaced, newest first so children go before their
+# parents. An image still used by a container or by another tag or image
+# stays; nothing is forced.
+for ((i = ${#replaced[@]} - 1; i >= 0; i--)); do
+  "$DOCKER" rmi "${replaced[i]}" > /dev/null 2>&1 || true
+done
+echo "fixtures ready in $(elapsed "$t0") s"

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Checks that the fixture images behave like the official images they stand
+# in for, from outside, the way a test uses them: postgres (env, init
+# scripts, password over TCP, argument rules, the ready line twice), redis
+# (protected mode off, requirepass, config files, runs as redis), registry
+# (no auth by default, htpasswd from REGISTRY_* env, docker login + push +
+# pull) and busybox. Every container carries berth.session and is removed.
+#
+# Image names can be overridden to check a trial build:
+#   POSTGRES_IMAGE REDIS_IMAGE REGISTRY_IMAGE BUSYBOX_IMAGE
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+. scripts/lib.sh
+
+PG=${POSTGRES_IMAGE:-postgres:15-bookworm}
+RD=${REDIS_IMAGE:-redis:7-bookworm}
+RG=${REGISTRY_IMAGE:-registry:2.8}
+BB=${BUSYBOX_IMAGE:-busybox:1.36}
+SESSION=fixture-check-$$-$RANDOM
+tmp=$(mktemp -d /tmp/berth-fixture-check.XXXXXX)
+failures=0
+t0=$(date +%s.%N)
+
+cleanup() {
+  local ids
+  ids=$("$DOCKER" ps -aq --filter "label=berth.session=$SESSION")
+  # shellcheck disable=SC2086 # one ID per word
+  [ -n "$ids" ] && "$DOCKER" rm -f -v $ids > /dev/null 2>&1
+  for tag in $("$DOCKER" images --filter "reference=localhost:*/berth-check/*" --format '{{.Repository}}:{{.Tag}}'); do
+    "$DOCKER" rmi "$tag" > /dev/null 2>&1
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { echo "  ok: $1"; }
+bad() { echo "  FAIL: $1"; failures=$((failures + 1)); }
+# expect DESCRIPTION WANT GOT: GOT must contain WANT.
+expect() {
+  if [[ "$3" == *"$2"* ]]; then ok "$1"; else bad "$1: want '$2', got '$(printf '%s' "$3" | tail -c 400)'"; fi
+}
+# refute DESCRIPTION UNWANTED GOT
+refute() {
+  if [[ "$3" != *"$2"* ]]; then ok "$1"; else bad "$1: did not want '$2', got '$(printf '%s' "$3" | tail -c 400)'"; fi
+}
+
+run() { # docker run -d with the session label; prints the ID
+  "$DOCKER" run -d --label "berth.session=$SESSION" --label berth.test=check-fixtures "$@"
+}
+create() {
+  "$DOCKER" create --label "berth.session=$SESSION" --label berth.test=check-fixtures "$@"
+}
+hostport() { # CONTAINER PORT -> 127.0.0.1:N
+  "$DOCKER" port "$1" "$2/tcp" | sed -n 's/^0\.0\.0\.0:/127.0.0.1:/p; s/^127\.0\.0\.1:/127.0.0.1:/p' | head -1
+}
+# wait_log CONTAINER PATTERN COUNT: until PATTERN appears COUNT times in the
+# log (60 s), or the container exits.
+wait_log() {
+  local n
+  for _ in $(seq 1 240); do
+    n=$("$DOCKER" logs "$1" 2>&1 | grep -c -- "$2")
+    [ "$n" -ge "$3" ] && return 0
+    if [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$1")" != true ]; then
+      echo "  container exited; log:"; "$DOCKER" logs --tail 30 "$1" 2>&1 | sed 's/^/    /'
+      return 1
+    fi
+    sleep 0.25
+  done
+  echo "  no '$2' x$3 in 60 s; log:"; "$DOCKER" logs --tail 30 "$1" 2>&1 | sed 's/^/    /'
+  return 1
+}
+# resp HOSTPORT COMMAND...: inline commands over bash's /dev/tcp, then
+# QUIT (the server closes the connection); prints the raw replies.
+resp() {
+  local hp=$1 c
+  shift
+  exec 7<>"/dev/tcp/${hp%:*}/${hp#*:}" || return 1
+  for c in "$@" QUIT; do printf '%s\r\n' "$c" >&7; done
+  timeout 3 cat <&7 | tr -d '\r'
+  exec 7>&-
+}
+
+echo "== postgres ($PG)"
+mkdir -p "$tmp/initdb"
+cat > "$tmp/initdb/01-schema.sql" <<'EOF'
+CREATE TABLE items (id int PRIMARY KEY, name text);
+INSERT INTO items VALUES (1, 'one'), (2, 'two');
+EOF
+cat > "$tmp/initdb/02-more.sh" <<'EOF'
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" -c "INSERT INTO items VALUES (3, 'from sh')"
+EOF
+pg=$(create -p 127.0.0.1::5432 -e POSTGRES_USER=app -e POSTGRES_PASSWORD=pw-check -e POSTGRES_DB=shop \
+  -e POSTGRES_INITDB_ARGS=--data-checksums "$PG" -c fsync=off -c 'cluster_name=berth check')
+"$DOCKER" cp "$tmp/initdb/." "$pg:/docker-entrypoint-initdb.d/"
+"$DOCKER" start "$pg" > /dev/null
+if wait_log "$pg" 'database system is ready to accept connections' 2; then
+  ok "ready line logged twice (init server, then the real one)"
+  hp=$(hostport "$pg" 5432)
+  q() { PGPASSWORD=$1 PGCONNECT_TIMEOUT=5 psql -X -w -h "${hp%:*}" -p "${hp#*:}" -U app -d shop -tAc "$2" 2>&1; }
+  expect "init .sql and .sh ran in order" "1,2,3" "$(q pw-check "SELECT string_agg(id::text, ',' ORDER BY id) FROM items")"
+  expect "postgres -c arguments applied" "off" "$(q pw-check "SHOW fsync")"
+  expect "quoted -c argument kept whole" "berth check" "$(q pw-check "SHOW cluster_name")"
+  expect "POSTGRES_INITDB_ARGS applied" "on" "$(q pw-check "SHOW data_checksums")"
+  expect "wrong password refused over TCP" "password authentication failed" "$(q wrong "SELECT 1")"
+  expect "no password refused over TCP" "password" "$(q '' "SELECT 1")"
+  expect "listens on every address" "*" "$(q pw-check "SHOW listen_addresses")"
+  expect "server runs as postgres" "postgres" "$("$DOCKER" exec "$pg" sh -c 'stat -c %U /proc/1')"
+  "$DOCKER" restart "$pg" > /dev/null
+  if wait_log "$pg" 'database system is ready to accept connections' 3; then
+    hp=$(hostport "$pg" 5432)
+    expect "restart keeps the data, skips init" "Skipping initialization" "$("$DOCKER" logs "$pg" 2>&1)"
+    expect "data after restart" "3" "$(q pw-check "SELECT count(*) FROM items")"
+  else
+    bad "restart"
+  fi
+else
+  bad "postgres did not become ready"
+fi
+
+c=$(run "$PG")
+"$DOCKER" wait "$c" > /dev/null
+expect "no POSTGRES_PASSWORD: exits with the official error" "superuser password is not specified" "$("$DOCKER" logs "$c" 2>&1)"
+expect "no POSTGRES_PASSWORD: exit code 1" "1" "$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$c")"
+
+c=$(run -p 127.0.0.1::5432 -e POSTGRES_HOST_AUTH_METHOD=trust "$PG")
+if wait_log "$c" 'database system is ready to accept connections' 2; then
+  hp=$(hostport "$c" 5432)
+  expect "POSTGRES_HOST_AUTH_METHOD=trust: no password needed" "42" \
+    "$(PGCONNECT_TIMEOUT=5 psql -X -w -h "${hp%:*}" -p "${hp#*:}" -U postgres -d postgres -tAc 'SELECT 42' 2>&1)"
+else
+  bad "trust container did not become ready"
+fi
+
+c=$(run -e POSTGRES_PASSWORD=x "$PG" echo plain command)
+"$DOCKER" wait "$c" > /dev/null
+out=$("$DOCKER" logs "$c" 2>&1)
+expect "other first argument: runs as a plain command" "plain command" "$out"
+refute "other first argument: no init" "initdb" "$out$("$DOCKER" exec "$c" true 2>&1)"
+expect "postgres --version" "PostgreSQL) 15" "$("$DOCKER" run --rm --label "berth.session=$SESSION" "$PG" postgres --version 2>&1)"
+
+echo "== redis ($RD)"
+c=$(run -p 127.0.0.1::6379 "$RD")
+if wait_log "$c" 'Ready to accept connections' 1; then
+  hp=$(hostport "$c" 6379)
+  expect "PING from outside without a password (protected mode off)" "+PONG" "$(resp "$hp" PING)"
+  expect "runs as redis" "redis" "$("$DOCKER" exec "$c" stat -c %U /proc/1)"
+  expect "workdir /data" "/data" "$("$DOCKER" exec "$c" pwd)"
+else
+  bad "redis did not become ready"
+fi
+c=$(run -p 127.0.0.1::6379 "$RD" redis-server --requirepass s3cr3t-check)
+if wait_log "$c" 'Ready to accept connections' 1; then
+  hp=$(hostport "$c" 6379)
+  expect "requirepass: PING without AUTH refused" "NOAUTH" "$(resp "$hp" PING)"
+  expect "requirepass: AUTH then PING" "+PONG" "$(resp "$hp" "AUTH s3cr3t-check" PING)"
+else
+  bad "redis --requirepass did not become ready"
+fi
+c=$(run -p 127.0.0.1::6379 "$RD" --protected-mode yes)
+if wait_log "$c" 'Ready to accept connections' 1; then
+  expect "options given win over the defaults ('-' prepends redis-server)" "DENIED" "$(resp "$(hostport "$c" 6379)" PING)"
+else
+  bad "redis --protected-mode yes did not become ready"
+fi
+printf 'maxmemory 2mb\n' > "$tmp/redis.conf"
+c=$(create -p 127.0.0.1::6379 "$RD" /usr/local/etc/redis/redis.conf --maxmemory-policy allkeys-lru)
+"$DOCKER" cp "$tmp/redis.conf" "$c:/usr/local/etc/redis/redis.conf"
+"$DOCKER" start "$c" > /dev/null
+if wait_log "$c" 'Ready to accept connections' 1; then
+  hp=$(hostport "$c" 6379)
+  out=$(resp "$hp" "CONFIG GET maxmemory" "CONFIG GET maxmemory-policy")
+  expect "config file argument read" "2097152" "$out"
+  expect "options after the config file" "allkeys-lru" "$out"
+else
+  bad "redis with a config file did not become ready"
+fi
+
+echo "== registry ($RG)"
+c=$(run -p 127.0.0.1::5000 "$RG")
+hp=""
+for _ in $(seq 1 40); do
+  hp=$(hostport "$c" 5000)
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://$hp/v2/" 2>/dev/null)
+  [ "$code" = 200 ] && break
+  sleep 0.25
+done
+expect "default config: no auth, /v2/ answers 200" "200" "$code"
+expect "a 'registry' program like the official image's" "2.8" "$("$DOCKER" run --rm --label "berth.session=$SESSION" "$RG" registry --version 2>&1)"
+
+htpasswd -Bbn checker pa55-check > "$tmp/htpasswd"
+mkdir -p "$tmp/auth"
+cp "$tmp/htpasswd" "$tmp/auth/htpasswd"
+c=$(create -p 127.0.0.1::5000 -e REGISTRY_AUTH=htpasswd -e REGISTRY_AUTH_HTPASSWD_REALM=berth-check \
+  -e REGISTRY_AUTH_HTPASSWD_PATH=/auth/htpasswd "$RG")
+tar -C "$tmp" -c auth | "$DOCKER" cp - "$c:/"
+"$DOCKER" start "$c" > /dev/null
+code=""
+for _ in $(seq 1 40); do
+  hp=$(hostport "$c" 5000)
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://$hp/v2/" 2>/dev/null)
+  [ "$code" = 401 ] && break
+  sleep 0.25
+done
+expect "htpasswd from env: anonymous /v2/ is 401" "401" "$code"
+expect "htpasswd from env: basic auth /v2/ is 200" "200" \
+  "$(curl -s -o /dev/null -w '%{http_code}' -u checker:pa55-check "http://$hp/v2/")"
+expect "htpasswd from env: wrong password is 401" "401" \
+  "$(curl -s -o /dev/null -w '%{http_code}' -u checker:wrong "http://$hp/v2/")"
+ref="localhost:${hp#*:}/berth-check/busybox:1.36"
+export DOCKER_CONFIG=$tmp/docker-config
+"$DOCKER" tag "$BB" "$ref"
+expect "push without login refused" "no basic auth credentials" "$("$DOCKER" push "$ref" 2>&1)"
+expect "docker login" "Login Succeeded" "$(printf 'pa55-check' | "$DOCKER" login -u checker --password-stdin "localhost:${hp#*:}" 2>&1)"
+expect "docker push" "digest: sha256:" "$("$DOCKER" push "$ref" 2>&1)"
+"$DOCKER" rmi "$ref" > /dev/null
+expect "docker pull" "Downloaded newer image" "$("$DOCKER" pull "$ref" 2>&1)"
+expect "the pulled image runs" "pulled ok" "$("$DOCKER" run --rm --label "berth.session=$SESSION" "$ref" echo pulled ok 2>&1)"
+"$DOCKER" logout "localhost:${hp#*:}" > /dev/null 2>&1
+unset DOCKER_CONFIG
+
+echo "== busybox ($BB)"
+expect "runs a shell command" "hello" "$("$DOCKER" run --rm --label "berth.session=$SESSION" "$BB" echo hello 2>&1)"
+expect "default command is sh" "from stdin" "$(echo 'echo from stdin' | "$DOCKER" run --rm -i --label "berth.session=$SESSION" "$BB" 2>&1)"
+out=$("$DOCKER" run --rm --label "berth.session=$SESSION" "$BB" sh -c 'id nobody; stat -c "tmp %a" /tmp; ls /bin/httpd' 2>&1)
+expect "user nobody exists" "uid=65534(nobody)" "$out"
+expect "/tmp is 1777" "tmp 1777" "$out"
+expect "applets installed" "/bin/httpd" "$out"
+
+echo "fixture checks: $failures failed ($(elapsed "$t0") s)"
+[ "$failures" = 0 ]
