@@ -1,10 +1,24 @@
 # berth: set-up and test commands. `make demo` and `make test` work on a
 # fresh Debian machine as root: they start an engine and build the fixture
-# images first.
+# images first. `make` alone lists the targets.
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: engine fixtures test demo fuzz bench bench-quick soak test-podman
+.DEFAULT_GOAL := help
+.PHONY: help engine fixtures check-fixtures test test-scripts demo fuzz bench bench-quick soak test-podman leftovers
+
+help:
+	@echo 'make demo            the examples against a real engine (engine + fixtures first)'
+	@echo 'make test            the whole suite, as CI runs it (.ci/run)'
+	@echo 'make engine          start an engine when none answers /_ping (root + apt: installs docker.io)'
+	@echo 'make fixtures        build the images the tests use (skipped when up to date)'
+	@echo 'make check-fixtures  check the fixture images behave like the official ones'
+	@echo 'make test-scripts    test engine.sh cold paths in private namespaces'
+	@echo 'make fuzz            every fuzz target for 30 s'
+	@echo 'make soak            many container lifecycles; goroutines, fds and heap must not grow'
+	@echo 'make bench           berth vs raw Engine API vs testcontainers-go vs dockertest'
+	@echo 'make test-podman     the core suite against Podman'"'"'s Docker API'
+	@echo 'make leftovers       list resources labelled berth.session left by ended tests'
 
 engine:
 	@bash scripts/engine.sh
@@ -12,24 +26,38 @@ engine:
 fixtures: engine
 	@bash scripts/fixtures.sh
 
+check-fixtures: fixtures
+	@bash scripts/check-fixtures.sh
+
 test: fixtures
 	@bash scripts/test.sh
+
+test-scripts:
+	@bash scripts/engine-selftest.sh
 
 demo: fixtures
 	go test -count=1 -v ./examples/...
 
 fuzz:
-	@BERTH_FUZZTIME=30s bash -c 'grep -rhoE --include="*_test.go" "^func Fuzz[A-Za-z0-9_]+" . -H | grep -v "^./bench/" | sed -E "s/^(.*):func (Fuzz[A-Za-z0-9_]+)$$/\1 \2/" | sort -u | while read -r f n; do echo "== $$n"; go test -run "^$$" -fuzz "^$$n\$$" -fuzztime $$BERTH_FUZZTIME ./$$(dirname $$f) || exit 1; done'
+	@bash scripts/fuzz.sh 30s
 
 bench: fixtures
+	@if [ ! -d bench ]; then echo 'bench/ not present'; exit 1; fi
 	cd bench && go run .
 
 bench-quick: fixtures
+	@if [ ! -d bench ]; then echo 'bench/ not present'; exit 1; fi
 	cd bench && go run . -quick
 
+# The soak tests check their own counters; BERTH_SOAK=1 asks for the full
+# 200 sequential + 50 parallel lifecycles. Files that need more than that
+# can carry the soak build tag.
 soak: fixtures
-	BERTH_SOAK=1 go test -race -count=1 -run 'TestSoak' -v -timeout 30m .
+	BERTH_SOAK=1 go test -race -count=1 -tags soak -run Soak -v -timeout 30m ./...
 
 test-podman: fixtures
 	@bash scripts/podman.sh
 	DOCKER_HOST=unix:///run/podman/podman.sock go test -count=1 -timeout 20m ./internal/wire/ . ./network/ ./modules/... ./container/
+
+leftovers:
+	@bash scripts/leftovers.sh

@@ -1,25 +1,68 @@
 #!/usr/bin/env bash
-# The whole suite: vet, gofmt, go test -race on every package against the
-# real engine, a short slice of every fuzz target, a scan of all test output
-# for the suite's test secrets, and a leftover check by label.
+# The whole suite (make test), against the real engine, with the fixture
+# images built:
+#   go vet, gofmt, the set-up scripts' own tests (engine.sh cold paths,
+#   fixture images vs the official behaviour), go test -race of every
+#   package, the engine-restart test (alone: it restarts the engine), a short
+#   slice of every fuzz target, a scan of all output for the suite's test
+#   secrets, and a check that no resource labelled berth.session is left.
+# Every step runs even when one fails; the exit status says whether all
+# passed. Full logs: $BERTH_LOG_DIR (default /tmp/berth-test-logs).
+# BERTH_TEST_FLAGS adds go test flags, BERTH_FUZZTIME sets the fuzz slice.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+. scripts/lib.sh
 logdir=${BERTH_LOG_DIR:-/tmp/berth-test-logs}
 mkdir -p "$logdir"
+rm -f "$logdir"/*.log
 fail=0
-step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
+summary=()
+t_all=$(date +%s.%N)
+step_start=""
+step_name=""
+step() {
+  step_end
+  step_name=$1
+  step_start=$(date +%s.%N)
+  printf '\n== %s (%s)\n' "$1" "$(date +%T)"
+}
+step_end() {
+  [ -n "$step_name" ] && summary+=("$(printf '%6s s  %s' "$(elapsed "$step_start")" "$step_name")")
+  step_name=""
+}
 
 step "go vet"
 go vet ./... || fail=1
 
 step "gofmt"
-unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
-if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; fail=1; fi
+if git rev-parse --git-dir > /dev/null 2>&1; then
+  unformatted=$(git ls-files -z -- '*.go' | xargs -0 -r gofmt -l)
+else
+  unformatted=$(find . -name '*.go' -not -path '*/testdata/*' -print0 | xargs -0 -r gofmt -l)
+fi
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"
+  echo "$unformatted"
+  fail=1
+else
+  echo "clean"
+fi
 
-step "go test -race"
+step "engine.sh cold paths (private namespaces, a throw-away dockerd)"
+bash scripts/engine-selftest.sh > "$logdir/engine-selftest.log" 2>&1 ||
+  { grep -E 'FAIL|^    \|' "$logdir/engine-selftest.log" | head -60; fail=1; }
+tail -1 "$logdir/engine-selftest.log"
+
+step "fixture images behave like the official ones"
+bash scripts/check-fixtures.sh > "$logdir/check-fixtures.log" 2>&1 ||
+  { grep -E 'FAIL|^    ' "$logdir/check-fixtures.log" | head -60; fail=1; }
+tail -1 "$logdir/check-fixtures.log"
+
+step "go test -race ./..."
+# shellcheck disable=SC2086 # BERTH_TEST_FLAGS is a list of flags
 go test -race -count=1 -timeout 14m -v ${BERTH_TEST_FLAGS:-} ./... > "$logdir/test.log" 2>&1
 rc=$?
-grep -E '^(ok|FAIL|---|panic:|\?)' "$logdir/test.log" | grep -vE '^--- (PASS|SKIP)' | grep -v '^?' || true
+grep -E '^(ok|FAIL|panic:)' "$logdir/test.log" || true
 if [ $rc -ne 0 ]; then
   echo "go test failed (rc $rc); failures:"
   grep -B2 -A25 -E '^\s*--- FAIL' "$logdir/test.log" | head -300
@@ -32,45 +75,24 @@ BERTH_DAEMON_RESTART=1 go test -count=1 -run '^TestDaemonRestart$' -v . > "$logd
 grep -E '^(--- |ok|FAIL)' "$logdir/restart.log" || true
 
 step "fuzz slice (${BERTH_FUZZTIME:-3s} each)"
-while read -r file name; do
-  pkg=./$(dirname "$file")
-  go test -run '^$' -fuzz "^${name}\$" -fuzztime "${BERTH_FUZZTIME:-3s}" "$pkg" > "$logdir/fuzz-$name.log" 2>&1 ||
-    { echo "fuzz $name in $pkg failed:"; tail -30 "$logdir/fuzz-$name.log"; fail=1; }
-  echo "fuzz $name ($pkg): ok"
-done < <(grep -rhoE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+' . -H 2>/dev/null | grep -v '^./bench/' | sed -E 's/^(.*):func (Fuzz[A-Za-z0-9_]+)$/\1 \2/' | sort -u)
+bash scripts/fuzz.sh "${BERTH_FUZZTIME:-3s}" || fail=1
 
 step "secrets in test output"
-if [ -s scripts/test-secrets.txt ] && grep -F -f <(grep -v '^#' scripts/test-secrets.txt | sed '/^$/d') "$logdir"/*.log > "$logdir/secrets.found"; then
-  echo "test secrets appear in test output:"; cut -c1-200 "$logdir/secrets.found" | head -20
+if [ -s scripts/test-secrets.txt ] &&
+  grep -F -f <(grep -v '^#' scripts/test-secrets.txt | sed '/^$/d') "$logdir"/*.log > "$logdir/secrets.found"; then
+  echo "test secrets appear in test output:"
+  cut -c1-200 "$logdir/secrets.found" | head -20
   fail=1
 else
   echo "none found in $(cat "$logdir"/*.log | wc -l) lines"
 fi
 
 step "leftovers"
-# Resources of test processes that have ended. A resource whose berth.pid
-# process still runs belongs to another suite running right now.
-left=""
-for kind in container network volume; do
-  case $kind in
-    container) ids=$(docker ps -aq --filter label=berth.session) ;;
-    network)   ids=$(docker network ls -q --filter label=berth.session) ;;
-    volume)    ids=$(docker volume ls -q --filter label=berth.session) ;;
-  esac
-  for id in $ids; do
-    pid=$(docker $kind inspect -f '{{index .Labels "berth.pid"}}' "$id" 2>/dev/null || docker $kind inspect -f '{{index .Config.Labels "berth.pid"}}' "$id" 2>/dev/null || true)
-    if [ -n "$pid" ] && [ "$pid" != "<no value>" ] && kill -0 "$pid" 2>/dev/null; then
-      continue
-    fi
-    test=$(docker $kind inspect -f '{{index .Config.Labels "berth.test"}}' "$id" 2>/dev/null || docker $kind inspect -f '{{index .Labels "berth.test"}}' "$id" 2>/dev/null || true)
-    left+="$kind $id ($test)"$'\n'
-  done
-done
-if [ -n "$left" ]; then
-  echo "resources labelled berth.session were left on the engine by ended tests:"
-  printf '%s' "$left"
-  fail=1
-else
-  echo "none"
-fi
+bash scripts/leftovers.sh || fail=1
+step_end
+
+printf '\n== timings\n'
+printf '%s\n' "${summary[@]}"
+printf '%6s s  total\n' "$(elapsed "$t_all")"
+if [ $fail = 0 ]; then echo "make test: PASS"; else echo "make test: FAIL"; fi
 exit $fail
