@@ -89,6 +89,9 @@ func Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (Result,
 	if err := bc.Validate(); err != nil {
 		return Result{}, err
 	}
+	if err := o.check(); err != nil {
+		return Result{}, err
+	}
 	backend := Select(ctx, c)
 	hash, err := inputHash(ctx, c, bc, o, backend.Name())
 	if err != nil {
@@ -164,7 +167,7 @@ func inputHash(ctx context.Context, c *wire.Client, bc *Context, o Options, back
 		Args, Labels                                            map[string]string
 		ExtraHosts                                              []string
 		ShmSize                                                 int64
-		Secrets                                                 []string
+		Secrets, SSH                                            []string
 		Contexts                                                map[string]string
 		Bases                                                   []string
 	}{Context: ch, Dockerfile: string(df), Target: o.Target, Platform: o.Platform, Network: o.Network, Backend: backend,
@@ -173,6 +176,10 @@ func inputHash(ctx context.Context, c *wire.Client, bc *Context, o Options, back
 		shape.Secrets = append(shape.Secrets, id) // ids only: secrets must not end up in the image
 	}
 	sort.Strings(shape.Secrets)
+	for id := range o.SSH {
+		shape.SSH = append(shape.SSH, id)
+	}
+	sort.Strings(shape.SSH)
 	for name, dir := range o.BuildContexts {
 		sub, err := DirContext(dir).WithDockerfileContent([]byte{}).Hash(ctx)
 		if err != nil {

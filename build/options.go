@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 
@@ -44,6 +45,36 @@ type Options struct {
 	// Keychain supplies credentials for private base images; nil means the
 	// user's Docker configuration.
 	Keychain registry.Keychain
+}
+
+// check finds inputs that cannot work, before any cache lookup or build:
+// secret files and ssh sockets or keys that do not exist, secret
+// variables that are not set.
+func (o Options) check() error {
+	for id, s := range o.Secrets {
+		switch {
+		case s.File != "" && s.Env != "":
+			return fmt.Errorf("secret %q: give a file or an environment variable, not both", id)
+		case s.File != "":
+			if _, err := os.Stat(s.File); err != nil {
+				return fmt.Errorf("secret %q: %w", id, err)
+			}
+		case s.Env != "":
+			if _, ok := os.LookupEnv(s.Env); !ok {
+				return fmt.Errorf("secret %q: the environment variable %s is not set", id, s.Env)
+			}
+		default:
+			return fmt.Errorf("secret %q: give a file or an environment variable", id)
+		}
+	}
+	for id, paths := range o.SSH {
+		for _, p := range paths {
+			if _, err := os.Stat(p); err != nil {
+				return fmt.Errorf("ssh %q: %w: give an ssh agent socket or private key files", id, err)
+			}
+		}
+	}
+	return nil
 }
 
 // ErrNeedsBuildKit says a build uses a feature the classic builder lacks.

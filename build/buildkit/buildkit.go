@@ -1,0 +1,383 @@
+// Package buildkit builds images with the BuildKit that runs inside the
+// Docker Engine: the control API over the engine's /grpc endpoint and the
+// client session (build context, Dockerfile, secrets, ssh agents, registry
+// credentials) over /session, both through berth's own engine client.
+//
+// It is the only package of berth that links BuildKit's client. A program
+// opts in with a blank import; build.Select then prefers it whenever the
+// engine offers BuildKit:
+//
+//	import _ "github.com/berth-go/berth/build/buildkit"
+package buildkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	bk "github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/session/sshforward/sshprovider"
+	"github.com/tonistiigi/fsutil"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/berth-go/berth/build"
+	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/registry"
+)
+
+func init() { build.RegisterBuildKit(Backend) }
+
+// Backend is the BuildKit backend; the package's init registers it with
+// build.RegisterBuildKit.
+var Backend build.Backend = backend{}
+
+// ErrUnsupported says the engine's BuildKit cannot do what the build asks;
+// the message says what would.
+var ErrUnsupported = errors.New("not supported by the engine's BuildKit")
+
+// minAPI is the first Engine API version whose BuildKit has a stable
+// /grpc and /session (Docker 18.09).
+const minAPI = "1.39"
+
+type backend struct{}
+
+func (backend) Name() string { return "buildkit" }
+
+// probes remembers, per engine client, whether BuildKit answered.
+var probes sync.Map // *wire.Client → bool
+
+// Available reports whether the engine offers BuildKit: an Engine API of
+// at least 1.39 whose /grpc answers ListWorkers. The answer is remembered
+// per client.
+func (backend) Available(ctx context.Context, c *wire.Client) bool {
+	if v, ok := probes.Load(c); ok {
+		return v.(bool)
+	}
+	ok := probe(ctx, c)
+	probes.Store(c, ok)
+	return ok
+}
+
+func probe(ctx context.Context, c *wire.Client) bool {
+	if ok, err := c.VersionAtLeast(ctx, minAPI); err != nil || !ok {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cl, err := dial(ctx, c)
+	if err != nil {
+		return false
+	}
+	defer cl.Close()
+	ws, err := cl.ListWorkers(ctx)
+	return err == nil && len(ws) > 0
+}
+
+// dial opens a BuildKit client whose control connection is the engine's
+// /grpc endpoint and whose sessions go through /session. Both live until
+// life ends or the client is closed.
+func dial(life context.Context, c *wire.Client) (*bk.Client, error) {
+	grpcDialer := func(context.Context, string) (net.Conn, error) {
+		// grpc cancels the dial context once connected: the hijacked
+		// connection must outlive it.
+		return c.Hijack(life, wire.Request{Method: http.MethodPost, Path: "/grpc"}, "h2c")
+	}
+	sessionDialer := func(ctx context.Context, proto string, meta map[string][]string) (net.Conn, error) {
+		h := http.Header{}
+		for k, vs := range meta {
+			for _, v := range vs {
+				h.Add(k, v)
+			}
+		}
+		return c.Hijack(ctx, wire.Request{Method: http.MethodPost, Path: "/session", Header: h}, proto)
+	}
+	return bk.New(life, "", bk.WithContextDialer(grpcDialer), bk.WithSessionDialer(sessionDialer))
+}
+
+// Build builds bc with o and returns the image ID.
+func (b backend) Build(ctx context.Context, c *wire.Client, bc *build.Context, o build.Options) (string, error) {
+	fail := func(step string, err error) (string, error) {
+		return "", &build.Error{Backend: b.Name(), Step: step, Err: err}
+	}
+	if err := bc.Validate(); err != nil {
+		return "", err
+	}
+	if err := checkOptions(o); err != nil {
+		return fail("options", err)
+	}
+	in, err := prepare(ctx, bc, o)
+	if err != nil {
+		return fail("context", err)
+	}
+	defer in.cleanup()
+
+	attachables, err := sessionParts(o)
+	if err != nil {
+		return fail("session", err)
+	}
+
+	solve := bk.SolveOpt{
+		Frontend:      "dockerfile.v0",
+		FrontendAttrs: frontendAttrs(o, in),
+		LocalMounts:   in.mounts,
+		Session:       attachables,
+		SharedKey:     sharedKey(bc),
+		Exports: []bk.ExportEntry{{
+			// Engine 20.10's worker knows "moby", not "image".
+			Type:  "moby",
+			Attrs: map[string]string{"name": strings.Join(o.Tags, ",")},
+		}},
+	}
+	if o.CacheFrom != "" {
+		solve.CacheImports = []bk.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"src": o.CacheFrom}}}
+	}
+	if o.CacheTo != "" {
+		solve.CacheExports = []bk.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"dest": o.CacheTo, "mode": "max"}}}
+	}
+	if o.Network == "host" {
+		solve.AllowedEntitlements = []string{"network.host"}
+	}
+
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cl, err := dial(bctx, c)
+	if err != nil {
+		return fail("connect", err)
+	}
+	defer cl.Close()
+
+	prog := newProgress(o.Output)
+	ch := make(chan *bk.SolveStatus)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for st := range ch {
+			prog.update(st)
+		}
+	}()
+	resp, err := cl.Solve(bctx, nil, solve, ch)
+	<-done
+	if err != nil {
+		return "", &build.Error{Backend: b.Name(), Step: prog.failedStep(), Log: prog.lines(), Err: explain(ctx, err, o)}
+	}
+	id := resp.ExporterResponse["containerimage.digest"]
+	if id == "" {
+		return "", &build.Error{Backend: b.Name(), Log: prog.lines(), Err: errors.New("BuildKit reported no image ID")}
+	}
+	return id, nil
+}
+
+// checkOptions refuses what the engine's BuildKit cannot do before any
+// work starts.
+func checkOptions(o build.Options) error {
+	switch o.Network {
+	case "", "default", "host", "none":
+	default:
+		return fmt.Errorf("network %q for RUN steps: %w; BuildKit runs steps on the default network, host or none (a user-defined network needs the classic builder: BERTH_BUILDER=classic)", o.Network, ErrUnsupported)
+	}
+	if strings.Contains(o.Platform, ",") {
+		return fmt.Errorf("platforms %q: %w: an image in the engine has one platform; build one platform at a time", o.Platform, ErrUnsupported)
+	}
+	for _, h := range o.ExtraHosts {
+		if i := strings.LastIndex(h, ":"); i <= 0 || i == len(h)-1 {
+			return fmt.Errorf("extra host %q: want host:ip", h)
+		}
+	}
+	return nil
+}
+
+// inputs are the local directories the session serves.
+type inputs struct {
+	mounts     map[string]fsutil.FS
+	dockerfile string // file name inside the "dockerfile" mount
+	tmp        []string
+}
+
+func (in *inputs) cleanup() {
+	for _, d := range in.tmp {
+		os.RemoveAll(d)
+	}
+}
+
+func (in *inputs) tempDir() (string, error) {
+	d, err := os.MkdirTemp("", "berth-buildkit-")
+	if err == nil {
+		in.tmp = append(in.tmp, d)
+	}
+	return d, err
+}
+
+// prepare lays out the context, the Dockerfile and the named contexts as
+// directories. A directory context is served as it is (the Dockerfile
+// frontend applies .dockerignore); in-memory files are written to a
+// temporary directory first. The Dockerfile always goes in a directory of
+// its own, so .dockerignore can never exclude it.
+func prepare(ctx context.Context, bc *build.Context, o build.Options) (in *inputs, err error) {
+	in = &inputs{mounts: map[string]fsutil.FS{}, dockerfile: "Dockerfile"}
+	defer func() {
+		if err != nil {
+			in.cleanup()
+		}
+	}()
+	dir := bc.Dir()
+	if dir == "" {
+		if dir, err = in.tempDir(); err != nil {
+			return nil, err
+		}
+		if err := extract(ctx, bc, dir); err != nil {
+			return nil, err
+		}
+	}
+	if in.mounts["context"], err = fsutil.NewFS(dir); err != nil {
+		return nil, err
+	}
+	df, err := bc.Dockerfile()
+	if err != nil {
+		return nil, err
+	}
+	dfDir, err := in.tempDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dfDir, in.dockerfile), df, 0o644); err != nil {
+		return nil, err
+	}
+	if in.mounts["dockerfile"], err = fsutil.NewFS(dfDir); err != nil {
+		return nil, err
+	}
+	for name, d := range o.BuildContexts {
+		if name == "context" || name == "dockerfile" {
+			return nil, fmt.Errorf("named context %q: the name is reserved; choose another", name)
+		}
+		st, err := os.Stat(d)
+		if err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("named context %q: %s is not a directory: %w", name, d, build.ErrContextNotFound)
+		}
+		if in.mounts[name], err = fsutil.NewFS(d); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+func frontendAttrs(o build.Options, in *inputs) map[string]string {
+	a := map[string]string{"filename": in.dockerfile}
+	if o.Target != "" {
+		a["target"] = o.Target
+	}
+	for k, v := range o.Args {
+		a["build-arg:"+k] = v
+	}
+	for k, v := range o.Labels {
+		a["label:"+k] = v
+	}
+	if o.NoCache {
+		a["no-cache"] = ""
+	}
+	if o.Pull {
+		a["image-resolve-mode"] = "pull"
+	}
+	if o.Platform != "" {
+		a["platform"] = o.Platform
+	}
+	if o.Network != "" && o.Network != "default" {
+		a["force-network-mode"] = o.Network
+	}
+	if len(o.ExtraHosts) > 0 {
+		hosts := make([]string, 0, len(o.ExtraHosts))
+		for _, h := range o.ExtraHosts {
+			i := strings.LastIndex(h, ":")
+			hosts = append(hosts, h[:i]+"="+h[i+1:])
+		}
+		a["add-hosts"] = strings.Join(hosts, ",")
+	}
+	if o.ShmSize > 0 {
+		a["shm-size"] = strconv.FormatInt(o.ShmSize, 10)
+	}
+	names := make([]string, 0, len(o.BuildContexts))
+	for name := range o.BuildContexts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		a["context:"+name] = "local:" + name
+	}
+	return a
+}
+
+// sessionParts are the services the build's session offers the engine:
+// secrets, ssh agents and registry credentials.
+func sessionParts(o build.Options) ([]session.Attachable, error) {
+	kc := o.Keychain
+	if kc == nil {
+		kc = registry.DefaultKeychain()
+	}
+	parts := []session.Attachable{&authProvider{kc: kc}}
+	if len(o.Secrets) > 0 {
+		var srcs []secretsprovider.Source
+		for id, s := range o.Secrets {
+			srcs = append(srcs, secretsprovider.Source{ID: id, FilePath: s.File, Env: s.Env})
+		}
+		store, err := secretsprovider.NewStore(srcs)
+		if err != nil {
+			return nil, fmt.Errorf("secrets: %w", err)
+		}
+		parts = append(parts, secretsprovider.NewSecretProvider(store))
+	}
+	if len(o.SSH) > 0 {
+		var confs []sshprovider.AgentConfig
+		for id, paths := range o.SSH {
+			confs = append(confs, sshprovider.AgentConfig{ID: id, Paths: append([]string(nil), paths...)})
+		}
+		p, err := sshprovider.NewSSHAgentProvider(confs)
+		if err != nil {
+			return nil, fmt.Errorf("ssh: %w (give an agent socket, unencrypted key files, or set SSH_AUTH_SOCK)", err)
+		}
+		parts = append(parts, p)
+	}
+	return parts, nil
+}
+
+// sharedKey lets BuildKit reuse what it synced of the same directory in an
+// earlier build.
+func sharedKey(bc *build.Context) string {
+	if d := bc.Dir(); d != "" {
+		if abs, err := filepath.Abs(d); err == nil {
+			return abs
+		}
+	}
+	return ""
+}
+
+// explain turns the engine's answer into an error that says what to do.
+func explain(ctx context.Context, err error, o build.Options) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	msg := err.Error()
+	if st, ok := status.FromError(errors.Unwrap(err)); ok && st.Code() != codes.OK {
+		msg = st.Message()
+	}
+	msg = strings.TrimPrefix(msg, "failed to solve: ")
+	msg = strings.ReplaceAll(msg, "rpc error: code = Unknown desc = ", "")
+	switch {
+	case strings.Contains(msg, "unknown cache exporter") || strings.Contains(msg, "unknown cache importer"),
+		strings.Contains(msg, "not supported") && (o.CacheTo != "" || o.CacheFrom != ""):
+		return fmt.Errorf("%s: %w: cache export to a directory needs BuildKit 0.10+ (Docker Engine 23+, or the containerd image store)", msg, ErrUnsupported)
+	case strings.Contains(msg, "exporter") && strings.Contains(msg, "could not be found"):
+		return fmt.Errorf("%s: %w", msg, ErrUnsupported)
+	}
+	return errors.New(msg)
+}
