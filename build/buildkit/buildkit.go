@@ -117,11 +117,37 @@ func (b backend) Build(ctx context.Context, c *wire.Client, bc *build.Context, o
 	if err := checkOptions(o); err != nil {
 		return fail("options", err)
 	}
+	modern, err := c.VersionAtLeast(ctx, modernAPI)
+	if err != nil {
+		return fail("connect", err)
+	}
+	if o.ShmSize > 0 && !modern {
+		return fail("options", fmt.Errorf("ShmSize: %w: this engine's BuildKit ignores it (it needs Docker Engine 23+, API %s); set BERTH_BUILDER=classic to build with the classic builder", ErrUnsupported, modernAPI))
+	}
 	in, err := prepare(ctx, bc, o)
 	if err != nil {
 		return fail("context", err)
 	}
 	defer in.cleanup()
+	if len(o.BuildContexts) > 0 && !modern {
+		// The frontend would take the names for images on Docker Hub.
+		df, refs, err := namedContextImages(ctx, c, in.df, o)
+		defer func() {
+			for _, r := range refs {
+				c.ImageRemove(context.WithoutCancel(ctx), r, false, false)
+			}
+		}()
+		if err != nil {
+			return fail("context", err)
+		}
+		if err := in.writeDockerfile(df); err != nil {
+			return fail("context", err)
+		}
+		for name := range o.BuildContexts {
+			delete(in.mounts, name)
+		}
+		o.BuildContexts = nil
+	}
 
 	attachables, err := sessionParts(o)
 	if err != nil {
@@ -202,7 +228,14 @@ func checkOptions(o build.Options) error {
 type inputs struct {
 	mounts     map[string]fsutil.FS
 	dockerfile string // file name inside the "dockerfile" mount
+	dfDir      string
+	df         []byte
 	tmp        []string
+}
+
+func (in *inputs) writeDockerfile(df []byte) error {
+	in.df = df
+	return os.WriteFile(filepath.Join(in.dfDir, in.dockerfile), df, 0o644)
 }
 
 func (in *inputs) cleanup() {
@@ -224,8 +257,8 @@ func (in *inputs) tempDir() (string, error) {
 // frontend applies .dockerignore); in-memory files are written to a
 // temporary directory first. The Dockerfile always goes in a directory of
 // its own, so .dockerignore can never exclude it.
-func prepare(ctx context.Context, bc *build.Context, o build.Options) (in *inputs, err error) {
-	in = &inputs{mounts: map[string]fsutil.FS{}, dockerfile: "Dockerfile"}
+func prepare(ctx context.Context, bc *build.Context, o build.Options) (_ *inputs, err error) {
+	in := &inputs{mounts: map[string]fsutil.FS{}, dockerfile: "Dockerfile"}
 	defer func() {
 		if err != nil {
 			in.cleanup()
@@ -247,19 +280,22 @@ func prepare(ctx context.Context, bc *build.Context, o build.Options) (in *input
 	if err != nil {
 		return nil, err
 	}
-	dfDir, err := in.tempDir()
-	if err != nil {
+	if in.dfDir, err = in.tempDir(); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dfDir, in.dockerfile), df, 0o644); err != nil {
+	if err := in.writeDockerfile(df); err != nil {
 		return nil, err
 	}
-	if in.mounts["dockerfile"], err = fsutil.NewFS(dfDir); err != nil {
+	if in.mounts["dockerfile"], err = fsutil.NewFS(in.dfDir); err != nil {
 		return nil, err
 	}
+	stages := stageNames(df)
 	for name, d := range o.BuildContexts {
-		if name == "context" || name == "dockerfile" {
-			return nil, fmt.Errorf("named context %q: the name is reserved; choose another", name)
+		if name == "context" || name == "dockerfile" || name == "" {
+			return nil, fmt.Errorf("named context %q: the name is reserved or empty; choose another", name)
+		}
+		if stages[strings.ToLower(name)] {
+			return nil, fmt.Errorf("named context %q: the Dockerfile has a stage of that name; choose another", name)
 		}
 		st, err := os.Stat(d)
 		if err != nil || !st.IsDir() {

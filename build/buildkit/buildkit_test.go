@@ -327,3 +327,44 @@ func TestParallelBuilds(t *testing.T) {
 		assert.Contains(t, output(t, h, id, "cat", "/id"), fmt.Sprintf("build-%d-", i))
 	}
 }
+
+// TestRunStepSettings: extra hosts, network none and the platform reach
+// the RUN steps.
+func TestRunStepSettings(t *testing.T) {
+	t.Parallel()
+	forget := removeBuilt(t)
+	h := berth.New(t)
+	df := "FROM busybox:1.36\nRUN grep db.internal /etc/hosts > /hosts && df -k /dev/shm | tail -1 | awk '{print $2}' > /shm && (ip -o link 2>/dev/null || cat /proc/net/dev) | grep -c : > /links; echo " + unique(t) + "\n"
+	img := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).
+		ExtraHost("db.internal", "10.1.2.3").Network("none").Platform("linux/amd64").Image()
+	forget(img)
+	out := output(t, h, img, "cat", "/hosts", "/links")
+	assert.Contains(t, out, "10.1.2.3")
+	assert.Contains(t, out, "\n1\n", "network none: only the loopback interface")
+	ins, err := h.Engine().ImageInspect(t.Context(), img)
+	require.NoError(t, err)
+	assert.Equal(t, "amd64", ins.Architecture)
+}
+
+func TestNamedContext(t *testing.T) {
+	t.Parallel()
+	forget := removeBuilt(t)
+	h := berth.New(t)
+	nonce := unique(t)
+	extra := tree(t, map[string]string{"shared.txt": nonce})
+	df := "FROM busybox:1.36 AS base\nRUN echo base > /base\nFROM base\nCOPY --from=shared shared.txt /shared.txt\nRUN --mount=from=shared,target=/mnt cp /mnt/shared.txt /mounted.txt\n"
+	img := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).BuildContext("shared", extra).Image()
+	forget(img)
+	assert.Equal(t, "base\n"+nonce+nonce, output(t, h, img, "cat", "/base", "/shared.txt", "/mounted.txt"),
+		"COPY --from and RUN --mount=from both see the named context")
+
+	imgs, err := h.Engine().ImageList(t.Context(), wire.Filters{"label": {"berth.context=shared"}})
+	require.NoError(t, err)
+	for _, im := range imgs {
+		assert.Empty(t, im.RepoTags, "the stand-in image is removed after the build")
+	}
+
+	_, err = h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36 AS shared\n")}).BuildContext("shared", extra).ImageE(t.Context())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "stage of that name")
+}

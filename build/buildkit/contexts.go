@@ -1,0 +1,64 @@
+package buildkit
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/berth-go/berth/build"
+	"github.com/berth-go/berth/internal/wire"
+)
+
+// modernAPI is the Engine API of Docker 23, whose built-in Dockerfile
+// frontend (1.5) knows named contexts and shm-size.
+const modernAPI = "1.42"
+
+// namedContextImages stands in for named contexts on engines whose
+// Dockerfile frontend predates them: each directory becomes a scratch
+// image holding its files, and the Dockerfile's references to the name
+// (FROM name, COPY --from=name, RUN --mount=from=name) point at that
+// image instead. It returns the rewritten Dockerfile and the images to
+// remove after the build.
+func namedContextImages(ctx context.Context, c *wire.Client, df []byte, o build.Options) ([]byte, []string, error) {
+	names := make([]string, 0, len(o.BuildContexts))
+	for name := range o.BuildContexts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var refs []string
+	for _, name := range names {
+		res, err := build.Build(ctx, c, build.DirContext(o.BuildContexts[name]).WithDockerfileContent([]byte("FROM scratch\nCOPY . /\n")),
+			build.Options{Keychain: o.Keychain, Labels: map[string]string{"berth.context": name}})
+		if err != nil {
+			return nil, refs, fmt.Errorf("named context %q: %w", name, err)
+		}
+		refs = append(refs, res.Ref)
+		df = replaceContextRef(df, name, res.Ref)
+	}
+	return df, refs, nil
+}
+
+// replaceContextRef points the Dockerfile's references to name at ref:
+// `FROM name`, `--from=name` and `from=name` inside a --mount.
+func replaceContextRef(df []byte, name, ref string) []byte {
+	q := regexp.QuoteMeta(name)
+	from := regexp.MustCompile(`(?im)^(\s*FROM\s+(?:--\S+\s+)*)` + q + `(\s|$)`)
+	df = from.ReplaceAll(df, []byte("${1}"+ref+"${2}"))
+	copyFrom := regexp.MustCompile(`(?i)(\s--from=)` + q + `(\s|$)`)
+	df = copyFrom.ReplaceAll(df, []byte("${1}"+ref+"${2}"))
+	mountFrom := regexp.MustCompile(`(?i)([=,]from=)` + q + `(,|$)`)
+	return regexp.MustCompile(`--mount=\S+`).ReplaceAllFunc(df, func(tok []byte) []byte {
+		return mountFrom.ReplaceAll(tok, []byte("${1}"+ref+"${2}"))
+	})
+}
+
+// stageNames are the Dockerfile's `FROM ... AS name` stages, lower-cased.
+func stageNames(df []byte) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?im)^\s*FROM\s+.*\s+AS\s+(\S+)\s*$`).FindAllSubmatch(df, -1) {
+		out[strings.ToLower(string(m[1]))] = true
+	}
+	return out
+}
