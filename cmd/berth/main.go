@@ -119,7 +119,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "status:      ok, round trip %s\n", rtt.Round(10*time.Microsecond))
 	fmt.Fprintf(stdout, "server:      %s %s (%s), engine API %s, speaking %s\n", serverName(ping), sv.Version, sv.Os+"/"+sv.Arch, ping.APIVersion, v)
 	bk := "no (classic /build only)"
-	if ping.BuilderVersion == "2" || compareAPI(ping.APIVersion, "1.39") >= 0 && !strings.HasPrefix(ping.Server, "Libpod") {
+	if ping.BuilderVersion == "2" || compareAPI(ping.APIVersion, "1.39") >= 0 && !ping.IsPodman() {
 		bk = "likely (engine API offers /grpc and /session; Builder-Version " + orDash(ping.BuilderVersion) + ")"
 	}
 	if os.Getenv("BERTH_BUILDER") == "classic" {
@@ -189,7 +189,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 }
 
 func serverName(p wire.Ping) string {
-	if strings.HasPrefix(p.Server, "Libpod") {
+	if p.IsPodman() {
 		return "Podman"
 	}
 	return "Docker Engine"

@@ -268,6 +268,19 @@ func (c *Client) Ping(ctx context.Context) (Ping, error) {
 	return p, nil
 }
 
+// IsPodman reports whether the engine is Podman's Docker-compatible API,
+// which names itself "Libpod" in the Server header.
+func (p Ping) IsPodman() bool { return strings.HasPrefix(p.Server, "Libpod") }
+
+// IsPodman reports whether the client talks to Podman rather than dockerd.
+// This is the one place berth tells the engines apart; the answer comes from
+// the ping cached at negotiation. An engine that cannot be asked counts as
+// not Podman: the caller's next request reports why.
+func (c *Client) IsPodman(ctx context.Context) bool {
+	p, err := c.PingInfo(ctx)
+	return err == nil && p.IsPodman()
+}
+
 // Version returns the negotiated API version, negotiating if needed.
 func (c *Client) Version(ctx context.Context) (string, error) {
 	c.mu.Lock()

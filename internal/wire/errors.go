@@ -35,10 +35,16 @@ func (e *APIError) Error() string {
 }
 
 // Is reports whether the error matches one of the package's sentinels.
+// A 404 for an endpoint the engine does not have (Podman's Docker API lacks
+// /update and /checkpoints) matches ErrUnsupported, not ErrNotFound.
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
+		// Podman answers some missing objects with 500.
+		return e.StatusCode == http.StatusNotFound && !e.routeMissing() ||
+			e.StatusCode == http.StatusInternalServerError && isNotFoundMessage(e.Message)
+	case ErrUnsupported:
+		return e.routeMissing()
 	case ErrConflict:
 		// Podman answers name conflicts and duplicates with 500.
 		return e.StatusCode == http.StatusConflict || e.StatusCode == http.StatusInternalServerError && isConflictMessage(e.Message)
@@ -56,6 +62,25 @@ func (e *APIError) Is(target error) bool {
 func IsAuthMessage(msg string) bool {
 	m := strings.ToLower(msg)
 	for _, s := range []string{"no basic auth credentials", "unauthorized", "authentication required", "401 unauthorized", "incorrect username or password", "denied: requested access"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// routeMissing reports a 404 from the engine's router rather than from a
+// handler: dockerd says "page not found", Podman a plain "Not Found", while a
+// missing object's 404 names the object.
+func (e *APIError) routeMissing() bool {
+	return e.StatusCode == http.StatusNotFound && (e.Message == "page not found" || e.Message == "Not Found" || e.Message == "404 page not found")
+}
+
+// isNotFoundMessage recognises Podman's 500 answers about missing objects,
+// e.g. "unable to find network with name or ID x: network not found".
+func isNotFoundMessage(msg string) bool {
+	m := strings.ToLower(msg)
+	for _, s := range []string{"network not found", "no such network", "no such container", "no such image", "no such volume", "no such object"} {
 		if strings.Contains(m, s) {
 			return true
 		}

@@ -107,6 +107,62 @@ func TestAPIErrors(t *testing.T) {
 	}
 }
 
+// TestPodmanAnswers covers answers where Podman's Docker API differs from
+// dockerd's: missing objects reported with 500, and 404 for endpoints it
+// does not have, which must not look like a missing object.
+func TestPodmanAnswers(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		is     []error
+		isNot  []error
+	}{
+		{"network missing at create", 500, `{"cause":"network not found","message":"container create: unable to find network with name or ID x: network not found","response":500}`, []error{ErrNotFound}, []error{ErrConflict, ErrUnsupported}},
+		{"name taken", 500, `{"message":"creating container storage: the container name \"x\" is already in use"}`, []error{ErrConflict}, []error{ErrNotFound}},
+		{"endpoint missing, Podman", 404, "Not Found\n", []error{ErrUnsupported}, []error{ErrNotFound}},
+		{"endpoint missing, dockerd", 404, `{"message":"page not found"}`, []error{ErrUnsupported}, []error{ErrNotFound}},
+		{"object missing", 404, `{"cause":"no such container","message":"no such container"}`, []error{ErrNotFound}, []error{ErrUnsupported}},
+		{"other 500", 500, `{"message":"runc failed"}`, nil, []error{ErrNotFound, ErrConflict, ErrUnsupported}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := fakeEngine(t, "1.41", func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+				w.Write([]byte(tt.body))
+			})
+			_, err := c.ContainerInspect(context.Background(), "x")
+			require.Error(t, err)
+			for _, want := range tt.is {
+				assert.ErrorIs(t, err, want)
+			}
+			for _, not := range tt.isNot {
+				assert.NotErrorIs(t, err, not)
+			}
+		})
+	}
+}
+
+func TestIsPodman(t *testing.T) {
+	for server, want := range map[string]bool{"Libpod/4.3.1 (linux)": true, "Docker/20.10.24 (linux)": false, "": false} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("API-Version", "1.41")
+			w.Header().Set("Server", server)
+			w.Write([]byte("OK"))
+		}))
+		c, err := New(WithHost("tcp://" + strings.TrimPrefix(srv.URL, "http://")))
+		require.NoError(t, err)
+		assert.Equal(t, want, c.IsPodman(context.Background()), "Server %q", server)
+		c.Close()
+		srv.Close()
+	}
+	// An engine that cannot be asked is not taken for Podman.
+	c, err := New(WithHost("tcp://127.0.0.1:1"))
+	require.NoError(t, err)
+	defer c.Close()
+	assert.False(t, c.IsPodman(context.Background()))
+}
+
 func TestInternalServerErrorKeepsMessage(t *testing.T) {
 	c := fakeEngine(t, "1.41", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"message":"driver failed programming external connectivity"}`, 500)
