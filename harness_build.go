@@ -152,6 +152,53 @@ func (b *BuildBuilder) BuildContext(name, dir string) *BuildBuilder {
 	return b
 }
 
+// ExportDocker also writes the image to path in the format `docker save`
+// writes, which `docker load` (POST /images/load) reads back under the
+// build's tags.
+func (b *BuildBuilder) ExportDocker(path string) *BuildBuilder {
+	b.opts.Exports = append(b.opts.Exports, build.Export{Format: build.FormatDocker, Path: path})
+	return b
+}
+
+// ExportOCI also writes the image to path as an OCI image layout in a tar
+// file. Annotation adds to its manifest; OCIMediaTypes(false) writes
+// Docker's media types instead.
+func (b *BuildBuilder) ExportOCI(path string) *BuildBuilder {
+	b.opts.Exports = append(b.opts.Exports, build.Export{Format: build.FormatOCI, Path: path})
+	return b
+}
+
+// lastOCI is the export the OCI-only settings apply to.
+func (b *BuildBuilder) lastOCI(call string) *build.Export {
+	for i := len(b.opts.Exports) - 1; i >= 0; i-- {
+		if b.opts.Exports[i].Format == build.FormatOCI {
+			return &b.opts.Exports[i]
+		}
+	}
+	b.fail(call, fmt.Errorf("%w: call ExportOCI first", build.ErrExport))
+	return nil
+}
+
+// Annotation annotates the manifest of the last ExportOCI.
+func (b *BuildBuilder) Annotation(key, value string) *BuildBuilder {
+	if e := b.lastOCI("Annotation"); e != nil {
+		if e.Annotations == nil {
+			e.Annotations = map[string]string{}
+		}
+		e.Annotations[key] = value
+	}
+	return b
+}
+
+// OCIMediaTypes chooses OCI's media types (the default) or Docker's for
+// the last ExportOCI.
+func (b *BuildBuilder) OCIMediaTypes(oci bool) *BuildBuilder {
+	if e := b.lastOCI("OCIMediaTypes"); e != nil {
+		e.DockerMediaTypes = !oci
+	}
+	return b
+}
+
 // Output receives the build log as it happens.
 func (b *BuildBuilder) Output(w io.Writer) *BuildBuilder { b.opts.Output = w; return b }
 

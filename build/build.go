@@ -103,7 +103,8 @@ func Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (Result,
 			if err := tagAll(ctx, c, id, o.Tags); err != nil {
 				return Result{}, err
 			}
-			return Result{ImageID: id, Ref: ref, Hash: hash, Cached: true, Backend: backend.Name()}, nil
+			res := Result{ImageID: id, Ref: ref, Hash: hash, Cached: true, Backend: backend.Name()}
+			return res, exportAll(ctx, c, res, o)
 		}
 	}
 	v, err, _ := flights.Do(hash, func() (any, error) {
@@ -126,7 +127,23 @@ func Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (Result,
 	if err := tagAll(ctx, c, id, o.Tags); err != nil {
 		return Result{}, err
 	}
-	return Result{ImageID: id, Ref: ref, Hash: hash, Backend: backend.Name()}, nil
+	res := Result{ImageID: id, Ref: ref, Hash: hash, Backend: backend.Name()}
+	return res, exportAll(ctx, c, res, o)
+}
+
+// exportAll writes the image to the files o asks for, under the build's
+// tags (or its berth-cache reference), so a load brings them back.
+func exportAll(ctx context.Context, c *wire.Client, res Result, o Options) error {
+	refs := o.Tags
+	if len(refs) == 0 {
+		refs = []string{res.Ref}
+	}
+	for _, e := range o.Exports {
+		if err := e.write(ctx, c, refs...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func cached(ctx context.Context, c *wire.Client, hash string) (string, bool) {

@@ -40,6 +40,10 @@ type Options struct {
 	CacheTo       string              // local cache directory to export
 	BuildContexts map[string]string   // named contexts: name → directory
 
+	// Exports write the image to files too (docker save's format or an
+	// OCI layout), after the build or its reuse.
+	Exports []Export
+
 	// Output receives the build log as it happens.
 	Output io.Writer
 	// Keychain supplies credentials for private base images; nil means the
@@ -65,6 +69,11 @@ func (o Options) check() error {
 			}
 		default:
 			return fmt.Errorf("secret %q: give a file or an environment variable", id)
+		}
+	}
+	for _, e := range o.Exports {
+		if err := e.check(); err != nil {
+			return err
 		}
 	}
 	for id, paths := range o.SSH {

@@ -265,6 +265,12 @@ type ImageInspect struct {
 	Config       *ContainerConfig
 	Os           string
 	Architecture string
+	// RootFS lists the layers' diff IDs (digests of the uncompressed
+	// layer tars), base first.
+	RootFS struct {
+		Type   string
+		Layers []string
+	}
 }
 
 // ImageSummary is one entry of GET /images/json.
