@@ -98,7 +98,9 @@ func Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (Result,
 		return Result{}, err
 	}
 	ref := CacheRepo + ":" + hash[:24]
-	if !o.NoCache {
+	// A build that exports its cache runs the builder, whose own cache
+	// makes it quick, so the directory is written.
+	if !o.NoCache && o.CacheTo == "" {
 		if id, ok := cached(ctx, c, hash); ok {
 			if err := tagAll(ctx, c, id, o.Tags); err != nil {
 				return Result{}, err
@@ -139,7 +141,7 @@ func exportAll(ctx context.Context, c *wire.Client, res Result, o Options) error
 		refs = []string{res.Ref}
 	}
 	for _, e := range o.Exports {
-		if err := e.write(ctx, c, refs...); err != nil {
+		if err := e.Write(ctx, c, refs...); err != nil {
 			return err
 		}
 	}

@@ -67,9 +67,9 @@ func (e Export) check() error {
 	return nil
 }
 
-// write saves the image ref as e asks. The file appears complete or not at
-// all.
-func (e Export) write(ctx context.Context, c *wire.Client, refs ...string) (err error) {
+// Write saves the images refs as e asks. The file appears complete or not
+// at all.
+func (e Export) Write(ctx context.Context, c *wire.Client, refs ...string) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(e.Path), ".berth-export-*")
 	if err != nil {
 		return fmt.Errorf("export to %s: %w: %v", e.Path, ErrExport, err)

@@ -167,10 +167,19 @@ func (b backend) Build(ctx context.Context, c *wire.Client, bc *build.Context, o
 		}},
 	}
 	if o.CacheFrom != "" {
-		solve.CacheImports = []bk.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"src": o.CacheFrom}}}
+		ref, err := loadCache(ctx, c, o.CacheFrom)
+		if err != nil {
+			return fail("cache", err)
+		}
+		if ref != "" {
+			defer c.ImageRemove(context.WithoutCancel(ctx), ref, false, false)
+			solve.CacheImports = []bk.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": ref}}}
+		} else if o.Output != nil {
+			fmt.Fprintf(o.Output, "#0 no build cache in %s yet\n", o.CacheFrom)
+		}
 	}
 	if o.CacheTo != "" {
-		solve.CacheExports = []bk.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"dest": o.CacheTo, "mode": "max"}}}
+		solve.CacheExports = []bk.CacheOptionsEntry{{Type: "inline"}}
 	}
 	if o.Network == "host" {
 		solve.AllowedEntitlements = []string{"network.host"}
@@ -196,11 +205,16 @@ func (b backend) Build(ctx context.Context, c *wire.Client, bc *build.Context, o
 	resp, err := cl.Solve(bctx, nil, solve, ch)
 	<-done
 	if err != nil {
-		return "", &build.Error{Backend: b.Name(), Step: prog.failedStep(), Log: prog.lines(), Err: explain(ctx, err, o)}
+		return "", &build.Error{Backend: b.Name(), Step: prog.failedStep(), Log: prog.lines(), Err: explain(ctx, err, o, prog.lines())}
 	}
 	id := resp.ExporterResponse["containerimage.digest"]
 	if id == "" {
 		return "", &build.Error{Backend: b.Name(), Log: prog.lines(), Err: errors.New("BuildKit reported no image ID")}
+	}
+	if o.CacheTo != "" {
+		if err := saveCache(ctx, c, id, o.CacheTo); err != nil {
+			return fail("cache", err)
+		}
 	}
 	return id, nil
 }
@@ -398,7 +412,7 @@ func sharedKey(bc *build.Context) string {
 }
 
 // explain turns the engine's answer into an error that says what to do.
-func explain(ctx context.Context, err error, o build.Options) error {
+func explain(ctx context.Context, err error, o build.Options, log []string) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
@@ -409,9 +423,14 @@ func explain(ctx context.Context, err error, o build.Options) error {
 	msg = strings.TrimPrefix(msg, "failed to solve: ")
 	msg = strings.ReplaceAll(msg, "rpc error: code = Unknown desc = ", "")
 	switch {
-	case strings.Contains(msg, "unknown cache exporter") || strings.Contains(msg, "unknown cache importer"),
-		strings.Contains(msg, "not supported") && (o.CacheTo != "" || o.CacheFrom != ""):
-		return fmt.Errorf("%s: %w: cache export to a directory needs BuildKit 0.10+ (Docker Engine 23+, or the containerd image store)", msg, ErrUnsupported)
+	case strings.Contains(msg, "unknown cache exporter") || strings.Contains(msg, "unknown cache importer"):
+		return fmt.Errorf("%s: %w: this engine's BuildKit cannot export or import inline cache", msg, ErrUnsupported)
+	case strings.Contains(msg, "exec format error") || strings.Contains(strings.Join(log, "\n"), "exec format error"):
+		plat := o.Platform
+		if plat == "" {
+			plat = "the base image's platform"
+		}
+		return fmt.Errorf("%s: %w: the engine cannot run binaries for %s; install QEMU emulation through binfmt_misc (e.g. docker run --privileged --rm tonistiigi/binfmt --install all) or build for the engine's platform", msg, ErrUnsupported, plat)
 	case strings.Contains(msg, "exporter") && strings.Contains(msg, "could not be found"):
 		return fmt.Errorf("%s: %w", msg, ErrUnsupported)
 	}

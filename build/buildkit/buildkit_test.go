@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -367,4 +368,79 @@ func TestNamedContext(t *testing.T) {
 	_, err = h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36 AS shared\n")}).BuildContext("shared", extra).ImageE(t.Context())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "stage of that name")
+}
+
+// TestCacheDirectory exports the build cache to a directory, empties the
+// engine's builder cache and removes the image, then builds again from the
+// directory: the slow step comes from the cache. Not parallel: it prunes
+// the engine's whole builder cache, which the other tests here use.
+func TestCacheDirectory(t *testing.T) {
+	forget := removeBuilt(t)
+	h := berth.New(t)
+	ctx := t.Context()
+	dir := filepath.Join(t.TempDir(), "cache")
+	nonce := unique(t)
+	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN sleep 1 && echo " + nonce + " > /x\n")}
+	var log bytes.Buffer
+	first := h.BuildFiles(files).CacheTo(dir).Output(&log).Image()
+	assert.FileExists(t, filepath.Join(dir, "berth-cache.tar"))
+	assert.FileExists(t, filepath.Join(dir, "berth-cache.json"))
+	assert.NotContains(t, log.String(), "CACHED\n#6", "the first build ran its steps")
+
+	require.NoError(t, h.Engine().ImageRemove(ctx, first, true, false))
+	require.NoError(t, h.Engine().BuildCachePrune(ctx, true, nil))
+
+	log.Reset()
+	second := h.BuildFiles(files).CacheFrom(dir).Output(&log).Image()
+	forget(second)
+	assert.Regexp(t, `#\d+ \[2/2\] RUN sleep 1.*\n#\d+ CACHED`, log.String(), "the slow step came from the cache directory")
+	assert.Equal(t, nonce+"\n", output(t, h, second, "cat", "/x"))
+	imgs, err := h.Engine().ImageList(ctx, wire.Filters{"reference": {"berth-cache/buildcache"}})
+	require.NoError(t, err)
+	assert.Empty(t, imgs, "the imported cache image is not left tagged")
+
+	// An empty directory is a first build, not an error.
+	log.Reset()
+	other := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + unique(t) + " > /x\n")}
+	third, err := h.BuildFiles(other).CacheFrom(t.TempDir()).Output(&log).ImageE(ctx)
+	require.NoError(t, err)
+	forget(third)
+	assert.Contains(t, log.String(), "no build cache in")
+}
+
+// TestForeignPlatform builds for linux/arm64 on an amd64 engine without
+// QEMU: copying files works and the image says arm64; running an arm64
+// binary in a RUN step fails with an error that says what the engine lacks.
+func TestForeignPlatform(t *testing.T) {
+	t.Parallel()
+	forget := removeBuilt(t)
+	h := berth.New(t)
+	ctx := t.Context()
+	src := tree(t, map[string]string{"main.go": "package main\n\nfunc main() { println(\"hello from arm64\") }\n", "go.mod": "module hello\n\ngo 1.22\n"})
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	cmd := exec.Command(gobin, "build", "-o", "hello", ".")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	base := "berth-test/arm64:" + strings.ToLower(strings.ReplaceAll(unique(t), "/", "-"))
+	id := h.Build(src).DockerfileContent("FROM scratch\nCOPY hello /hello\n").Tag(base).Platform("linux/arm64").Image()
+	forget(id)
+	ins, err := h.Engine().ImageInspect(ctx, base)
+	require.NoError(t, err)
+	assert.Equal(t, "arm64", ins.Architecture)
+
+	if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err == nil {
+		t.Log("this engine's host emulates arm64: the RUN step below would work")
+		return
+	}
+	_, err = h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM " + base + "\nRUN [\"/hello\"]\n")}).Platform("linux/arm64").ImageE(ctx)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, buildkit.ErrUnsupported)
+	assert.Contains(t, err.Error(), "cannot run binaries for linux/arm64")
+	assert.Contains(t, err.Error(), "QEMU")
 }

@@ -1,0 +1,100 @@
+package buildkit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/berth-go/berth/build"
+	"github.com/berth-go/berth/internal/wire"
+)
+
+// The engine's BuildKit (Docker 20.10 and the classic image store) has
+// no "local" cache exporter. A cache directory is made of what it does
+// have: the image, built with inline cache metadata, saved as a tarball.
+// Importing loads it back and names it as a registry cache source, which
+// the engine resolves from its own image store.
+const (
+	cacheTarball = "berth-cache.tar"
+	cacheIndex   = "berth-cache.json"
+	cacheRepo    = "berth-cache/buildcache"
+)
+
+type cacheMeta struct {
+	Ref   string `json:"ref"`
+	Image string `json:"image"`
+}
+
+// cacheRef names the image that carries the cache of dir while it is in
+// the engine.
+func cacheRef(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return cacheRepo + ":" + hex.EncodeToString(sum[:])[:24]
+}
+
+// loadCache loads dir's cache image into the engine and returns its
+// reference, or "" when dir holds no cache yet (a first build).
+func loadCache(ctx context.Context, c *wire.Client, dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, cacheIndex))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("cache from %s: %w", dir, err)
+	}
+	var m cacheMeta
+	if err := json.Unmarshal(b, &m); err != nil || !strings.HasPrefix(m.Ref, cacheRepo+":") {
+		return "", fmt.Errorf("cache from %s: %s is not berth's (%v); empty the directory", dir, cacheIndex, err)
+	}
+	if ins, err := c.ImageInspect(ctx, m.Ref); err == nil && ins.ID == m.Image {
+		return m.Ref, nil
+	}
+	f, err := os.Open(filepath.Join(dir, cacheTarball))
+	if err != nil {
+		return "", fmt.Errorf("cache from %s: %w", dir, err)
+	}
+	defer f.Close()
+	if err := c.ImageLoad(ctx, f, nil); err != nil {
+		return "", fmt.Errorf("cache from %s: load: %w", dir, err)
+	}
+	return m.Ref, nil
+}
+
+// saveCache writes the image id, built with inline cache, to dir.
+func saveCache(ctx context.Context, c *wire.Client, id, dir string) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("cache to %s: %w", dir, err)
+		}
+	}()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	ref := cacheRef(dir)
+	repo, tag, _ := strings.Cut(ref, ":")
+	if err := c.ImageTag(ctx, id, repo, tag); err != nil {
+		return err
+	}
+	defer c.ImageRemove(context.WithoutCancel(ctx), ref, false, false)
+	ex := build.Export{Format: build.FormatDocker, Path: filepath.Join(dir, cacheTarball)}
+	if err := ex.Write(ctx, c, ref); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(cacheMeta{Ref: ref, Image: id})
+	tmp := filepath.Join(dir, cacheIndex+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, cacheIndex))
+}
