@@ -1,0 +1,92 @@
+package buildkit_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth/build"
+	"github.com/berth-go/berth/build/buildkit"
+	"github.com/berth-go/berth/internal/wire"
+)
+
+// benchDockerfile is a small multi-stage build: two independent stages
+// that do some work, then a final stage that gathers their output and the
+// context.
+const benchDockerfile = `FROM busybox:1.36 AS data
+RUN dd if=/dev/urandom of=/blob bs=1M count=8 2>/dev/null && sleep 0.3
+FROM busybox:1.36 AS tools
+RUN seq 1 50000 > /seq && sleep 0.3
+FROM busybox:1.36
+COPY --from=data /blob /blob
+COPY --from=tools /seq /seq
+COPY . /src
+RUN wc -c /blob /seq > /sizes
+`
+
+// BenchmarkBuild compares the backends directly (berth's input-hash reuse
+// is bypassed): cold is --no-cache, cached is an unchanged rebuild on a
+// warm builder cache, from-cache-dir is a rebuild after the builder cache
+// was emptied, with CacheFrom a directory an earlier build filled.
+func BenchmarkBuild(b *testing.B) {
+	c, err := wire.New()
+	require.NoError(b, err)
+	ctx := context.Background()
+	files := map[string][]byte{"Dockerfile": []byte(benchDockerfile), "app/main.go": []byte("package main\n")}
+	var ids []string
+	b.Cleanup(func() {
+		for _, id := range ids {
+			c.ImageRemove(context.Background(), id, true, false)
+		}
+	})
+	run := func(b *testing.B, be build.Backend, o build.Options, before func()) {
+		for b.Loop() {
+			if before != nil {
+				b.StopTimer()
+				before()
+				b.StartTimer()
+			}
+			id, err := be.Build(ctx, c, build.FilesContext(files), o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+	}
+	tag := func(n string) build.Options { return build.Options{Tags: []string{"berth-bench/build:" + n}} }
+	for _, be := range []build.Backend{build.Classic, buildkit.Backend} {
+		b.Run(be.Name()+"/cold", func(b *testing.B) {
+			o := tag(be.Name())
+			o.NoCache = true
+			run(b, be, o, nil)
+		})
+		b.Run(be.Name()+"/cached", func(b *testing.B) {
+			o := tag(be.Name())
+			_, err := be.Build(ctx, c, build.FilesContext(files), o)
+			require.NoError(b, err)
+			run(b, be, o, nil)
+		})
+	}
+	dir := filepath.Join(b.TempDir(), "cache")
+	prune := func() {
+		for _, id := range ids {
+			c.ImageRemove(ctx, id, true, false)
+		}
+		ids = nil
+		require.NoError(b, c.BuildCachePrune(ctx, true, nil))
+	}
+	b.Run("buildkit/cold-after-prune", func(b *testing.B) {
+		run(b, buildkit.Backend, tag("pruned"), prune)
+	})
+	b.Run("buildkit/from-cache-dir", func(b *testing.B) {
+		o := tag("cachedir")
+		o.CacheTo = dir
+		_, err := buildkit.Backend.Build(ctx, c, build.FilesContext(files), o)
+		require.NoError(b, err)
+		o = tag("cachedir")
+		o.CacheFrom = dir
+		run(b, buildkit.Backend, o, prune)
+	})
+}
