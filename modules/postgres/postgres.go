@@ -18,6 +18,7 @@
 package postgres
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -101,8 +102,8 @@ type initFile struct {
 }
 
 // New starts describing a server in scope s: image DefaultImage, database
-// and user "test", a random password, fsync off (a test server need not
-// survive a power cut).
+// "postgres", user "test", a random password, fsync off (a test server need
+// not survive a power cut).
 //
 // Warm starts are on by default (off with Cold, Tmpfs or BERTH_WARM=0): the
 // first start with given inputs (image, user, password, database, settings,
@@ -110,7 +111,7 @@ type initFile struct {
 // later starts skip initdb and the init scripts. The password then defaults
 // to WarmPassword instead of a random one.
 func New(s Scope) *Builder {
-	b := &Builder{s: s, image: DefaultImage, database: "test", user: "test", password: randomPassword(),
+	b := &Builder{s: s, image: DefaultImage, database: DefaultDatabase, user: "test", password: randomPassword(),
 		config: []setting{{"fsync", "off"}}}
 	b.Customizer = berth.NewCustomizer(b)
 	if berth.WarmEnabled() {
@@ -156,7 +157,12 @@ func (b *Builder) Image(ref string) *Builder {
 	return b
 }
 
-// Database names the database created at start (default "test").
+// DefaultDatabase is the database a server gets unless Database names
+// another: the one initdb makes, so a cold start runs no CREATE DATABASE
+// (which costs 0.3-0.5 s on a small machine, before the server is ready).
+const DefaultDatabase = "postgres"
+
+// Database names the database created at start (default DefaultDatabase).
 func (b *Builder) Database(name string) *Builder {
 	if err := checkName(name); err != nil {
 		return b.fail("Database", "%v", err)
@@ -331,61 +337,95 @@ func (b *Builder) Start() *Container {
 	return c
 }
 
-// readiness waits for a ready line, then for SELECT 1 through the mapped
-// port as the user: the init server listens on the Unix socket only, so
-// this cannot pass before the real server (after the init scripts) is up,
-// and it proves the port, the password and the database. A warm start
-// logs the ready line once, a cold one twice; both pass the same way.
+// readiness waits for the server the test will use: see serverReady.
 func (b *Builder) readiness() wait.Strategy {
-	return inOrder{
-		wait.ForLog(ReadyLog),
-		selectOne{user: b.user, password: b.password, database: b.database},
-	}
+	return serverReady{user: b.user, password: b.password, database: b.database}
 }
 
-// selectOne runs SELECT 1 from the test's side until it succeeds.
-type selectOne struct{ user, password, database string }
+// serverReady follows the server's log and, from the first ready line on,
+// runs SELECT 1 through the mapped port as the user: at once on every ready
+// line, and with a short backoff in between. The init server listens on the
+// Unix socket only, so the query cannot pass before the real server (after
+// the init scripts) is up, and it proves the port, the password and the
+// database. A warm start logs the ready line once, a cold one twice; both
+// pass the same way. Trying on the line instead of polling on a timer finds
+// the real server within one query, and the container's exit is watched
+// once instead of inspected after every failed try.
+type serverReady struct{ user, password, database string }
 
-func (s selectOne) Ready(ctx context.Context, t wait.Target) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, wait.DefaultTimeout)
-		defer cancel()
-	}
-	host, err := t.Host(ctx)
-	if err != nil {
-		return err
-	}
-	port, err := t.MappedPort(ctx, Port)
-	if err != nil {
-		return err
-	}
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	var last error
-	// A short cap: a server that comes up between two tries costs at
-	// most one gap, and a try is one cheap local round trip.
-	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 25*time.Millisecond) {
-		if last = s.try(ctx, addr); last == nil {
-			return nil
+// Ready blocks until SELECT 1 succeeds, the container stops, or ctx ends.
+func (s serverReady) Ready(ctx context.Context, t wait.Target) error {
+	return wait.Watch(ctx, t, s.String(), func(ctx context.Context, seen func(string, ...any)) error {
+		rc, err := t.Logs(ctx, true)
+		if err != nil {
+			return err
 		}
-		var se *ServerError
-		// invalid_password, invalid_authorization_specification: waiting
-		// longer will not help.
-		if errors.As(last, &se) && (se.Code == "28P01" || se.Code == "28000") {
-			return fmt.Errorf("SELECT 1 on %s: %w", addr, last)
+		defer rc.Close()
+		readyLines := make(chan struct{}, 1)
+		ended := make(chan error, 1)
+		go func() {
+			br := bufio.NewReaderSize(rc, 64<<10)
+			for {
+				line, err := br.ReadString('\n')
+				if strings.Contains(line, ReadyLog) {
+					select {
+					case readyLines <- struct{}{}:
+					default: // a try is due anyway
+					}
+				}
+				if err != nil {
+					ended <- err
+					return
+				}
+			}
+		}()
+		// The mapped port is known while the server initializes.
+		host, err := t.Host(ctx)
+		if err != nil {
+			return err
 		}
-		if st, err := t.State(ctx); err == nil && !st.Running && st.Status != "created" {
-			return fmt.Errorf("the server stopped (status %s, exit %d); last SELECT 1: %w", st.Status, st.ExitCode, last)
+		port, err := t.MappedPort(ctx, Port)
+		if err != nil {
+			return err
 		}
+		addr := net.JoinHostPort(host, strconv.Itoa(port))
+		seen("no %q line yet", ReadyLog)
 		select {
+		case <-readyLines:
+		case err := <-ended:
+			return fmt.Errorf("the log ended before %q: %w", ReadyLog, err)
 		case <-ctx.Done():
-			return fmt.Errorf("SELECT 1 on %s: %w; last try: %w", addr, context.Cause(ctx), last)
-		case <-time.After(delay):
+			return context.Cause(ctx)
 		}
-	}
+		const firstDelay = 5 * time.Millisecond
+		for delay := firstDelay; ; {
+			last := s.try(ctx, addr)
+			if last == nil {
+				return nil
+			}
+			var se *ServerError
+			// invalid_password, invalid_authorization_specification: waiting
+			// longer will not help.
+			if errors.As(last, &se) && (se.Code == "28P01" || se.Code == "28000") {
+				return fmt.Errorf("SELECT 1 on %s: %w", addr, last)
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("SELECT 1 on %s: %w; last try: %w", addr, context.Cause(ctx), last)
+			}
+			seen("SELECT 1 on %s: %v", addr, last)
+			select {
+			case <-readyLines:
+				delay = firstDelay
+			case <-time.After(delay):
+				delay = min(delay*2, 100*time.Millisecond)
+			case <-ctx.Done():
+				return fmt.Errorf("SELECT 1 on %s: %w; last try: %w", addr, context.Cause(ctx), last)
+			}
+		}
+	})
 }
 
-func (s selectOne) try(ctx context.Context, addr string) error {
+func (s serverReady) try(ctx context.Context, addr string) error {
 	conn, err := dialPG(ctx, addr, s.user, s.password, s.database)
 	if err != nil {
 		return err
@@ -401,32 +441,8 @@ func (s selectOne) try(ctx context.Context, addr string) error {
 	return nil
 }
 
-func (selectOne) String() string { return "SELECT 1 on the mapped port" }
-
-// inOrder runs strategies one after the other, so the query is not polled
-// while the init scripts run.
-type inOrder []wait.Strategy
-
-func (s inOrder) Ready(ctx context.Context, t wait.Target) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, wait.DefaultTimeout)
-		defer cancel()
-	}
-	for _, st := range s {
-		if err := st.Ready(ctx, t); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s inOrder) String() string {
-	names := make([]string, len(s))
-	for i, st := range s {
-		names[i] = st.String()
-	}
-	return strings.Join(names, ", then ")
+func (serverReady) String() string {
+	return fmt.Sprintf("log %q, then SELECT 1 on the mapped port", ReadyLog)
 }
 
 // Container is a started server. It embeds the container handle (Exec,

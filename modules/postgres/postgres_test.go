@@ -94,8 +94,12 @@ func TestDefaults(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
 	pg := postgres.New(h).Cold().Start()
-	assert.Equal(t, "test", pg.Database())
+	assert.Equal(t, "postgres", pg.Database())
 	assert.Equal(t, "test", pg.User())
+	// The default database is initdb's own: the entrypoint creates none.
+	out, err := pg.LogsSnapshot(t.Context())
+	require.NoError(t, err)
+	assert.NotContains(t, string(out.Stdout)+string(out.Stderr), "CREATE DATABASE")
 	assert.Len(t, pg.Password(), 24, "a random password when cold")
 	conn := connect(t, pg.ConnString("application_name=berth-test"))
 	assert.Equal(t, []string{"berth-test"}, queryStrings(t, conn, "SHOW application_name"))
@@ -245,7 +249,7 @@ func TestNetworkDSN(t *testing.T) {
 	pg := postgres.New(h).Network(net, "db").Start()
 	dsn := pg.NetworkDSN("db")
 	assert.True(t, strings.HasPrefix(dsn, "postgres://test:"), dsn)
-	assert.True(t, strings.HasSuffix(dsn, "@db:5432/test?sslmode=disable"), dsn)
+	assert.True(t, strings.HasSuffix(dsn, "@db:5432/postgres?sslmode=disable"), dsn)
 	// Another container on the network reaches the server by alias.
 	client := h.Container(postgres.DefaultImage).Cmd("sleep", "3600").Network(net).Start()
 	res, err := client.Exec(ctx, []string{"psql", "-X", "-tAc", "SELECT 40 + 2", dsn})
