@@ -2,6 +2,7 @@ package container
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -36,17 +37,35 @@ func (c *Container) copyFiles(ctx context.Context, files []File) error {
 }
 
 func addFile(tw *tar.Writer, f File) error {
+	return walkFile(f, func(hdr *tar.Header, open func() (io.ReadCloser, error)) error {
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if open == nil {
+			return nil
+		}
+		src, err := open()
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		_, err = io.Copy(tw, src)
+		return err
+	})
+}
+
+// walkFile calls fn with the tar header of every entry f puts into a
+// container and, for regular files, a way to open the content (nil for
+// other entries).
+func walkFile(f File, fn func(hdr *tar.Header, open func() (io.ReadCloser, error)) error) error {
 	target := strings.TrimPrefix(path.Clean(f.Target), "/")
 	if f.HostPath == "" {
 		mode := f.Mode
 		if mode == 0 {
 			mode = 0o644
 		}
-		if err := tw.WriteHeader(&tar.Header{Name: target, Mode: int64(mode.Perm()), Size: int64(len(f.Content)), Typeflag: tar.TypeReg}); err != nil {
-			return err
-		}
-		_, err := tw.Write(f.Content)
-		return err
+		hdr := &tar.Header{Name: target, Mode: int64(mode.Perm()), Size: int64(len(f.Content)), Typeflag: tar.TypeReg}
+		return fn(hdr, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.Content)), nil })
 	}
 	return filepath.WalkDir(f.HostPath, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -82,19 +101,10 @@ func addFile(tw *tar.Writer, f File) error {
 		if info.IsDir() {
 			hdr.Name += "/"
 		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
 		if !info.Mode().IsRegular() {
-			return nil
+			return fn(hdr, nil)
 		}
-		src, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		_, err = io.Copy(tw, src)
-		return err
+		return fn(hdr, func() (io.ReadCloser, error) { return os.Open(p) })
 	})
 }
 

@@ -142,8 +142,13 @@ func Create(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*C
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	if err := EnsureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
-		return nil, err
+	// Under the other policies the image is looked at only when the create
+	// fails: most creates find it, and looking first costs every start a
+	// round trip.
+	if spec.Pull == PullAlways {
+		if err := EnsureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
+			return nil, err
+		}
 	}
 	cfg, err := buildConfig(spec, opts.Labels)
 	if err != nil {
@@ -177,6 +182,13 @@ func Create(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*C
 		volumes = append(volumes, m.Source)
 	}
 	resp, err := c.ContainerCreate(ctx, spec.Name, cfg, spec.Platform)
+	if err != nil && spec.Pull != PullAlways && imageMissing(ctx, c, spec.Image) {
+		if perr := pullMissing(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); perr != nil {
+			cleanupVolumes()
+			return nil, perr
+		}
+		resp, err = c.ContainerCreate(ctx, spec.Name, cfg, spec.Platform)
+	}
 	if err != nil {
 		cleanupVolumes()
 		if errors.Is(err, wire.ErrConflict) && spec.Name != "" {
@@ -364,9 +376,23 @@ func EnsureImage(ctx context.Context, c *wire.Client, ref string, policy PullPol
 		if !errors.Is(err, wire.ErrNotFound) {
 			return fmt.Errorf("inspect image %s: %w", ref, err)
 		}
-		if policy == PullNever {
-			return fmt.Errorf("image %s: %w and the pull policy is never: build or load it first, or allow pulls", ref, ErrImageMissing)
-		}
+	}
+	return pullMissing(ctx, c, ref, policy, platform, creds)
+}
+
+// imageMissing reports whether the engine says it has no image ref (false
+// when it cannot tell).
+func imageMissing(ctx context.Context, c *wire.Client, ref string) bool {
+	_, err := c.ImageInspect(ctx, ref)
+	return errors.Is(err, wire.ErrNotFound)
+}
+
+// pullMissing pulls ref, which the engine lacks or PullAlways wants pulled
+// again; under PullNever the error wraps ErrImageMissing. Concurrent pulls
+// of one reference in this process share one.
+func pullMissing(ctx context.Context, c *wire.Client, ref string, policy PullPolicy, platform string, creds Credentials) error {
+	if policy == PullNever {
+		return fmt.Errorf("image %s: %w and the pull policy is never: build or load it first, or allow pulls", ref, ErrImageMissing)
 	}
 	_, err, _ := pulls.Do(ref+"|"+platform, func() (any, error) {
 		return nil, pull(ctx, c, ref, platform, creds)

@@ -87,28 +87,22 @@ func WarmHash(ctx context.Context, c *wire.Client, spec Spec, keys []string) (st
 			h.Write(f.Content)
 			continue
 		}
-		// The content, as the tar that would be copied in.
-		pr, pw := io.Pipe()
-		go func() {
-			tw := tar.NewWriter(pw)
-			err := addFile(tw, File{HostPath: f.HostPath, Target: f.Target, Mode: f.Mode})
-			if err == nil {
-				err = tw.Close()
-			}
-			pw.CloseWithError(err)
-		}()
-		tr := tar.NewReader(pr)
-		for {
-			hdr, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				pr.Close()
-				return "", "", fmt.Errorf("warm start: hash %s: %w", f.HostPath, err)
-			}
+		// Every entry as it would be copied in: header fields, content.
+		err := walkFile(File{HostPath: f.HostPath, Target: f.Target, Mode: f.Mode}, func(hdr *tar.Header, open func() (io.ReadCloser, error)) error {
 			enc.Encode([]any{hdr.Name, hdr.Mode, hdr.Linkname, hdr.Size})
-			io.Copy(h, tr)
+			if open == nil {
+				return nil
+			}
+			src, err := open()
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			_, err = io.Copy(h, src)
+			return err
+		})
+		if err != nil {
+			return "", "", fmt.Errorf("warm start: hash %s: %w", f.HostPath, err)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), img.ID, nil
@@ -120,10 +114,20 @@ func RunWarm(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w 
 	if err := spec.Validate(); err != nil {
 		return nil, WarmResult{}, err
 	}
-	if err := EnsureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
-		return nil, WarmResult{}, err
+	if spec.Pull == PullAlways {
+		if err := EnsureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
+			return nil, WarmResult{}, err
+		}
 	}
+	// WarmHash inspects the base image: only a missing one costs another
+	// look.
 	hash, baseID, err := WarmHash(ctx, c, spec, w.Keys)
+	if errors.Is(err, wire.ErrNotFound) && spec.Pull != PullAlways {
+		if err := pullMissing(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
+			return nil, WarmResult{}, err
+		}
+		hash, baseID, err = WarmHash(ctx, c, spec, w.Keys)
+	}
 	if err != nil {
 		return nil, WarmResult{}, err
 	}
