@@ -93,6 +93,16 @@ func Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (Result,
 		return Result{}, err
 	}
 	backend := Select(ctx, c)
+	if want := os.Getenv("BERTH_BUILDER"); want == "buildkit" && backend.Name() != want {
+		buildkitMu.Lock()
+		registered := buildkit != nil
+		buildkitMu.Unlock()
+		why := "the engine offers no BuildKit (Podman, or an Engine API before 1.39)"
+		if !registered {
+			why = `this program does not import _ "github.com/berth-go/berth/build/buildkit"`
+		}
+		return Result{}, fmt.Errorf("BERTH_BUILDER=buildkit: %w: %s", ErrNeedsBuildKit, why)
+	}
 	hash, err := inputHash(ctx, c, bc, o, backend.Name())
 	if err != nil {
 		return Result{}, err

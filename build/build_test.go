@@ -258,3 +258,13 @@ func BenchmarkUnchangedBuildSkip(b *testing.B) {
 		}
 	}
 }
+
+// This binary does not import build/buildkit: asking for BuildKit says so.
+func TestForcedBuildKitWithoutTheBackend(t *testing.T) {
+	t.Setenv("BERTH_BUILDER", "buildkit")
+	c, err := wire.New()
+	require.NoError(t, err)
+	_, err = build.Build(t.Context(), c, build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\n")}), build.Options{})
+	require.ErrorIs(t, err, build.ErrNeedsBuildKit)
+	assert.Contains(t, err.Error(), "build/buildkit")
+}

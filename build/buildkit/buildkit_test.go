@@ -250,6 +250,22 @@ func TestPrivateBaseImage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "buildkit", res.Backend)
 	forget(res.ImageID)
+
+	// A newer base on the registry, the old one in the engine: Pull builds
+	// on the newer one, without it the engine's copy is used.
+	v2 := h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo v2 > /marker\n")}).Image()
+	forget(v2)
+	repo, tag, _ := strings.Cut(strings.TrimPrefix(base, host+"/"), ":")
+	require.NoError(t, h.Engine().ImageTag(ctx, v2, host+"/"+repo, tag))
+	require.NoError(t, registry.Push(ctx, h.Engine(), kc, base, nil))
+	require.NoError(t, h.Tag(ctx, "busybox:1.36", base))
+	pulled := build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM " + base + "\nRUN cat /marker > /seen && echo " + unique(t) + "\n")})
+	_, err = build.Build(ctx, h.Engine(), pulled, build.Options{Keychain: kc})
+	require.Error(t, err, "the engine's copy of the base has no /marker")
+	res, err = build.Build(ctx, h.Engine(), pulled, build.Options{Keychain: kc, Pull: true})
+	require.NoError(t, err)
+	forget(res.ImageID)
+	assert.Equal(t, "v2\n", output(t, h, res.ImageID, "cat", "/seen"))
 	h.Engine().ImageRemove(ctx, base, true, false)
 }
 
