@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berth-go/berth/build"
+	"github.com/berth-go/berth/build/buildkit"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 )
@@ -118,9 +120,9 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	sv, _ := c.ServerVersion(ctx)
 	fmt.Fprintf(stdout, "status:      ok, round trip %s\n", rtt.Round(10*time.Microsecond))
 	fmt.Fprintf(stdout, "server:      %s %s (%s), engine API %s, speaking %s\n", serverName(ping), sv.Version, sv.Os+"/"+sv.Arch, ping.APIVersion, v)
-	bk := "no (classic /build only)"
-	if ping.BuilderVersion == "2" || compareAPI(ping.APIVersion, "1.39") >= 0 && !ping.IsPodman() {
-		bk = "likely (engine API offers /grpc and /session; Builder-Version " + orDash(ping.BuilderVersion) + ")"
+	bk := "no: classic /build only (/grpc did not answer ListWorkers)"
+	if p, ok := buildkit.Backend.(build.Prober); ok && p.Available(ctx, c) {
+		bk = "yes: /grpc answered ListWorkers; builds use it in programs that import build/buildkit"
 	}
 	if os.Getenv("BERTH_BUILDER") == "classic" {
 		bk += "; BERTH_BUILDER=classic forces the classic builder"
@@ -200,23 +202,6 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func compareAPI(a, b string) int {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < 2; i++ {
-		var x, y int
-		if i < len(as) {
-			x, _ = strconv.Atoi(as[i])
-		}
-		if i < len(bs) {
-			y, _ = strconv.Atoi(bs[i])
-		}
-		if x != y {
-			return x - y
-		}
-	}
-	return 0
 }
 
 func age(t time.Time) string {

@@ -65,6 +65,7 @@ func TestDoctorAndPruneOnRealEngine(t *testing.T) {
 	out, code := runBin(t, bin, nil, "doctor", "-registry", "localhost:5000")
 	assert.Equal(t, 0, code, out)
 	assert.Contains(t, out, "status:      ok")
+	assert.Contains(t, out, "buildkit:    yes", "the test engine offers BuildKit")
 	assert.Contains(t, out, "localhost:5000")
 	assert.Contains(t, out, "session "+session+": 2 resources")
 	assert.Contains(t, out, "process gone")
