@@ -2,14 +2,14 @@ package berth
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
@@ -70,7 +70,7 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 		client.Close()
 		return nil, fmt.Errorf("berth: %w", err)
 	}
-	s := &Session{client: client, id: uuid.NewString(), keychain: registry.DefaultKeychain()}
+	s := &Session{client: client, id: newSessionID(), keychain: registry.DefaultKeychain()}
 	s.scope = newScope(s, nil, map[string]string{
 		LabelSession: s.id,
 		LabelPID:     strconv.Itoa(os.Getpid()),
@@ -84,6 +84,16 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 		s.watchdog = wd
 	}
 	return s, nil
+}
+
+// newSessionID returns a random (version 4) UUID.
+func newSessionID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // ID is the session's UUID, the value of the berth.session label.

@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // copyFiles copies the spec's files into the container as one tar rooted
@@ -19,7 +20,7 @@ import (
 func (c *Container) copyFiles(ctx context.Context, files []File) error {
 	pr, pw := io.Pipe()
 	go func() {
-		tw := tar.NewWriter(pw)
+		tw := newTarWriter(pw)
 		var err error
 		for _, f := range files {
 			if err = addFile(tw, f); err != nil {
@@ -36,9 +37,9 @@ func (c *Container) copyFiles(ctx context.Context, files []File) error {
 	return err
 }
 
-func addFile(tw *tar.Writer, f File) error {
-	return walkFile(f, func(hdr *tar.Header, open func() (io.ReadCloser, error)) error {
-		if err := tw.WriteHeader(hdr); err != nil {
+func addFile(tw *tarWriter, f File) error {
+	return walkFile(f, func(e tarEntry, open func() (io.ReadCloser, error)) error {
+		if err := tw.WriteHeader(e); err != nil {
 			return err
 		}
 		if open == nil {
@@ -54,18 +55,17 @@ func addFile(tw *tar.Writer, f File) error {
 	})
 }
 
-// walkFile calls fn with the tar header of every entry f puts into a
-// container and, for regular files, a way to open the content (nil for
-// other entries).
-func walkFile(f File, fn func(hdr *tar.Header, open func() (io.ReadCloser, error)) error) error {
+// walkFile calls fn with every entry f puts into a container and, for
+// regular files, a way to open the content (nil for other entries).
+func walkFile(f File, fn func(e tarEntry, open func() (io.ReadCloser, error)) error) error {
 	target := strings.TrimPrefix(path.Clean(f.Target), "/")
 	if f.HostPath == "" {
 		mode := f.Mode
 		if mode == 0 {
 			mode = 0o644
 		}
-		hdr := &tar.Header{Name: target, Mode: int64(mode.Perm()), Size: int64(len(f.Content)), Typeflag: tar.TypeReg}
-		return fn(hdr, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.Content)), nil })
+		e := tarEntry{Name: target, Type: tarTypeReg, Mode: int64(mode.Perm()), Size: int64(len(f.Content))}
+		return fn(e, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.Content)), nil })
 	}
 	return filepath.WalkDir(f.HostPath, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -89,23 +89,58 @@ func walkFile(f File, fn func(hdr *tar.Header, open func() (io.ReadCloser, error
 				return err
 			}
 		}
-		hdr, err := tar.FileInfoHeader(info, link)
+		e, err := fileEntry(info, name, link)
 		if err != nil {
 			return err
 		}
-		hdr.Name = name
-		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "", ""
 		if f.Mode != 0 && info.Mode().IsRegular() {
-			hdr.Mode = int64(f.Mode.Perm())
-		}
-		if info.IsDir() {
-			hdr.Name += "/"
+			e.Mode = int64(f.Mode.Perm())
 		}
 		if !info.Mode().IsRegular() {
-			return fn(hdr, nil)
+			return fn(e, nil)
 		}
-		return fn(hdr, func() (io.ReadCloser, error) { return os.Open(p) })
+		return fn(e, func() (io.ReadCloser, error) { return os.Open(p) })
 	})
+}
+
+// fileEntry is the tar entry of a host file copied into a container: owned
+// by root, with the file's permission, setuid, setgid and sticky bits and
+// its modification time to the second.
+func fileEntry(info fs.FileInfo, name, link string) (tarEntry, error) {
+	fm := info.Mode()
+	e := tarEntry{Name: name, Mode: int64(fm.Perm()), ModTime: info.ModTime().Truncate(time.Second)}
+	switch {
+	case fm.IsRegular():
+		e.Type, e.Size = tarTypeReg, info.Size()
+	case fm.IsDir():
+		e.Type, e.Name = tarTypeDir, name+"/"
+	case fm&fs.ModeSymlink != 0:
+		e.Type, e.Linkname = tarTypeSymlink, link
+	case fm&fs.ModeNamedPipe != 0:
+		e.Type = tarTypeFifo
+	default:
+		return tarEntry{}, fmt.Errorf("%s: a %s cannot be copied into a container", name, fileKind(fm))
+	}
+	if fm&fs.ModeSetuid != 0 {
+		e.Mode |= 0o4000
+	}
+	if fm&fs.ModeSetgid != 0 {
+		e.Mode |= 0o2000
+	}
+	if fm&fs.ModeSticky != 0 {
+		e.Mode |= 0o1000
+	}
+	return e, nil
+}
+
+func fileKind(fm fs.FileMode) string {
+	switch {
+	case fm&fs.ModeSocket != 0:
+		return "socket"
+	case fm&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }
 
 // CopyTo copies a host file or directory to target inside the container.

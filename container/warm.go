@@ -1,7 +1,6 @@
 package container
 
 import (
-	"archive/tar"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -88,8 +87,8 @@ func WarmHash(ctx context.Context, c *wire.Client, spec Spec, keys []string) (st
 			continue
 		}
 		// Every entry as it would be copied in: header fields, content.
-		err := walkFile(File{HostPath: f.HostPath, Target: f.Target, Mode: f.Mode}, func(hdr *tar.Header, open func() (io.ReadCloser, error)) error {
-			enc.Encode([]any{hdr.Name, hdr.Mode, hdr.Linkname, hdr.Size})
+		err := walkFile(File{HostPath: f.HostPath, Target: f.Target, Mode: f.Mode}, func(e tarEntry, open func() (io.ReadCloser, error)) error {
+			enc.Encode([]any{e.Name, e.Mode, e.Linkname, e.Size})
 			if open == nil {
 				return nil
 			}
