@@ -42,17 +42,22 @@ func addFile(tw *tarWriter, f File) error {
 		if err := tw.WriteHeader(e); err != nil {
 			return err
 		}
-		if open == nil {
-			return nil
-		}
-		src, err := open()
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		_, err = io.Copy(tw, src)
-		return err
+		return copyContent(tw, open)
 	})
+}
+
+// copyContent copies what open opens to w; a nil open copies nothing.
+func copyContent(w io.Writer, open func() (io.ReadCloser, error)) error {
+	if open == nil {
+		return nil
+	}
+	src, err := open()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	_, err = io.Copy(w, src)
+	return err
 }
 
 // walkFile calls fn with every entry f puts into a container and, for

@@ -89,16 +89,7 @@ func WarmHash(ctx context.Context, c *wire.Client, spec Spec, keys []string) (st
 		// Every entry as it would be copied in: header fields, content.
 		err := walkFile(File{HostPath: f.HostPath, Target: f.Target, Mode: f.Mode}, func(e tarEntry, open func() (io.ReadCloser, error)) error {
 			enc.Encode([]any{e.Name, e.Mode, e.Linkname, e.Size})
-			if open == nil {
-				return nil
-			}
-			src, err := open()
-			if err != nil {
-				return err
-			}
-			defer src.Close()
-			_, err = io.Copy(h, src)
-			return err
+			return copyContent(h, open)
 		})
 		if err != nil {
 			return "", "", fmt.Errorf("warm start: hash %s: %w", f.HostPath, err)
