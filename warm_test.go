@@ -15,6 +15,7 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/internal/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/wait"
 )
@@ -57,35 +58,9 @@ func (l logSeen) Ready(ctx context.Context, t wait.Target) error {
 
 func (l logSeen) String() string { return "log " + string(l) }
 
-// trackCaches must be called before berth.New: its cleanup then runs after
-// the harness removed the containers that use the cache images, so the
-// images can really go (not just lose their tags).
-func trackCaches(t *testing.T) func(ref string) {
-	var mu sync.Mutex
-	var refs []string
-	t.Cleanup(func() {
-		c, err := wire.New()
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close()
-		for _, ref := range refs {
-			if err := c.ImageRemove(context.Background(), ref, true, false); err != nil && !errors.Is(err, wire.ErrNotFound) {
-				t.Errorf("remove cache image %s: %v", ref, err)
-			}
-		}
-	})
-	return func(ref string) {
-		mu.Lock()
-		refs = append(refs, ref)
-		mu.Unlock()
-	}
-}
-
 func TestWarmStartCachesInitializedState(t *testing.T) {
 	t.Parallel()
-	removeCache := trackCaches(t)
+	removeCache := testenv.RemoveImages(t)
 	h := berth.New(t)
 	ctx := t.Context()
 	key := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
@@ -153,7 +128,7 @@ func TestWarmSetupFailureLeavesNoCache(t *testing.T) {
 
 func TestWarmConcurrentFillers(t *testing.T) {
 	t.Parallel()
-	removeCache := trackCaches(t)
+	removeCache := testenv.RemoveImages(t)
 	h := berth.New(t)
 	key := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
 	var wg sync.WaitGroup

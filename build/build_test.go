@@ -17,6 +17,7 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/build"
+	"github.com/berth-go/berth/internal/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 	"github.com/berth-go/berth/wait"
@@ -39,24 +40,9 @@ func tree(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-// removeBuilt removes the images a test built, after the harness removed
-// their containers (call before berth.New).
-func removeBuilt(t *testing.T) func(id string) {
-	var mu sync.Mutex
-	var ids []string
-	t.Cleanup(func() {
-		c, err := wire.New()
-		require.NoError(t, err)
-		for _, id := range ids {
-			c.ImageRemove(context.Background(), id, true, false)
-		}
-	})
-	return func(id string) { mu.Lock(); ids = append(ids, id); mu.Unlock() }
-}
-
 func TestMultiStageTargetArgsLabels(t *testing.T) {
 	t.Parallel()
-	forget := removeBuilt(t)
+	forget := testenv.RemoveImages(t)
 	h := berth.New(t)
 	dir := tree(t, map[string]string{
 		"Dockerfile": `FROM busybox:1.36 AS base
@@ -84,7 +70,7 @@ RUN echo prod-stage > /stage
 
 func TestDockerignoreExcludesLargeDir(t *testing.T) {
 	t.Parallel()
-	forget := removeBuilt(t)
+	forget := testenv.RemoveImages(t)
 	h := berth.New(t)
 	dir := tree(t, map[string]string{
 		"Dockerfile":    "FROM busybox:1.36\nCOPY . /ctx\n",
@@ -151,7 +137,7 @@ func TestBuildErrors(t *testing.T) {
 
 func TestIdenticalBuildsShareOneResult(t *testing.T) {
 	t.Parallel()
-	forget := removeBuilt(t)
+	forget := testenv.RemoveImages(t)
 	h := berth.New(t)
 	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + unique(t) + " > /id\n")}
 	ids := make([]string, 3)
@@ -194,7 +180,7 @@ func TestIdenticalBuildsShareOneResult(t *testing.T) {
 
 func TestTagsRemovedAtCleanupUnlessKept(t *testing.T) {
 	t.Parallel()
-	forget := removeBuilt(t)
+	forget := testenv.RemoveImages(t)
 	c, err := wire.New()
 	require.NoError(t, err)
 	tag := "berth-test/tagged:" + strings.ToLower(strings.ReplaceAll(unique(t), "/", "-"))
@@ -213,7 +199,7 @@ func TestTagsRemovedAtCleanupUnlessKept(t *testing.T) {
 // credentials: the classic builder gets them through X-Registry-Config.
 func TestPrivateBaseImage(t *testing.T) {
 	t.Parallel()
-	forget := removeBuilt(t)
+	forget := testenv.RemoveImages(t)
 	h := berth.New(t)
 	ctx := t.Context()
 	const htpasswd = "berth:$2y$05$28MfBrGyq3L/x0iArU.GBe6EoemIgf1dSSjUIn3AL5rJUxAvOFQ/a\n" // s3cr3t-registry-pw

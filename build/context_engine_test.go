@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/berth-go/berth/internal/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -26,21 +27,9 @@ func TestContextOnRealEngine(t *testing.T) {
 	})
 	build := func(dockerfile string) (string, error) {
 		bc := DirContext(dir).WithDockerfileContent([]byte(dockerfile + "\nLABEL berth.test=" + t.Name() + "\n"))
-		q := url.Values{"dockerfile": {bc.DockerfileName()}, "rm": {"1"}, "forcerm": {"1"}}
 		rc := bc.Reader(ctx, true)
 		defer rc.Close()
-		var id string
-		err := c.ImageBuild(ctx, rc, q, "", func(m wire.JSONMessage) error {
-			var aux struct{ ID string }
-			if len(m.Aux) > 0 && wire.DecodeAux(m, &aux) == nil && aux.ID != "" {
-				id = aux.ID
-			}
-			return nil
-		})
-		if id != "" {
-			t.Cleanup(func() { c.ImageRemove(context.Background(), id, true, false) })
-		}
-		return id, err
+		return testenv.Build(t, c, rc, url.Values{"dockerfile": {bc.DockerfileName()}})
 	}
 	id, err := build("FROM scratch\nCOPY app.txt /app.txt")
 	require.NoError(t, err)

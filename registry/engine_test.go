@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/berth-go/berth/internal/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -219,29 +220,10 @@ func waitRegistry(t *testing.T, host string, diagnose func() string) {
 // tagged ref; it is removed when the test ends.
 func buildTestImage(t *testing.T, c *wire.Client, ref, session string) {
 	t.Helper()
-	dockerfile := "FROM scratch\nCOPY hello /hello\nLABEL berth.session=" + session + "\n"
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for name, content := range map[string]string{"Dockerfile": dockerfile, "hello": "hello " + session + "\n"} {
-		require.NoError(t, tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content))}))
-		_, err := tw.Write([]byte(content))
-		require.NoError(t, err)
-	}
-	require.NoError(t, tw.Close())
-	q := url.Values{"t": {ref}, "rm": {"1"}, "forcerm": {"1"}}
-	require.NoError(t, c.ImageBuild(t.Context(), &buf, q, "", nil))
-	info, err := c.ImageInspect(t.Context(), ref)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := cleanupCtx()
-		defer cancel()
-		for _, img := range []string{ref, info.ID} {
-			err := c.ImageRemove(ctx, img, true, false)
-			if err != nil && !errors.Is(err, wire.ErrNotFound) {
-				t.Errorf("remove test image %s: %v", img, err)
-			}
-		}
-	})
+	testenv.BuildFiles(t, c, map[string]string{
+		"Dockerfile": "FROM scratch\nCOPY hello /hello\nLABEL berth.session=" + session + "\n",
+		"hello":      "hello " + session + "\n",
+	}, url.Values{"t": {ref}})
 }
 
 // recorder collects everything a test would show a user (errors,

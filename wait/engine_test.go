@@ -1,7 +1,6 @@
 package wait_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"database/sql"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/internal/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/wait"
 )
@@ -25,41 +25,15 @@ const busybox = "busybox:1.36"
 func TestMain(m *testing.M) { berth.Main(m) }
 
 // buildImage builds a tiny image from a Dockerfile and extra files with the
-// engine's classic builder. Call it before berth.New: its cleanup then runs
-// after the harness removed the containers, so the image really goes.
+// engine's classic builder. Call it before berth.New: the image is removed
+// after the harness removed the containers, so it really goes.
 func buildImage(t *testing.T, dockerfile string, files map[string][]byte) string {
 	t.Helper()
-	engine, err := wire.New()
-	require.NoError(t, err)
-	t.Cleanup(func() { engine.Close() })
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	add := func(name string, data []byte, mode int64) {
-		require.NoError(t, tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(data))}))
-		_, err := tw.Write(data)
-		require.NoError(t, err)
-	}
-	add("Dockerfile", []byte(dockerfile+"\nLABEL berth.test="+t.Name()+"\n"), 0o644)
+	all := map[string]string{"Dockerfile": dockerfile + "\nLABEL berth.test=" + t.Name() + "\n"}
 	for name, data := range files {
-		add(name, data, 0o755)
+		all[name] = string(data)
 	}
-	require.NoError(t, tw.Close())
-	var id string
-	err = engine.ImageBuild(t.Context(), &buf, map[string][]string{"rm": {"1"}, "forcerm": {"1"}}, "", func(m wire.JSONMessage) error {
-		var aux struct{ ID string }
-		if len(m.Aux) > 0 && wire.DecodeAux(m, &aux) == nil && aux.ID != "" {
-			id = aux.ID
-		}
-		return nil
-	})
-	require.NoError(t, err)
-	require.NotEmpty(t, id)
-	t.Cleanup(func() {
-		if err := engine.ImageRemove(context.Background(), id, true, false); err != nil {
-			t.Errorf("remove test image: %v", err)
-		}
-	})
-	return id
+	return testenv.BuildFiles(t, testenv.Engine(t), all, nil)
 }
 
 func TestForLogLineAfterTwoSeconds(t *testing.T) {

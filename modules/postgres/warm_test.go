@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,32 +11,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
-	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/internal/testenv"
 	"github.com/berth-go/berth/modules/postgres"
 )
-
-// removeCacheImages removes the warm-cache images a test made; call it
-// before berth.New so it runs after the containers using them are gone.
-func removeCacheImages(t *testing.T) func(ref string) {
-	var mu sync.Mutex
-	var refs []string
-	t.Cleanup(func() {
-		c, err := wire.New()
-		require.NoError(t, err)
-		defer c.Close()
-		for _, r := range refs {
-			c.ImageRemove(context.Background(), r, true, false)
-		}
-	})
-	return func(ref string) { mu.Lock(); refs = append(refs, ref); mu.Unlock() }
-}
 
 func TestWarmStart(t *testing.T) {
 	if !berth.WarmEnabled() {
 		t.Skip("BERTH_WARM=0")
 	}
 	t.Parallel()
-	forget := removeCacheImages(t)
+	forget := testenv.RemoveImages(t)
 	h := berth.New(t)
 	ctx := t.Context()
 	// A fresh schema per run: the first start must fill the cache.

@@ -1,0 +1,133 @@
+// Package testenv holds what the repository's engine tests share for the
+// images they make: built images and warm-start cache images, removed when
+// the test ends, in the order the harness needs.
+//
+// The harness removes a test's containers in a t.Cleanup registered by
+// berth.New. Cleanups run last-registered-first, so a helper here that is
+// called before berth.New removes its images after those containers are
+// gone: the images then really go instead of losing only a tag, or failing
+// because a container still uses them.
+//
+// It imports nothing of berth's but internal/wire, so the tests of every
+// package but wire itself can use it.
+package testenv
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/url"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/berth-go/berth/internal/wire"
+)
+
+// cleanupTimeout bounds the removals of one test: t.Context() is already
+// cancelled when cleanups run.
+const cleanupTimeout = 30 * time.Second
+
+// Engine returns a client for the engine of the environment, closed when
+// the test ends. It fails the test when no engine is configured.
+func Engine(t testing.TB) *wire.Client {
+	t.Helper()
+	c, err := wire.New()
+	if err != nil {
+		t.Fatalf("engine client: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// RemoveImages returns track, which records an image (an ID or a
+// reference) the test made. When the test ends every tracked image is
+// force-removed, the last tracked first (a child before its parent); a
+// removal that fails for another reason than the image being gone already
+// fails the test. Call RemoveImages before berth.New (see the package
+// doc). track is safe for concurrent use.
+func RemoveImages(t testing.TB) (track func(image string)) {
+	t.Helper()
+	c := Engine(t)
+	var mu sync.Mutex
+	var images []string
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		for i := len(images) - 1; i >= 0; i-- {
+			err := c.ImageRemove(ctx, images[i], true, false)
+			if err != nil && !errors.Is(err, wire.ErrNotFound) {
+				t.Errorf("remove test image %s: %v", images[i], err)
+			}
+		}
+	})
+	return func(image string) {
+		mu.Lock()
+		images = append(images, image)
+		mu.Unlock()
+	}
+}
+
+// Build builds an image from a tar build context with the engine's classic
+// builder and returns its ID; query adds build parameters ("t" tags it,
+// "dockerfile" names the Dockerfile). A built image is removed when the
+// test ends, like one tracked by RemoveImages: call Build before
+// berth.New.
+func Build(t testing.TB, c *wire.Client, buildContext io.Reader, query url.Values) (string, error) {
+	t.Helper()
+	q := url.Values{"rm": {"1"}, "forcerm": {"1"}}
+	for k, vs := range query {
+		q[k] = vs
+	}
+	var id string
+	err := c.ImageBuild(t.Context(), buildContext, q, "", func(m wire.JSONMessage) error {
+		var aux struct{ ID string }
+		if len(m.Aux) > 0 && wire.DecodeAux(m, &aux) == nil && aux.ID != "" {
+			id = aux.ID
+		}
+		return nil
+	})
+	if id != "" {
+		RemoveImages(t)(id)
+	}
+	if err == nil && id == "" {
+		err = errors.New("the build reported no image ID")
+	}
+	return id, err
+}
+
+// BuildFiles builds an image from files (their names relative to the
+// context root, a Dockerfile among them; all written executable, so
+// scripts can run) and returns its ID; a failed build fails the test. The
+// image is removed when the test ends: call BuildFiles before berth.New.
+func BuildFiles(t testing.TB, c *wire.Client, files map[string]string, query url.Values) string {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(files[name]))}); err != nil {
+			t.Fatalf("build context: %v", err)
+		}
+		if _, err := io.WriteString(tw, files[name]); err != nil {
+			t.Fatalf("build context: %v", err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatalf("build context: %v", err)
+	}
+	id, err := Build(t, c, &buf, query)
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	return id
+}
