@@ -20,7 +20,7 @@ func TestContextOnRealEngine(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	ctx := context.Background()
-	dir := writeTree(t, map[string]string{
+	dir := testenv.Tree(t, map[string]string{
 		".dockerignore": "secret.txt\n",
 		"secret.txt":    "do not send",
 		"app.txt":       "sent",

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth/internal/testenv"
 )
 
 func TestMatcher(t *testing.T) {
@@ -60,17 +62,6 @@ func TestMatcher(t *testing.T) {
 	}
 }
 
-func writeTree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
-	}
-	return dir
-}
-
 func readTar(t *testing.T, c *Context) map[string]*tar.Header {
 	t.Helper()
 	var buf bytes.Buffer
@@ -88,7 +79,7 @@ func readTar(t *testing.T, c *Context) map[string]*tar.Header {
 }
 
 func TestDirContextTar(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := testenv.Tree(t, map[string]string{
 		"Dockerfile":          "FROM scratch\nCOPY . /\n",
 		".dockerignore":       "big\n*.log\nDockerfile\n!big/keep.txt\n",
 		"app/main.go":         "package main",
@@ -116,7 +107,7 @@ func TestDirContextTar(t *testing.T) {
 }
 
 func TestExcludedDirIsNotWalked(t *testing.T) {
-	dir := writeTree(t, map[string]string{"Dockerfile": "FROM scratch", ".dockerignore": "node_modules\n", "node_modules/a/b.js": "x", "src/x.go": "x"})
+	dir := testenv.Tree(t, map[string]string{"Dockerfile": "FROM scratch", ".dockerignore": "node_modules\n", "node_modules/a/b.js": "x", "src/x.go": "x"})
 	c := DirContext(dir)
 	var visited []string
 	c.onVisit = func(rel string) { visited = append(visited, rel) }
@@ -149,11 +140,11 @@ func TestInlineDockerfileAndFiles(t *testing.T) {
 
 func TestHashStableAndSensitive(t *testing.T) {
 	files := map[string]string{"Dockerfile": "FROM scratch", ".dockerignore": "ignored.txt", "a.txt": "a", "ignored.txt": "1"}
-	dir := writeTree(t, files)
+	dir := testenv.Tree(t, files)
 	ctx := context.Background()
 	h1, err := DirContext(dir).Hash(ctx)
 	require.NoError(t, err)
-	h2, _ := DirContext(writeTree(t, files)).Hash(ctx)
+	h2, _ := DirContext(testenv.Tree(t, files)).Hash(ctx)
 	assert.Equal(t, h1, h2, "same content, same hash")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "ignored.txt"), []byte("2"), 0o644))

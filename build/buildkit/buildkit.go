@@ -425,6 +425,8 @@ func explain(ctx context.Context, err error, o build.Options, log []string) erro
 	switch {
 	case strings.Contains(msg, "unknown cache exporter") || strings.Contains(msg, "unknown cache importer"):
 		return fmt.Errorf("%s: %w: this engine's BuildKit cannot export or import inline cache", msg, ErrUnsupported)
+	case strings.Contains(msg, "401 Unauthorized") || strings.Contains(msg, "no basic auth credentials"):
+		return fmt.Errorf("%s: %w: log in to the registry (docker login, or registry.Login) or give Build a keychain with its credentials", msg, wire.ErrUnauthorized)
 	case strings.Contains(msg, "exec format error") || strings.Contains(strings.Join(log, "\n"), "exec format error"):
 		plat := o.Platform
 		if plat == "" {

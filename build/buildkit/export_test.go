@@ -16,6 +16,8 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/build"
+	"github.com/berth-go/berth/internal/buildtest"
+	"github.com/berth-go/berth/internal/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -66,12 +68,12 @@ func blobOf(t *testing.T, files map[string][]byte, d ociDesc) []byte {
 
 func TestExportDockerAndOCI(t *testing.T) {
 	t.Parallel()
-	forget := removeBuilt(t)
+	forget := testenv.RemoveImages(t)
 	h := berth.New(t)
 	ctx := t.Context()
 	dir := t.TempDir()
 	dockerTar, ociTar, ociDockerTypes := filepath.Join(dir, "image.docker.tar"), filepath.Join(dir, "image.oci.tar"), filepath.Join(dir, "image.oci-docker.tar")
-	nonce := unique(t)
+	nonce := buildtest.Unique(t)
 	tag := "berth-test/export:" + strings.ToLower(strings.ReplaceAll(nonce, "/", "-"))
 	img := h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + nonce + " > /id\nCMD [\"cat\", \"/id\"]\n")}).
 		Tag(tag).
@@ -92,7 +94,7 @@ func TestExportDockerAndOCI(t *testing.T) {
 	ins, err := h.Engine().ImageInspect(ctx, tag)
 	require.NoError(t, err)
 	assert.Equal(t, img, ins.ID)
-	assert.Equal(t, nonce+"\n", output(t, h, tag))
+	assert.Equal(t, nonce+"\n", buildtest.Output(t, h, tag))
 
 	// The OCI layout: index → manifest → config (the image ID) and layers.
 	files := readLayout(t, ociTar)
@@ -137,7 +139,7 @@ func digests(ds []ociDesc) []string {
 func TestExportBadInput(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	nonce := unique(t)
+	nonce := buildtest.Unique(t)
 	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nLABEL berth.test.export=" + strings.ReplaceAll(nonce, "/", "-") + "\n")}
 	tests := []struct {
 		name string

@@ -19,6 +19,8 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -130,4 +132,21 @@ func BuildFiles(t testing.TB, c *wire.Client, files map[string]string, query url
 		t.Fatalf("build: %v", err)
 	}
 	return id
+}
+
+// Tree writes files (slash-separated names → content) to a new temporary
+// directory and returns it.
+func Tree(t testing.TB, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

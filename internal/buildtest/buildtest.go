@@ -1,0 +1,194 @@
+// Package buildtest holds the build scenarios every build backend must
+// pass against a real engine. The build package's tests run them on the
+// classic builder, build/buildkit's on BuildKit; each says in an Expect
+// what differs between the two (how the log names a step, how a failing
+// RUN is worded).
+package buildtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/build"
+	"github.com/berth-go/berth/internal/testenv"
+	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/registry"
+	"github.com/berth-go/berth/wait"
+)
+
+// Expect is what a backend's builds look like.
+type Expect struct {
+	// Backend is the backend the test binary must be using.
+	Backend string
+	// TargetStep is in the build log when the Dockerfile of MultiStage
+	// builds `RUN echo test-stage > /stage` of its stage "test".
+	TargetStep string
+	// FailedRUN are in the error of a `RUN ... exit 7` that printed
+	// "broken-output" to stderr (case-insensitive).
+	FailedRUN []string
+}
+
+// Unique makes a build input differ per run, so no cache hides the build
+// under test.
+func Unique(t testing.TB) string {
+	return fmt.Sprintf("%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
+}
+
+// Output runs img with cmd until it exits and returns what it printed.
+func Output(t testing.TB, h *berth.Harness, img string, cmd ...string) string {
+	t.Helper()
+	c := h.Container(img).Cmd(cmd...).WaitFor(wait.ForExit()).Start()
+	out, err := c.LogsSnapshot(t.Context())
+	require.NoError(t, err)
+	return string(out.Stdout) + string(out.Stderr)
+}
+
+// MultiStage builds one target of a multi-stage Dockerfile with a build
+// argument and a label.
+func MultiStage(t *testing.T, e Expect) {
+	forget := testenv.RemoveImages(t)
+	h := berth.New(t)
+	dir := testenv.Tree(t, map[string]string{
+		"Dockerfile": `FROM busybox:1.36 AS base
+ARG GREETING=hello
+RUN echo "$GREETING from base" > /greeting
+FROM base AS test
+RUN echo test-stage > /stage
+FROM base AS prod
+RUN echo prod-stage > /stage
+`,
+		"nonce": Unique(t),
+	})
+	var log bytes.Buffer
+	img := h.Build(dir).Target("test").Arg("GREETING", "bonjour").Label("team", "berth").Output(&log).Image()
+	forget(img)
+	assert.Contains(t, log.String(), e.TargetStep)
+	assert.NotContains(t, log.String(), "prod-stage", "a stage the target does not need is not built")
+	ins, err := h.Engine().ImageInspect(t.Context(), img)
+	require.NoError(t, err)
+	assert.Equal(t, "berth", ins.Config.Labels["team"])
+	assert.Equal(t, e.Backend, ins.Config.Labels[build.LabelBuild])
+	assert.Equal(t, "bonjour from base\ntest-stage\n", Output(t, h, img, "cat", "/greeting", "/stage"))
+}
+
+// Dockerignore builds a directory whose .dockerignore excludes a 50 MB
+// directory, a pattern with an exception, and the Dockerfile itself.
+func Dockerignore(t *testing.T, e Expect) {
+	forget := testenv.RemoveImages(t)
+	h := berth.New(t)
+	dir := testenv.Tree(t, map[string]string{
+		"Dockerfile":    "FROM busybox:1.36\nCOPY . /ctx\n",
+		".dockerignore": "# build output\nnode_modules\n*.tmp\n!keep.tmp\nDockerfile\n",
+		"app.txt":       Unique(t),
+		"scratch.tmp":   "x",
+		"keep.tmp":      "kept",
+	})
+	big := filepath.Join(dir, "node_modules")
+	require.NoError(t, os.MkdirAll(big, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(big, "blob"), bytes.Repeat([]byte("x"), 50<<20), 0o644))
+	start := time.Now()
+	img := h.Build(dir).Image()
+	forget(img)
+	t.Logf("%s build with a 50 MB ignored dir: %s", e.Backend, time.Since(start))
+	assert.Equal(t, "app.txt\nkeep.tmp\n", Output(t, h, img, "ls", "/ctx"), "the Dockerfile is ignored and still builds")
+}
+
+// Errors are the mistakes every backend must explain: each error says what
+// went wrong and where.
+func Errors(t *testing.T, e Expect) {
+	h := berth.New(t)
+	ctx := t.Context()
+	files := func(df string) map[string][]byte { return map[string][]byte{"Dockerfile": []byte(df)} }
+	tests := []struct {
+		name  string
+		b     func() *berth.BuildBuilder
+		is    error
+		wants []string
+	}{
+		{"missing context dir", func() *berth.BuildBuilder { return h.Build(filepath.Join(t.TempDir(), "nope")) }, build.ErrContextNotFound, []string{"nope"}},
+		{"missing Dockerfile", func() *berth.BuildBuilder { return h.Build(t.TempDir()) }, build.ErrDockerfileNotFound, []string{"Dockerfile"}},
+		{"failing RUN", func() *berth.BuildBuilder {
+			return h.BuildFiles(files("FROM busybox:1.36\nRUN echo about to fail " + Unique(t) + " && echo broken-output >&2 && exit 7\n"))
+		}, nil, append([]string{"broken-output", "echo about to fail"}, e.FailedRUN...)},
+		{"syntax error", func() *berth.BuildBuilder { return h.BuildFiles(files("FROM busybox:1.36\nRUNN echo typo\n")) }, nil, []string{"line 2", "runn"}},
+		{"unknown target", func() *berth.BuildBuilder { return h.BuildFiles(files("FROM busybox:1.36 AS one\n")).Target("two") }, nil, []string{"two"}},
+		{"secret file missing", func() *berth.BuildBuilder {
+			return h.BuildFiles(files("FROM busybox:1.36\n")).Secret("token", "/nope/token")
+		}, nil, []string{"Secret", "/nope/token"}},
+		{"secret env unset", func() *berth.BuildBuilder {
+			return h.BuildFiles(files("FROM busybox:1.36\n")).SecretEnv("x", "BERTH_TEST_SURELY_UNSET")
+		}, nil, []string{"BERTH_TEST_SURELY_UNSET"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.b().ImageE(ctx)
+			require.Error(t, err)
+			if tt.is != nil {
+				assert.ErrorIs(t, err, tt.is)
+			}
+			for _, w := range tt.wants {
+				assert.Contains(t, strings.ToLower(err.Error()), strings.ToLower(w))
+			}
+			var be *build.Error
+			if errors.As(err, &be) {
+				assert.Equal(t, e.Backend, be.Backend)
+			}
+		})
+	}
+}
+
+// PrivateRegistry starts the registry fixture with htpasswd auth, pushes
+// busybox to it as base, removes the engine's copy, and returns base with
+// a keychain that holds the credentials.
+func PrivateRegistry(t *testing.T, h *berth.Harness) (base string, kc registry.Keychain) {
+	t.Helper()
+	ctx := t.Context()
+	const htpasswd = "berth:$2y$05$28MfBrGyq3L/x0iArU.GBe6EoemIgf1dSSjUIn3AL5rJUxAvOFQ/a\n" // s3cr3t-registry-pw
+	reg := h.Container("registry:2.8").
+		Env("REGISTRY_AUTH", "htpasswd").Env("REGISTRY_AUTH_HTPASSWD_REALM", "berth").Env("REGISTRY_AUTH_HTPASSWD_PATH", "/auth/htpasswd").
+		FileContent("/auth/htpasswd", []byte(htpasswd), 0o644).
+		Port("5000/tcp").
+		WaitFor(wait.ForHTTP("/v2/").Port("5000/tcp").Status(401)).
+		Start()
+	port, err := reg.MappedPort(ctx, "5000/tcp")
+	require.NoError(t, err)
+	host := fmt.Sprintf("localhost:%d", port)
+	base = host + "/private/base:1"
+	kc = registry.Static(map[string]registry.AuthConfig{host: {Username: "berth", Password: "s3cr3t-registry-pw", ServerAddress: host}})
+	require.NoError(t, h.Tag(ctx, "busybox:1.36", base))
+	require.NoError(t, registry.Push(ctx, h.Engine(), kc, base, nil))
+	require.NoError(t, h.Engine().ImageRemove(ctx, base, false, false))
+	t.Cleanup(func() { h.Engine().ImageRemove(context.Background(), base, true, false) })
+	return base, kc
+}
+
+// PrivateBase builds FROM an image on a registry that wants credentials:
+// without them the error is wire.ErrUnauthorized and holds no secret; with
+// them the build works.
+func PrivateBase(t *testing.T, e Expect) {
+	forget := testenv.RemoveImages(t)
+	h := berth.New(t)
+	ctx := t.Context()
+	base, kc := PrivateRegistry(t, h)
+	bc := build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM " + base + "\nRUN echo " + Unique(t) + " > /id\n")})
+	_, err := build.Build(ctx, h.Engine(), bc, build.Options{Keychain: registry.Static(nil)})
+	require.Error(t, err, "without credentials the base image cannot be pulled")
+	assert.ErrorIs(t, err, wire.ErrUnauthorized)
+	assert.NotContains(t, err.Error(), "s3cr3t")
+
+	res, err := build.Build(ctx, h.Engine(), bc, build.Options{Keychain: kc})
+	require.NoError(t, err)
+	forget(res.ImageID)
+	assert.Equal(t, e.Backend, res.Backend)
+}
