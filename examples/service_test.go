@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
+	_ "github.com/berth-go/berth/build/buildkit" // builds use BuildKit when the engine offers it
 	"github.com/berth-go/berth/modules/postgres"
 	"github.com/berth-go/berth/wait"
 )
