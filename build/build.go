@@ -158,12 +158,15 @@ func exportAll(ctx context.Context, c *wire.Client, res Result, o Options) error
 	return nil
 }
 
+// cached finds the image an earlier identical build made: by its
+// berth-cache reference (one inspect, whatever the number of images),
+// checked against the hash label.
 func cached(ctx context.Context, c *wire.Client, hash string) (string, bool) {
-	imgs, err := c.ImageList(ctx, wire.Filters{"label": {LabelCache + "=" + hash}})
-	if err != nil || len(imgs) == 0 {
+	ins, err := c.ImageInspect(ctx, CacheRepo+":"+hash[:24])
+	if err != nil || ins.Config == nil || ins.Config.Labels[LabelCache] != hash {
 		return "", false
 	}
-	return imgs[0].ID, true
+	return ins.ID, true
 }
 
 func tagAll(ctx context.Context, c *wire.Client, id string, tags []string) error {
