@@ -35,9 +35,10 @@ const (
 
 // env holds one client of each kind.
 type env struct {
-	s    *berth.Session
-	raw  *rawClient
-	pool *dockertest.Pool
+	s        *berth.Session
+	raw      *rawClient
+	pool     *dockertest.Pool
+	cleanups []func() // run by sweep
 }
 
 func newEnv(s *berth.Session) *env {
@@ -58,6 +59,9 @@ func (e *env) engineVersion(ctx context.Context) string {
 
 // sweep removes everything the run labelled.
 func (e *env) sweep() {
+	for _, f := range e.cleanups {
+		f()
+	}
 	var ids []struct{ Id string }
 	e.raw.call("GET", `/containers/json?all=1&filters={"label":["bench.run=`+sessionLabel+`"]}`, nil, &ids)
 	for _, c := range ids {
@@ -139,13 +143,13 @@ func timed(f func() (func(), error)) (time.Duration, func(), error) {
 }
 
 func scenarios(e *env) []scenario {
-	return []scenario{
+	return append([]scenario{
 		startScenario(e),
 		removeScenario(e),
 		logWaitScenario(e),
 		postgresScenario(e),
 		parallelScenario(e),
-	}
+	}, buildScenarios(e)...)
 }
 
 func startScenario(e *env) scenario {
