@@ -60,7 +60,7 @@ func (c *Container) Attach(ctx context.Context, opts AttachOptions) (*Attachment
 	}
 	tty, openStdin, stdinOnce := false, false, false
 	if info.Config != nil {
-		tty, openStdin, stdinOnce = info.Config.Tty, info.Config.OpenStdin, info.Config.StdinOnce
+		tty, openStdin, stdinOnce = info.Config.Tty, info.Config.OpenStdin, info.Config.StdinOnce || c.stdinOnce
 	}
 	stopped := false
 	if st := info.State; st != nil {
@@ -208,6 +208,24 @@ func (c *Container) WaitChan(ctx context.Context, condition string) (<-chan Wait
 	default:
 		return nil, &SpecError{Field: "Wait", Value: condition, Hint: "use \"not-running\", \"next-exit\" or \"removed\""}
 	}
+	if condition == "removed" && c.client.IsPodman(ctx) {
+		return c.waitRemovedPodman(ctx)
+	}
+	answer, err := c.registerWait(ctx, condition)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan WaitResult, 1)
+	go func() {
+		defer close(out)
+		out <- <-answer
+	}()
+	return out, nil
+}
+
+// registerWait sends the engine's wait call and returns once the engine has
+// registered it; the channel then receives the engine's answer.
+func (c *Container) registerWait(ctx context.Context, condition string) (<-chan WaitResult, error) {
 	var q url.Values
 	if condition != "" {
 		q = url.Values{"condition": {condition}}
@@ -220,7 +238,6 @@ func (c *Container) WaitChan(ctx context.Context, condition string) (<-chan Wait
 	}
 	out := make(chan WaitResult, 1)
 	go func() {
-		defer close(out)
 		defer resp.Body.Close()
 		var w wire.WaitResponse
 		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&w); err != nil {
@@ -231,6 +248,9 @@ func (c *Container) WaitChan(ctx context.Context, condition string) (<-chan Wait
 			return
 		}
 		res := WaitResult{ExitCode: int(w.StatusCode)}
+		if res.ExitCode == -1 {
+			res.ExitCode = 0 // Podman's code for a container that never ran; dockerd's is 0
+		}
 		if w.Error != nil && w.Error.Message != "" {
 			res.Err = fmt.Errorf("wait for %s (%s): %s", c, condition, w.Error.Message)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,13 +33,15 @@ type Container struct {
 	stop    time.Duration
 	// autoPorts: berth picked the host ports of random publications.
 	autoPorts bool
+	// stdinOnce as created: Podman's inspect always says false.
+	stdinOnce bool
 
 	mu       sync.Mutex
 	bindings map[string]int // "5432/tcp" → host port, after start
 }
 
 func newContainer(c *wire.Client, id string, spec Spec, opts RunOptions) *Container {
-	ctr := &Container{client: c, id: id, name: spec.Name, image: spec.Image, tty: spec.Tty, host: opts.Host, stop: spec.StopTimeout}
+	ctr := &Container{client: c, id: id, name: spec.Name, image: spec.Image, tty: spec.Tty, stdinOnce: spec.StdinOnce, host: opts.Host, stop: spec.StopTimeout}
 	for _, p := range spec.Ports {
 		if ps, err := ParsePort(p); err == nil {
 			ctr.ports = append(ctr.ports, ps)
@@ -264,12 +267,34 @@ func (c *Container) Inspect(ctx context.Context) (*Details, error) {
 			d.Networks[name] = NetworkInfo{NetworkID: ep.NetworkID, IPAddress: ep.IPAddress, Gateway: ep.Gateway, Aliases: ep.Aliases}
 		}
 	}
+	listed := map[string]bool{}
 	for _, m := range info.Mounts {
 		src := m.Source
 		if m.Type == "volume" {
 			src = m.Name
 		}
 		d.Mounts = append(d.Mounts, m.Type+":"+src+"→"+m.Destination)
+		listed[m.Destination] = true
+	}
+	// Podman lists tmpfs mounts only in HostConfig.Tmpfs; dockerd lists
+	// those of HostConfig.Mounts in Mounts too.
+	if hc := info.HostConfig; hc != nil {
+		var tmpfs []string
+		for _, m := range hc.Mounts {
+			if m.Type == "tmpfs" {
+				tmpfs = append(tmpfs, m.Target)
+			}
+		}
+		for target := range hc.Tmpfs {
+			tmpfs = append(tmpfs, target)
+		}
+		sort.Strings(tmpfs)
+		for _, target := range tmpfs {
+			if !listed[target] {
+				d.Mounts = append(d.Mounts, "tmpfs:→"+target)
+				listed[target] = true
+			}
+		}
 	}
 	return d, nil
 }
@@ -289,6 +314,30 @@ func stateOf(info *wire.ContainerJSON) wait.State {
 		s.HasHealthcheck = true
 	}
 	return s
+}
+
+// Healthcheck returns the container's HEALTHCHECK (the image's, or the one
+// given at create) and whether the engine runs it. Podman schedules
+// HEALTHCHECKs with systemd timers, so where there is no systemd none ever
+// runs: wait.ForHealthy then runs the check itself through Exec.
+func (c *Container) Healthcheck(ctx context.Context) (wait.Healthcheck, error) {
+	info, err := c.client.ContainerInspect(ctx, c.id)
+	if err != nil {
+		return wait.Healthcheck{}, err
+	}
+	hc := wait.Healthcheck{ByEngine: !c.client.IsPodman(ctx)}
+	if cfg := info.Config; cfg != nil && cfg.Healthcheck != nil {
+		h := cfg.Healthcheck
+		hc.Test = h.Test
+		hc.Interval, hc.Timeout, hc.StartPeriod = time.Duration(h.Interval), time.Duration(h.Timeout), time.Duration(h.StartPeriod)
+		hc.Retries = h.Retries
+	}
+	if info.State != nil {
+		if t, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && t.Year() > 1 {
+			hc.StartedAt = t
+		}
+	}
+	return hc, nil
 }
 
 // State inspects the container's state.
@@ -312,14 +361,12 @@ func (c *Container) WaitExit(ctx context.Context) (wait.State, error) {
 // Wait blocks until the container meets condition: "not-running" (or ""),
 // "next-exit" or "removed", and returns the exit code.
 func (c *Container) Wait(ctx context.Context, condition string) (int, error) {
-	resp, err := c.client.ContainerWait(ctx, c.id, condition)
+	ch, err := c.WaitChan(ctx, condition)
 	if err != nil {
 		return 0, err
 	}
-	if resp.Error != nil && resp.Error.Message != "" {
-		return int(resp.StatusCode), errors.New(resp.Error.Message)
-	}
-	return int(resp.StatusCode), nil
+	r := <-ch
+	return r.ExitCode, r.Err
 }
 
 // HealthEvents streams health_status events of the container until ctx

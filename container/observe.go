@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +26,23 @@ type Processes struct {
 }
 
 // Column returns one column of every row by its title ("PID", "CMD"), or
-// nil when ps printed no such column.
+// nil when ps printed no such column. CMD and COMMAND find the same column:
+// ps heads the command line one way or the other depending on its arguments
+// (ps -ef says CMD, ps aux COMMAND), and Podman always says COMMAND.
 func (p Processes) Column(title string) []string {
+	if col := p.column(title); col != nil {
+		return col
+	}
+	switch title {
+	case "CMD":
+		return p.column("COMMAND")
+	case "COMMAND":
+		return p.column("CMD")
+	}
+	return nil
+}
+
+func (p Processes) column(title string) []string {
 	for i, t := range p.Titles {
 		if t != title {
 			continue
@@ -45,13 +61,75 @@ func (p Processes) Column(title string) []string {
 }
 
 // Top lists the processes of the running container. psArgs are the
-// arguments the engine passes to ps on its host ("" means -ef).
+// arguments the engine passes to ps on its host ("" means -ef). On Podman,
+// "" lists USER, PID, PPID, %CPU, ELAPSED, TTY, TIME and COMMAND, read by
+// Podman itself; other arguments run the ps inside the container there, so
+// the image must have one.
 func (c *Container) Top(ctx context.Context, psArgs string) (Processes, error) {
-	resp, err := c.client.ContainerTop(ctx, c.id, psArgs)
+	args := psArgs
+	if args == "" && c.client.IsPodman(ctx) {
+		// Podman runs "-ef" through the ps inside the container (a scratch
+		// image has none), but reads its own descriptors from /proc.
+		args = podmanDefaultPs
+	}
+	resp, err := c.client.ContainerTop(ctx, c.id, args)
 	if err != nil {
+		if errors.Is(err, io.EOF) {
+			// Podman answers an empty 200 for a stopped container and for
+			// arguments ps refused.
+			if st, serr := c.State(ctx); serr == nil && !st.Running {
+				return Processes{}, fmt.Errorf("top of %s: %w; start it first", c, ErrNotRunning)
+			}
+			return Processes{}, fmt.Errorf("top of %s: ps printed no process table: check the ps arguments %q (%w)", c, psArgs, err)
+		}
 		return Processes{}, c.notRunning("top", err)
 	}
-	return Processes{Titles: resp.Titles, Rows: resp.Processes}, nil
+	return splitPsTable(Processes{Titles: resp.Titles, Rows: resp.Processes}), nil
+}
+
+// podmanDefaultPs are Podman's own ps descriptors closest to ps -ef.
+const podmanDefaultPs = "user,pid,ppid,pcpu,etime,tty,time,args"
+
+// splitPsTable splits a table whose header and rows each came as one
+// unsplit line (Podman passes the output of the ps inside the container on
+// as it is). The last column takes the rest of each line, as the command
+// line may hold spaces.
+func splitPsTable(p Processes) Processes {
+	if len(p.Titles) != 1 {
+		return p
+	}
+	titles := strings.Fields(p.Titles[0])
+	if len(titles) < 2 {
+		return p
+	}
+	rows := make([][]string, 0, len(p.Rows))
+	for _, r := range p.Rows {
+		if len(r) != 1 {
+			return p
+		}
+		rows = append(rows, fieldsN(r[0], len(titles)))
+	}
+	return Processes{Titles: titles, Rows: rows}
+}
+
+// fieldsN splits s at runs of blanks into at most n fields; the last keeps
+// the rest of s.
+func fieldsN(s string, n int) []string {
+	const blanks = " \t"
+	var out []string
+	s = strings.Trim(s, blanks)
+	for len(out) < n-1 && s != "" {
+		i := strings.IndexAny(s, blanks)
+		if i < 0 {
+			break
+		}
+		out = append(out, s[:i])
+		s = strings.TrimLeft(s[i:], blanks)
+	}
+	if s != "" {
+		out = append(out, s)
+	}
+	return out
 }
 
 // notRunning turns the engine's 409 "is not running" into ErrNotRunning.
@@ -136,6 +214,12 @@ func (c *Container) statsSample(ctx context.Context) (wire.StatsJSON, error) {
 	defer body.Close()
 	var s wire.StatsJSON
 	if err := json.NewDecoder(io.LimitReader(body, maxStatsSample)).Decode(&s); err != nil {
+		// Podman answers a stopped container with an empty body.
+		if errors.Is(err, io.EOF) {
+			if st, serr := c.State(ctx); serr == nil && !st.Running {
+				return wire.StatsJSON{}, fmt.Errorf("stats of %s: %w; start it first", c, ErrNotRunning)
+			}
+		}
 		return wire.StatsJSON{}, fmt.Errorf("stats of %s: decode the engine's answer: %w", c, err)
 	}
 	if sampleTime(s.Read).IsZero() {
@@ -152,6 +236,9 @@ const maxStatsSample = 4 << 20
 // (then it returns nil) or the container stops (nil as well). fn runs on
 // the calling goroutine.
 func (c *Container) StreamStats(ctx context.Context, fn func(Stats)) error {
+	if c.client.IsPodman(ctx) {
+		return c.pollStats(ctx, fn)
+	}
 	body, err := c.client.ContainerStats(ctx, c.id, true)
 	if err != nil {
 		return c.notRunning("stream stats", err)
@@ -174,6 +261,35 @@ func (c *Container) StreamStats(ctx context.Context, fn func(Stats)) error {
 		return fmt.Errorf("stream stats of %s: %w", c, err)
 	}
 	return nil
+}
+
+// statsPeriod is how often StreamStats samples, as dockerd's stream does.
+const statsPeriod = time.Second
+
+// pollStats serves StreamStats on Podman, whose stream sends a sample only
+// every five seconds: it takes single samples once a second instead.
+func (c *Container) pollStats(ctx context.Context, fn func(Stats)) error {
+	var prev *wire.CPUStats
+	for {
+		next := time.Now().Add(statsPeriod)
+		s, err := c.statsSample(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, ErrNotRunning):
+			return nil // stopped, as dockerd's stream ends then
+		case err != nil:
+			return fmt.Errorf("stream %w", err)
+		}
+		fn(computeStats(s, prev))
+		cpu := s.CPUStats
+		prev = &cpu
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Until(next)):
+		}
+	}
 }
 
 // decodeStats reads a stream of JSON stats samples and calls fn for each
@@ -313,7 +429,30 @@ func (c *Container) Changes(ctx context.Context) ([]Change, error) {
 	for _, it := range items {
 		out = append(out, Change{Path: it.Path, Kind: ChangeKind(it.Kind)})
 	}
+	if c.client.IsPodman(ctx) {
+		out = withoutRuntimeEtc(out)
+	}
 	return out, nil
+}
+
+// withoutRuntimeEtc drops the "C /etc" of every Podman container: Podman
+// makes the mount points of /etc/hosts, /etc/hostname and /etc/resolv.conf
+// in the container's own layer, where dockerd uses a hidden init layer. It
+// stays when something inside /etc changed.
+func withoutRuntimeEtc(changes []Change) []Change {
+	at := -1
+	for i, ch := range changes {
+		switch {
+		case ch.Path == "/etc" && ch.Kind == Modified:
+			at = i
+		case strings.HasPrefix(ch.Path, "/etc/"):
+			return changes
+		}
+	}
+	if at < 0 {
+		return changes
+	}
+	return append(changes[:at:at], changes[at+1:]...)
 }
 
 // Export writes the container's whole filesystem to w as a tar stream.
@@ -384,7 +523,12 @@ func (c *Container) StatPath(ctx context.Context, p string) (PathStat, error) {
 		}
 		return PathStat{}, fmt.Errorf("stat %s in %s: %w", p, c, err)
 	}
-	out := PathStat{Name: st.Name, Size: st.Size, Mode: os.FileMode(st.Mode), LinkTarget: st.LinkTarget}
+	// The name is the requested path's, and only a symlink has a target:
+	// Podman answers with the name and path the symlink resolves to.
+	out := PathStat{Name: path.Base(p), Size: st.Size, Mode: os.FileMode(st.Mode)}
+	if out.Mode&os.ModeSymlink != 0 {
+		out.LinkTarget = st.LinkTarget
+	}
 	if t, err := time.Parse(time.RFC3339Nano, st.Mtime); err == nil {
 		out.ModTime = t
 	}

@@ -38,7 +38,7 @@ func TestTop(t *testing.T) {
 	// ps shows "runc init".
 	require.Eventually(t, func() bool {
 		p, err := c.Top(t.Context(), "")
-		return err == nil && len(p.Rows) == 1 && p.Column("CMD")[0] == "sleep 3600"
+		return err == nil && len(p.Rows) == 1 && len(p.Column("CMD")) == 1 && p.Column("CMD")[0] == "sleep 3600"
 	}, 10*time.Second, 10*time.Millisecond)
 	for _, tt := range tests {
 		t.Run(tt.psArgs, func(t *testing.T) {

@@ -103,7 +103,9 @@ var currentUsage = regexp.MustCompile(`current usage: (\d+)`)
 
 // Update changes the resource limits of the container while it runs. A
 // memory limit below what the container already uses fails with an error
-// matching ErrLimitBelowUsage and leaves every limit as it was.
+// matching ErrLimitBelowUsage and leaves every limit as it was. On Podman,
+// whose Docker API has no update endpoint, the error matches
+// wire.ErrUnsupported.
 func (c *Container) Update(ctx context.Context, l Limits) error {
 	u, err := l.wireConfig()
 	if err != nil {
@@ -112,6 +114,9 @@ func (c *Container) Update(ctx context.Context, l Limits) error {
 	err = c.client.ContainerUpdate(ctx, c.id, u)
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, wire.ErrUnsupported) {
+		return fmt.Errorf("update limits of %s: the engine cannot change a container's limits (Podman's Docker API has no update endpoint): create the container with the limits instead: %w", c, err)
 	}
 	var ae *wire.APIError
 	if errors.As(err, &ae) && strings.Contains(ae.Message, "unable to set memory limit") {

@@ -190,8 +190,10 @@ type AttachOptions struct {
 
 // ContainerAttach attaches to a container over a hijacked connection.
 func (c *Client) ContainerAttach(ctx context.Context, id string, o AttachOptions) (*HijackedConn, error) {
+	// Every flag is sent: Podman takes a missing stream as true.
 	q := url.Values{}
 	for k, v := range map[string]bool{"stream": o.Stream, "logs": o.Logs, "stdin": o.Stdin, "stdout": o.Stdout, "stderr": o.Stderr} {
+		q.Set(k, "0")
 		if v {
 			q.Set(k, "1")
 		}

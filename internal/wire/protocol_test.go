@@ -256,6 +256,27 @@ func TestDemux(t *testing.T) {
 	assert.Equal(t, "err1\n", errb.String())
 }
 
+// TestDemuxPodmanReplay covers Podman 4.3's attach replay of logs, whose
+// frame sizes leave out each line's newline.
+func TestDemuxPodmanReplay(t *testing.T) {
+	short := func(kind byte, line string) []byte {
+		f := frame(kind, line)
+		binary.BigEndian.PutUint32(f[4:], uint32(len(line)-1))
+		return f
+	}
+	var in bytes.Buffer
+	in.Write(short(1, "said\n"))
+	in.Write(short(2, "complained\n"))
+	in.Write(frame(1, "live\n"))
+	in.Write(short(2, "last\n"))
+	var out, errb bytes.Buffer
+	require.NoError(t, Demux(&in, &out, &errb))
+	assert.Equal(t, "said\nlive\n", out.String())
+	assert.Equal(t, "complained\nlast\n", errb.String())
+	// A newline before any frame is still not a header.
+	require.Error(t, Demux(bytes.NewReader([]byte("\nplain text")), io.Discard, io.Discard))
+}
+
 func TestDemuxCorners(t *testing.T) {
 	torn := frame(1, "hello")[:10]
 	huge := make([]byte, 8)

@@ -26,11 +26,31 @@ var ErrFrameTooLarge = errors.New("multiplexed stream: frame larger than the lim
 // writer may be nil to drop that stream. A system-error frame ends the
 // stream with its message as the error. It returns nil at a clean EOF between
 // frames and io.ErrUnexpectedEOF for a torn frame.
+//
+// Podman 4.3 replays logs on attach in frames whose size leaves out the
+// line's newline, which then stands where the next header should: a
+// newline there goes to the previous frame's stream (no header can start
+// with one).
 func Demux(r io.Reader, stdout, stderr io.Writer) error {
 	var hdr [8]byte
 	buf := make([]byte, 32<<10)
+	var prev io.Writer // the stream of the last frame
 	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		n, err := io.ReadFull(r, hdr[:])
+		for err == nil && hdr[0] == '\n' && prev != nil {
+			if _, werr := prev.Write(hdr[:1]); werr != nil {
+				return werr
+			}
+			copy(hdr[:], hdr[1:])
+			if _, err = io.ReadFull(r, hdr[7:]); err == io.EOF {
+				return nil // the stream ended with that newline
+			}
+		}
+		if err == io.ErrUnexpectedEOF && n == 1 && hdr[0] == '\n' && prev != nil {
+			_, err := prev.Write(hdr[:1])
+			return err
+		}
+		if err != nil {
 			if err == io.EOF {
 				return nil
 			}
@@ -59,11 +79,12 @@ func Demux(r io.Reader, stdout, stderr io.Writer) error {
 		if w == nil {
 			w = io.Discard
 		}
-		n, err := io.CopyBuffer(w, io.LimitReader(r, size), buf)
+		prev = w
+		copied, err := io.CopyBuffer(w, io.LimitReader(r, size), buf)
 		if err != nil {
 			return err
 		}
-		if n < size {
+		if copied < size {
 			return io.ErrUnexpectedEOF
 		}
 	}
