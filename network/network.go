@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/berth-go/berth/internal/wire"
 )
@@ -72,10 +73,25 @@ func Create(ctx context.Context, c *wire.Client, o Options) (*Network, error) {
 	if driver == "" {
 		driver = "bridge"
 	}
-	id, err := c.NetworkCreate(ctx, wire.NetworkCreate{
-		Name: o.Name, CheckDuplicate: true, Driver: driver, Internal: o.Internal,
-		EnableIPv6: o.IPv6, Options: o.Options, Labels: o.Labels, Attachable: true,
-	})
+	var id string
+	var err error
+	for attempt := 1; ; attempt++ {
+		id, err = c.NetworkCreate(ctx, wire.NetworkCreate{
+			Name: o.Name, CheckDuplicate: true, Driver: driver, Internal: o.Internal,
+			EnableIPv6: o.IPv6, Options: o.Options, Labels: o.Labels, Attachable: true,
+		})
+		// Podman reads the host's interface addresses to pick a free
+		// subnet and fails when an interface vanishes meanwhile (another
+		// container's veth going away); a moment later it works.
+		if err == nil || attempt == 5 || !strings.Contains(err.Error(), "no such network interface") {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("create network %s: %w", o.Name, context.Cause(ctx))
+		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+		}
+	}
 	if err != nil {
 		if errors.Is(err, wire.ErrConflict) {
 			return nil, fmt.Errorf("create network %s: a network with this name exists: pick another name or remove it: %w", o.Name, err)

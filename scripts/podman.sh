@@ -27,6 +27,26 @@ if ! curl -sf --unix-socket "$SOCK" http://podman/_ping >/dev/null 2>&1; then
   curl -sf --unix-socket "$SOCK" http://podman/_ping >/dev/null || { echo "podman API did not answer; see /var/log/berth-podman.log"; exit 1; }
 fi
 
+# dockerd sets the FORWARD policy to DROP (and bridged traffic passes
+# iptables); netavark adds no ACCEPT rule for an --internal network, so its
+# containers could not reach each other. Accept traffic that stays inside one
+# podman bridge; routed traffic still meets the isolation rules.
+if command -v iptables >/dev/null && iptables -S FORWARD 2>/dev/null | grep -qx -- '-P FORWARD DROP'; then
+  rule=(FORWARD -i 'podman+' -o 'podman+' -m physdev --physdev-is-bridged -j ACCEPT)
+  iptables -C "${rule[@]}" 2>/dev/null || iptables -I "${rule[@]}"
+fi
+
+# A bridge takes the lowest MAC of its ports, so its MAC changes when a
+# container leaves or joins the network. dockerd pins it; netavark 1.4 does
+# not, and the other containers keep sending to their gateway's old MAC
+# (where aardvark-dns answers) until their ARP entry expires: names stop
+# resolving for up to a minute. arp_notify makes the host announce the new
+# MAC at once.
+sysctl -qw net.ipv4.conf.default.arp_notify=1
+for f in /proc/sys/net/ipv4/conf/podman*/arp_notify; do
+  if [ -e "$f" ]; then echo 1 > "$f"; fi
+done
+
 # Fixture images: copy from the Docker engine when Podman lacks them or has
 # another ID. `docker save` names load as localhost/NAME:TAG; tag the
 # docker.io names too so references resolve like on dockerd.
@@ -34,7 +54,7 @@ for img in busybox:1.36 postgres:15-bookworm redis:7-bookworm registry:2.8; do
   want=$(docker image inspect -f '{{.Id}}' "$img" 2>/dev/null | sed 's/^sha256://') || continue
   have=$(podman image inspect -f '{{.Id}}' "docker.io/library/$img" 2>/dev/null || true)
   if [ "$want" != "$have" ]; then
-    docker save "$img" | podman load >/dev/null
+    docker save "$img" | podman load -q >/dev/null
     podman tag "localhost/$img" "docker.io/library/$img"
   fi
 done
