@@ -57,7 +57,7 @@ soak: fixtures
 
 test-podman: fixtures
 	@bash scripts/podman.sh
-	DOCKER_HOST=unix:///run/podman/podman.sock go test -count=1 -timeout 20m ./internal/wire/ . ./network/ ./modules/... ./container/ ./wait/
+	DOCKER_HOST=unix:///run/podman/podman.sock go test -count=1 -timeout 20m ./internal/wire/ . ./network/ ./modules/... ./container/ ./wait/ ./build/...
 
 leftovers:
 	@bash scripts/leftovers.sh

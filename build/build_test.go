@@ -26,7 +26,7 @@ func TestMain(m *testing.M) { berth.Main(m) }
 var classic = buildtest.Expect{
 	Backend:    "classic",
 	TargetStep: "RUN echo test-stage > /stage",
-	FailedRUN:  []string{"returned a non-zero code: 7", "at step 2/"},
+	FailedRUN:  []string{"exit code: 7", "at step 2/"},
 }
 
 func TestMultiStageTargetArgsLabels(t *testing.T) { t.Parallel(); buildtest.MultiStage(t, classic) }

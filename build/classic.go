@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -98,8 +99,8 @@ func (classic) Build(ctx context.Context, c *wire.Client, bc *Context, o Options
 	defer body.Close()
 	err = c.ImageBuild(ctx, body, q, configHeader, func(m wire.JSONMessage) error {
 		if m.Stream != "" {
-			if strings.HasPrefix(m.Stream, "Step ") {
-				step = strings.TrimSpace(m.Stream)
+			if l := strings.TrimSpace(m.Stream); stepLine.MatchString(l) {
+				step = l
 			}
 			log.Write([]byte(m.Stream))
 		} else if m.Status != "" {
@@ -114,12 +115,46 @@ func (classic) Build(ctx context.Context, c *wire.Client, bc *Context, o Options
 		return nil
 	})
 	if err != nil {
-		return "", &Error{Backend: "classic", Step: step, Log: log.Lines(), Err: err}
+		return "", &Error{Backend: "classic", Step: step, Log: log.Lines(), Err: explainClassic(err, bc)}
 	}
 	if id == "" {
 		return "", &Error{Backend: "classic", Step: step, Log: log.Lines(), Err: fmt.Errorf("the engine reported no image ID")}
 	}
 	return id, nil
+}
+
+// stepLine is a step's first log line: "Step 2/4 : RUN ..." on dockerd,
+// "STEP 2/4: RUN ..." (after a "[1/2] " stage) on Podman.
+var stepLine = regexp.MustCompile(`(?i)^(\[\d+/\d+\] )?step \d+/\d+ ?:`)
+
+var (
+	exitStatus   = regexp.MustCompile(`(?:non-zero code: |exit status )(\d+)`)
+	unknownInstr = regexp.MustCompile(`(?i)unknown instruction: "?([a-z]+)`)
+)
+
+// explainClassic words the engines' build errors alike: the exit code of a
+// failed RUN as "exit code: N", and the Dockerfile line of an unknown
+// instruction when the engine does not say it (Podman).
+func explainClassic(err error, bc *Context) error {
+	msg := err.Error()
+	if i := strings.Index(msg, " &imagebuilder."); i >= 0 {
+		err = errors.New(strings.TrimSpace(msg[:i])) // Podman appends a Go value dump
+		msg = err.Error()
+	}
+	if m := exitStatus.FindStringSubmatch(msg); m != nil && !strings.Contains(msg, "exit code:") {
+		err = fmt.Errorf("%w (exit code: %s)", err, m[1])
+	}
+	if m := unknownInstr.FindStringSubmatch(msg); m != nil && !strings.Contains(strings.ToLower(msg), "line ") {
+		if df, derr := bc.Dockerfile(); derr == nil {
+			for n, l := range strings.Split(string(df), "\n") {
+				if f := strings.Fields(l); len(f) > 0 && strings.EqualFold(f[0], m[1]) {
+					err = fmt.Errorf("%w (Dockerfile line %d)", err, n+1)
+					break
+				}
+			}
+		}
+	}
+	return err
 }
 
 // fromHosts lists the registries of the Dockerfile's FROM images.

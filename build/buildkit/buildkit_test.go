@@ -3,6 +3,7 @@ package buildkit_test
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -28,7 +29,15 @@ import (
 	"github.com/berth-go/berth/registry"
 )
 
-func TestMain(m *testing.M) { berth.Main(m) }
+func TestMain(m *testing.M) {
+	if c, err := wire.New(); err == nil && c.IsPodman(context.Background()) {
+		// Not a skip on dockerd: TestEngineOffersBuildKit fails there when
+		// BuildKit does not answer.
+		fmt.Println("build/buildkit: Podman offers no BuildKit (/grpc and /session answer 404); builds use the classic builder there, tested in ./build")
+		os.Exit(0)
+	}
+	berth.Main(m)
+}
 
 func TestEngineOffersBuildKit(t *testing.T) {
 	c, err := wire.New()
