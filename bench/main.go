@@ -139,7 +139,7 @@ func render(results []result, engine string, rounds int) string {
 			case c.name == "raw":
 				vs = "1.00×"
 			case raw > 0 && r.sc.delta:
-				vs = fmt.Sprintf("%+.0f ms", float64(med-raw)/float64(time.Millisecond))
+				vs = fmt.Sprintf("%+.1f ms", float64(med-raw)/float64(time.Millisecond))
 			case raw > 0:
 				vs = fmt.Sprintf("%.2f×", float64(med)/float64(raw))
 			}

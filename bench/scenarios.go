@@ -147,6 +147,7 @@ func scenarios(e *env) []scenario {
 		startScenario(e),
 		removeScenario(e),
 		logWaitScenario(e),
+		logDetectScenario(e),
 		postgresScenario(e),
 		parallelScenario(e),
 	}, buildScenarios(e)...)
@@ -301,6 +302,104 @@ func logWaitScenario(e *env) scenario {
 			})
 		}},
 	}}
+}
+
+// logDetectScenario: the time from the engine's own timestamp of the
+// "ready" line to each contender's wait returning. The log-line wait above
+// runs from before the start, so the engine's create and start (hundreds
+// of ms, and noisy on a shared machine) are in it; this is the cost of
+// seeing the line alone. PID 1 exits on SIGTERM, so no library's stop
+// waits out a grace period.
+func logDetectScenario(e *env) scenario {
+	cmd := []string{"sh", "-c", "trap 'exit 0' TERM; echo booting; sleep 0.5; echo ready; sleep 600 & wait"}
+	return scenario{name: "log-line detection (engine's log timestamp to wait returned)", goal: "≤ +10 ms", delta: true, contenders: []contender{
+		{"raw", func(ctx context.Context) (time.Duration, func(), error) {
+			id, err := e.raw.start(map[string]any{"Image": busybox, "Cmd": cmd})
+			if err != nil {
+				return 0, e.raw.remove(id), err
+			}
+			resp, err := e.raw.do(ctx, "GET", "/containers/"+id+"/logs?follow=1&stdout=1&stderr=1", nil)
+			if err != nil {
+				return 0, e.raw.remove(id), err
+			}
+			defer resp.Body.Close()
+			if err := scanFrames(resp.Body, "ready"); err != nil {
+				return 0, e.raw.remove(id), err
+			}
+			d, err := e.raw.sinceLogged(id, "ready", time.Now())
+			return d, e.raw.remove(id), err
+		}},
+		{"berth", func(ctx context.Context) (time.Duration, func(), error) {
+			c, err := e.s.Container(busybox).Cmd(cmd...).WaitFor(wait.ForLog("ready")).StartE(ctx)
+			if err != nil {
+				return 0, nil, err
+			}
+			d, err := e.raw.sinceLogged(c.ID(), "ready", time.Now())
+			return d, func() { c.Remove(context.Background()) }, err
+		}},
+		{"testcontainers-go", func(ctx context.Context) (time.Duration, func(), error) {
+			c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
+				ContainerRequest: testcontainers.ContainerRequest{Image: busybox, Cmd: cmd, Labels: labels(), WaitingFor: tcwait.ForLog("ready")},
+				Started:          true})
+			if err != nil {
+				return 0, nil, err
+			}
+			d, err := e.raw.sinceLogged(c.GetContainerID(), "ready", time.Now())
+			return d, func() { c.Terminate(context.Background()) }, err
+		}},
+		{"dockertest", func(ctx context.Context) (time.Duration, func(), error) {
+			res, err := e.pool.RunWithOptions(&dockertest.RunOptions{Repository: "busybox", Tag: "1.36", Cmd: cmd, Labels: labels()})
+			if err != nil {
+				return 0, nil, err
+			}
+			cleanup := func() { e.pool.Purge(res) }
+			err = e.pool.Retry(func() error {
+				var out bytes.Buffer
+				if err := e.pool.Client.Logs(dc.LogsOptions{Container: res.Container.ID, OutputStream: &out, ErrorStream: &out, Stdout: true, Stderr: true}); err != nil {
+					return err
+				}
+				if !strings.Contains(out.String(), "ready") {
+					return fmt.Errorf("not yet")
+				}
+				return nil
+			})
+			if err != nil {
+				return 0, cleanup, err
+			}
+			d, err := e.raw.sinceLogged(res.Container.ID, "ready", time.Now())
+			return d, cleanup, err
+		}},
+	}}
+}
+
+// sinceLogged is the time from the engine's timestamp of the first log
+// line equal to line until done.
+func (r *rawClient) sinceLogged(id, line string, done time.Time) (time.Duration, error) {
+	resp, err := r.do(context.Background(), "GET", "/containers/"+id+"/logs?stdout=1&stderr=1&timestamps=1", nil)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	hdr := make([]byte, 8)
+	for {
+		if _, err := io.ReadFull(br, hdr); err != nil {
+			return 0, fmt.Errorf("no %q line in the log of %.12s: %w", line, id, err)
+		}
+		buf := make([]byte, binary.BigEndian.Uint32(hdr[4:]))
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return 0, err
+		}
+		ts, text, _ := strings.Cut(strings.TrimRight(string(buf), "\n"), " ")
+		if text != line {
+			continue
+		}
+		logged, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			return 0, err
+		}
+		return done.Sub(logged), nil
+	}
 }
 
 // scanFrames reads a multiplexed log stream until a line contains want.
