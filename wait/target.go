@@ -11,6 +11,8 @@ package wait
 import (
 	"context"
 	"io"
+	"net"
+	"strconv"
 	"time"
 )
 
@@ -76,4 +78,18 @@ type State struct {
 	// reports whether the image or container defines a HEALTHCHECK.
 	Health         string
 	HasHealthcheck bool
+}
+
+// Address is where clients reach the container port port of t:
+// "host:mapped-port" on the host where mapped ports are reachable.
+func Address(ctx context.Context, t Target, port string) (string, error) {
+	host, err := t.Host(ctx)
+	if err != nil {
+		return "", err
+	}
+	mapped, err := t.MappedPort(ctx, port)
+	if err != nil {
+		return "", err
+	}
+	return net.JoinHostPort(host, strconv.Itoa(mapped)), nil
 }

@@ -380,15 +380,10 @@ func (s serverReady) Ready(ctx context.Context, t wait.Target) error {
 			}
 		}()
 		// The mapped port is known while the server initializes.
-		host, err := t.Host(ctx)
+		addr, err := wait.Address(ctx, t, Port)
 		if err != nil {
 			return err
 		}
-		port, err := t.MappedPort(ctx, Port)
-		if err != nil {
-			return err
-		}
-		addr := net.JoinHostPort(host, strconv.Itoa(port))
 		seen("no %q line yet", ReadyLog)
 		select {
 		case <-readyLines:

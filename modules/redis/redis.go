@@ -231,15 +231,10 @@ func (p ping) Ready(ctx context.Context, t wait.Target) error {
 		ctx, cancel = context.WithTimeout(ctx, wait.DefaultTimeout)
 		defer cancel()
 	}
-	host, err := t.Host(ctx)
+	addr, err := wait.Address(ctx, t, Port)
 	if err != nil {
 		return err
 	}
-	port, err := t.MappedPort(ctx, Port)
-	if err != nil {
-		return err
-	}
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	var last error
 	// A short cap: a server that comes up between two tries costs at
 	// most one gap, and a try is one cheap local round trip.
