@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/registry"
 )
 
 // Export formats.
@@ -252,11 +253,9 @@ func (e Export) writeOCI(saved *os.File, out io.Writer) error {
 		for k, v := range e.Annotations {
 			d.Annotations[k] = v
 		}
-		if tag != "" {
-			d.Annotations["io.containerd.image.name"] = tag
-			if i := lastColon(tag); i > 0 {
-				d.Annotations["org.opencontainers.image.ref.name"] = tag[i+1:]
-			}
+		if r, err := registry.ParseReference(tag); tag != "" && err == nil {
+			d.Annotations["io.containerd.image.name"] = r.String()
+			d.Annotations["org.opencontainers.image.ref.name"] = r.Tag
 		}
 		entries = append(entries, d)
 	}
@@ -337,16 +336,4 @@ func cutDigest(d string) (string, bool) {
 		return "", false
 	}
 	return d[len(p):], true
-}
-
-func lastColon(ref string) int {
-	for i := len(ref) - 1; i >= 0; i-- {
-		switch ref[i] {
-		case ':':
-			return i
-		case '/':
-			return -1
-		}
-	}
-	return -1
 }

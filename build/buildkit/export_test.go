@@ -104,7 +104,8 @@ func TestExportDockerAndOCI(t *testing.T) {
 	require.Len(t, index.Manifests, 1)
 	md := index.Manifests[0]
 	assert.Equal(t, "application/vnd.oci.image.manifest.v1+json", md.MediaType)
-	assert.Equal(t, tag, md.Annotations["io.containerd.image.name"])
+	assert.Equal(t, "docker.io/"+tag, md.Annotations["io.containerd.image.name"])
+	assert.Equal(t, tag[strings.LastIndex(tag, ":")+1:], md.Annotations["org.opencontainers.image.ref.name"])
 	assert.Equal(t, "https://example.com/berth", md.Annotations["org.opencontainers.image.source"])
 	assert.Equal(t, "amd64", md.Platform.Architecture)
 	var manifest struct {
