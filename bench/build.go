@@ -20,24 +20,11 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	_ "github.com/berth-go/berth/build/buildkit" // berth builds with BuildKit where the engine offers it
+	"github.com/berth-go/berth/internal/buildtest"
 )
 
-// buildFiles is a small multi-stage build: two independent stages that do
-// some work, then a final stage that gathers their output and the context.
-var buildFiles = map[string]string{
-	"Dockerfile": `FROM busybox:1.36 AS data
-RUN dd if=/dev/urandom of=/blob bs=1M count=8 2>/dev/null && sleep 0.3
-FROM busybox:1.36 AS tools
-RUN seq 1 50000 > /seq && sleep 0.3
-FROM busybox:1.36
-COPY --from=data /blob /blob
-COPY --from=tools /seq /seq
-COPY . /src
-RUN wc -c /blob /seq > /sizes
-`,
-	"app/main.go": "package main\n\nfunc main() {}\n",
-	"app/go.mod":  "module app\n",
-}
+// buildFiles is the build berth's own benchmarks time.
+var buildFiles = buildtest.BenchFiles
 
 // buildDir writes buildFiles to a directory for the libraries that build
 // from one.

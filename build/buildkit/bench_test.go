@@ -9,22 +9,9 @@ import (
 
 	"github.com/berth-go/berth/build"
 	"github.com/berth-go/berth/build/buildkit"
+	"github.com/berth-go/berth/internal/buildtest"
 	"github.com/berth-go/berth/internal/wire"
 )
-
-// benchDockerfile is a small multi-stage build: two independent stages
-// that do some work, then a final stage that gathers their output and the
-// context.
-const benchDockerfile = `FROM busybox:1.36 AS data
-RUN dd if=/dev/urandom of=/blob bs=1M count=8 2>/dev/null && sleep 0.3
-FROM busybox:1.36 AS tools
-RUN seq 1 50000 > /seq && sleep 0.3
-FROM busybox:1.36
-COPY --from=data /blob /blob
-COPY --from=tools /seq /seq
-COPY . /src
-RUN wc -c /blob /seq > /sizes
-`
 
 // BenchmarkBuild compares the backends directly (berth's input-hash reuse
 // is bypassed): cold is --no-cache, cached is an unchanged rebuild on a
@@ -34,7 +21,10 @@ func BenchmarkBuild(b *testing.B) {
 	c, err := wire.New()
 	require.NoError(b, err)
 	ctx := context.Background()
-	files := map[string][]byte{"Dockerfile": []byte(benchDockerfile), "app/main.go": []byte("package main\n")}
+	files := map[string][]byte{}
+	for name, content := range buildtest.BenchFiles {
+		files[name] = []byte(content)
+	}
 	var ids []string
 	b.Cleanup(func() {
 		for _, id := range ids {

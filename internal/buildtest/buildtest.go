@@ -39,6 +39,24 @@ type Expect struct {
 	FailedRUN []string
 }
 
+// BenchFiles is the build the benchmarks time, in build/buildkit and in
+// bench/: two independent stages that do some work, then a final stage
+// that gathers their output and the context.
+var BenchFiles = map[string]string{
+	"Dockerfile": `FROM busybox:1.36 AS data
+RUN dd if=/dev/urandom of=/blob bs=1M count=8 2>/dev/null && sleep 0.3
+FROM busybox:1.36 AS tools
+RUN seq 1 50000 > /seq && sleep 0.3
+FROM busybox:1.36
+COPY --from=data /blob /blob
+COPY --from=tools /seq /seq
+COPY . /src
+RUN wc -c /blob /seq > /sizes
+`,
+	"app/main.go": "package main\n\nfunc main() {}\n",
+	"app/go.mod":  "module app\n",
+}
+
 // Unique makes a build input differ per run, so no cache hides the build
 // under test.
 func Unique(t testing.TB) string {
