@@ -288,16 +288,7 @@ func logWaitScenario(e *env) scenario {
 				if err != nil {
 					return nil, err
 				}
-				err = e.pool.Retry(func() error {
-					var out bytes.Buffer
-					if err := e.pool.Client.Logs(dc.LogsOptions{Container: res.Container.ID, OutputStream: &out, ErrorStream: &out, Stdout: true, Stderr: true}); err != nil {
-						return err
-					}
-					if !strings.Contains(out.String(), "ready") {
-						return fmt.Errorf("not yet")
-					}
-					return nil
-				})
+				err = e.dockertestLogWait(res.Container.ID, "ready")
 				return func() { e.pool.Purge(res) }, err
 			})
 		}},
@@ -353,16 +344,7 @@ func logDetectScenario(e *env) scenario {
 				return 0, nil, err
 			}
 			cleanup := func() { e.pool.Purge(res) }
-			err = e.pool.Retry(func() error {
-				var out bytes.Buffer
-				if err := e.pool.Client.Logs(dc.LogsOptions{Container: res.Container.ID, OutputStream: &out, ErrorStream: &out, Stdout: true, Stderr: true}); err != nil {
-					return err
-				}
-				if !strings.Contains(out.String(), "ready") {
-					return fmt.Errorf("not yet")
-				}
-				return nil
-			})
+			err = e.dockertestLogWait(res.Container.ID, "ready")
 			if err != nil {
 				return 0, cleanup, err
 			}
@@ -577,4 +559,19 @@ func parallelScenario(e *env) scenario {
 			return func() { e.pool.Purge(res) }, nil
 		})},
 	}}
+}
+
+// dockertestLogWait is dockertest's documented way to wait for a log line:
+// pool.Retry around a full log read.
+func (e *env) dockertestLogWait(id, want string) error {
+	return e.pool.Retry(func() error {
+		var out bytes.Buffer
+		if err := e.pool.Client.Logs(dc.LogsOptions{Container: id, OutputStream: &out, ErrorStream: &out, Stdout: true, Stderr: true}); err != nil {
+			return err
+		}
+		if !strings.Contains(out.String(), want) {
+			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
 }
