@@ -294,3 +294,38 @@ func BenchmarkForLogDetection(b *testing.B) {
 		b.ReportMetric(float64(time.Since(start).Microseconds()), "µs/detect")
 	}
 }
+
+func TestFollowLog(t *testing.T) {
+	f := newFake()
+	f.write("starting\nready 1\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	lines, ended, err := FollowLog(ctx, f, "ready")
+	require.NoError(t, err)
+	recv := func(what string) {
+		t.Helper()
+		select {
+		case <-lines:
+		case err := <-ended:
+			t.Fatalf("%s: the log ended: %v", what, err)
+		case <-ctx.Done():
+			t.Fatalf("%s: no signal", what)
+		}
+	}
+	recv("a line written before following")
+	f.write("noise\n")
+	f.write("ready 2\n")
+	recv("a line written while following")
+	select {
+	case <-lines:
+		t.Fatal("a signal without a matching line")
+	case <-time.After(50 * time.Millisecond):
+	}
+	f.exit(0, false)
+	select {
+	case err := <-ended:
+		assert.ErrorIs(t, err, io.EOF, "the log ends with the container")
+	case <-ctx.Done():
+		t.Fatal("the log did not end with the container")
+	}
+}

@@ -18,7 +18,6 @@
 package postgres
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -303,19 +302,15 @@ func (b *Builder) StartE(ctx context.Context) (*Container, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	hostPort, err := c.Container.Endpoint(ctx, Port, "")
-	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+	host, err := c.Host(ctx)
+	if err == nil {
+		var p int
+		if p, err = c.MappedPort(ctx, Port); err == nil {
+			return &Container{Container: c, host: host, port: p, database: b.database, user: b.user, password: b.password}, nil
+		}
 	}
-	host, port, err := net.SplitHostPort(hostPort)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: mapped address %q: %w", hostPort, err)
-	}
-	p, err := strconv.Atoi(port)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: mapped port %q: %w", port, err)
-	}
-	return &Container{Container: c, host: host, port: p, database: b.database, user: b.user, password: b.password}, nil
+	c.Remove(context.WithoutCancel(ctx))
+	return nil, fmt.Errorf("postgres: %w", err)
 }
 
 // Start is StartE for tests: in a *berth.Harness an error fails the test;
@@ -356,29 +351,10 @@ type serverReady struct{ user, password, database string }
 // Ready blocks until SELECT 1 succeeds, the container stops, or ctx ends.
 func (s serverReady) Ready(ctx context.Context, t wait.Target) error {
 	return wait.Watch(ctx, t, s.String(), func(ctx context.Context, seen func(string, ...any)) error {
-		rc, err := t.Logs(ctx, true)
+		readyLines, ended, err := wait.FollowLog(ctx, t, ReadyLog)
 		if err != nil {
 			return err
 		}
-		defer rc.Close()
-		readyLines := make(chan struct{}, 1)
-		ended := make(chan error, 1)
-		go func() {
-			br := bufio.NewReaderSize(rc, 64<<10)
-			for {
-				line, err := br.ReadString('\n')
-				if strings.Contains(line, ReadyLog) {
-					select {
-					case readyLines <- struct{}{}:
-					default: // a try is due anyway
-					}
-				}
-				if err != nil {
-					ended <- err
-					return
-				}
-			}
-		}()
 		// The mapped port is known while the server initializes.
 		addr, err := wait.Address(ctx, t, Port)
 		if err != nil {

@@ -146,7 +146,7 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	}
 	c.Cmd(cmd...).
 		Port(Port).
-		WaitFor(inOrder{wait.ForLog(ReadyLog), ping{password: b.password}})
+		WaitFor(serverReady{password: b.password})
 	b.ApplyTo(c)
 	return c
 }
@@ -161,19 +161,15 @@ func (b *Builder) StartE(ctx context.Context) (*Container, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
-	hostPort, err := c.Container.Endpoint(ctx, Port, "")
-	if err != nil {
-		return nil, fmt.Errorf("redis: %w", err)
+	host, err := c.Host(ctx)
+	if err == nil {
+		var p int
+		if p, err = c.MappedPort(ctx, Port); err == nil {
+			return &Container{Container: c, host: host, port: p, password: b.password}, nil
+		}
 	}
-	host, port, err := net.SplitHostPort(hostPort)
-	if err != nil {
-		return nil, fmt.Errorf("redis: mapped address %q: %w", hostPort, err)
-	}
-	p, err := strconv.Atoi(port)
-	if err != nil {
-		return nil, fmt.Errorf("redis: mapped port %q: %w", port, err)
-	}
-	return &Container{Container: c, host: host, port: p, password: b.password}, nil
+	c.Remove(context.WithoutCancel(ctx))
+	return nil, fmt.Errorf("redis: %w", err)
 }
 
 // Start is StartE for tests: in a *berth.Harness an error fails the test;
@@ -195,69 +191,55 @@ func (b *Builder) Start() *Container {
 	return c
 }
 
-// inOrder runs strategies one after the other.
-type inOrder []wait.Strategy
+// serverReady follows the server's log until its ready line, then sends
+// PING (after AUTH when a password is set) to the mapped port from the
+// test's side, proving the server, not just the engine's port proxy,
+// answers where clients will connect. wait.Watch ends it at once when the
+// server exits.
+type serverReady struct{ password string }
 
-func (s inOrder) Ready(ctx context.Context, t wait.Target) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, wait.DefaultTimeout)
-		defer cancel()
-	}
-	for _, st := range s {
-		if err := st.Ready(ctx, t); err != nil {
+func (s serverReady) Ready(ctx context.Context, t wait.Target) error {
+	return wait.Watch(ctx, t, s.String(), func(ctx context.Context, seen func(string, ...any)) error {
+		readyLine, ended, err := wait.FollowLog(ctx, t, ReadyLog)
+		if err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-func (s inOrder) String() string {
-	names := make([]string, len(s))
-	for i, st := range s {
-		names[i] = st.String()
-	}
-	return strings.Join(names, ", then ")
-}
-
-// ping sends PING (after AUTH when a password is set) to the mapped port
-// from the test's side, proving the server, not just the engine's port
-// proxy, answers where clients will connect.
-type ping struct{ password string }
-
-func (p ping) Ready(ctx context.Context, t wait.Target) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, wait.DefaultTimeout)
-		defer cancel()
-	}
-	addr, err := wait.Address(ctx, t, Port)
-	if err != nil {
-		return err
-	}
-	var last error
-	// A short cap: a server that comes up between two tries costs at
-	// most one gap, and a try is one cheap local round trip.
-	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 25*time.Millisecond) {
-		if last = pingOnce(ctx, addr, p.password); last == nil {
-			return nil
+		addr, err := wait.Address(ctx, t, Port)
+		if err != nil {
+			return err
 		}
-		var re *replyError
-		if errors.As(last, &re) && re.Auth() {
-			return fmt.Errorf("PING %s: the server refused the password: %w", addr, last)
-		}
-		if st, err := t.State(ctx); err == nil && !st.Running && st.Status != "created" {
-			return fmt.Errorf("the server stopped (status %s, exit %d); last PING: %w", st.Status, st.ExitCode, last)
-		}
+		seen("no %q line yet", ReadyLog)
 		select {
+		case <-readyLine:
+		case err := <-ended:
+			return fmt.Errorf("the log ended before %q: %w", ReadyLog, err)
 		case <-ctx.Done():
-			return fmt.Errorf("PING %s: %w; last try: %w", addr, context.Cause(ctx), last)
-		case <-time.After(delay):
+			return context.Cause(ctx)
 		}
-	}
+		// A short cap: a server that comes up between two tries costs at
+		// most one gap, and a try is one cheap local round trip.
+		for delay := 5 * time.Millisecond; ; delay = min(delay*2, 25*time.Millisecond) {
+			last := pingOnce(ctx, addr, s.password)
+			if last == nil {
+				return nil
+			}
+			var re *replyError
+			if errors.As(last, &re) && re.Auth() {
+				return fmt.Errorf("PING %s: the server refused the password: %w", addr, last)
+			}
+			seen("PING %s: %v", addr, last)
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("PING %s: %w; last try: %w", addr, context.Cause(ctx), last)
+			case <-time.After(delay):
+			}
+		}
+	})
 }
 
-func (ping) String() string { return "PING on the mapped port" }
+func (serverReady) String() string {
+	return fmt.Sprintf("log %q, then PING on the mapped port", ReadyLog)
+}
 
 func pingOnce(ctx context.Context, addr, password string) error {
 	d := net.Dialer{Timeout: 2 * time.Second}

@@ -15,6 +15,7 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/modules/redis"
+	"github.com/berth-go/berth/wait"
 )
 
 // TestMain fails the binary when a test leaves a resource of the shared
@@ -179,6 +180,8 @@ func TestFailedStart(t *testing.T) {
 	require.Error(t, err)
 	assert.Less(t, time.Since(start), 20*time.Second, "a dead server is reported without waiting for the timeout")
 	assert.False(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	var exit *wait.ExitError
+	assert.ErrorAs(t, err, &exit, "the server's exit is named, with its log tail")
 	assert.NotContains(t, err.Error(), "hunter2")
 	noLeftovers(t, h)
 }
