@@ -136,10 +136,19 @@ func (b *BuildBuilder) SSH(id string, socketOrKeys ...string) *BuildBuilder {
 	return b
 }
 
-// CacheFrom imports build cache from a local directory (BuildKit).
+// CacheFrom imports build cache from a local directory (BuildKit) that
+// CacheTo filled, for a build whose builder cache is empty (a fresh CI
+// machine, after `docker builder prune`). When the image the directory
+// holds is still in the engine, nothing is loaded; else loading it costs
+// the engine about as much as loading the image (`docker load`). An empty
+// or missing directory is a first build, not an error.
 func (b *BuildBuilder) CacheFrom(dir string) *BuildBuilder { b.opts.CacheFrom = dir; return b }
 
-// CacheTo exports build cache to a local directory (BuildKit).
+// CacheTo exports build cache to a local directory (BuildKit): the image
+// with its cache metadata, saved as berth-cache.tar beside an index. A
+// rebuild that produced the image the directory holds already writes
+// nothing. Give CacheFrom and CacheTo the same directory to carry the cache
+// from run to run.
 func (b *BuildBuilder) CacheTo(dir string) *BuildBuilder { b.opts.CacheTo = dir; return b }
 
 // BuildContext adds a named context (`COPY --from=name`) from a directory

@@ -16,7 +16,9 @@ import (
 // BenchmarkBuild compares the backends directly (berth's input-hash reuse
 // is bypassed): cold is --no-cache, cached is an unchanged rebuild on a
 // warm builder cache, from-cache-dir is a rebuild after the builder cache
-// was emptied, with CacheFrom a directory an earlier build filled.
+// was emptied, with CacheFrom a directory an earlier build filled: with
+// the images removed too (a fresh engine: the cache is loaded from the
+// directory), and with them kept (the saved image is still there).
 func BenchmarkBuild(b *testing.B) {
 	c, err := wire.New()
 	require.NoError(b, err)
@@ -78,5 +80,14 @@ func BenchmarkBuild(b *testing.B) {
 		o = tag("cachedir")
 		o.CacheFrom = dir
 		run(b, buildkit.Backend, o, prune)
+	})
+	// The usual loop: the same directory read and written, and only the
+	// builder cache pruned (`docker builder prune -a`), the images kept.
+	b.Run("buildkit/from-cache-dir-images-kept", func(b *testing.B) {
+		o := tag("cachedir-kept")
+		o.CacheFrom, o.CacheTo = dir, dir
+		_, err := buildkit.Backend.Build(ctx, c, build.FilesContext(files), o)
+		require.NoError(b, err)
+		run(b, buildkit.Backend, o, func() { require.NoError(b, c.BuildCachePrune(ctx, true, nil)) })
 	})
 }

@@ -167,15 +167,20 @@ func (b backend) Build(ctx context.Context, c *wire.Client, bc *build.Context, o
 		}},
 	}
 	if o.CacheFrom != "" {
-		ref, err := loadCache(ctx, c, o.CacheFrom)
+		ref, how, err := loadCache(ctx, c, o.CacheFrom)
 		if err != nil {
 			return fail("cache", err)
 		}
 		if ref != "" {
 			defer c.ImageRemove(context.WithoutCancel(ctx), ref, false, false)
 			solve.CacheImports = []bk.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": ref}}}
-		} else if o.Output != nil {
-			fmt.Fprintf(o.Output, "#0 no build cache in %s yet\n", o.CacheFrom)
+		}
+		if o.Output != nil {
+			if ref == "" {
+				fmt.Fprintf(o.Output, "#0 no build cache in %s yet\n", o.CacheFrom)
+			} else {
+				fmt.Fprintf(o.Output, "#0 build cache from %s: %s\n", o.CacheFrom, how)
+			}
 		}
 	}
 	if o.CacheTo != "" {

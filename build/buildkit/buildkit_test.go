@@ -294,17 +294,39 @@ func TestCacheDirectory(t *testing.T) {
 	second := h.BuildFiles(files).CacheFrom(dir).Output(&log).Image()
 	forget(second)
 	assert.Regexp(t, `#\d+ \[2/2\] RUN sleep 1.*\n#\d+ CACHED`, log.String(), "the slow step came from the cache directory")
+	assert.Contains(t, log.String(), "berth-cache.tar (", "the image was gone, so the cache was loaded from the file")
 	assert.Equal(t, nonce+"\n", buildtest.Output(t, h, second, "cat", "/x"))
 	imgs, err := h.Engine().ImageList(ctx, wire.Filters{"reference": {"berth-cache/buildcache"}})
 	require.NoError(t, err)
 	assert.Empty(t, imgs, "the imported cache image is not left tagged")
 
+	// The usual setup reads and writes the same directory. With only the
+	// builder cache pruned, the image that was saved is still in the
+	// engine: it is the cache, and nothing is loaded.
+	third := h.BuildFiles(files).CacheFrom(dir).CacheTo(dir).Image()
+	forget(third)
+	require.NoError(t, h.Engine().BuildCachePrune(ctx, true, nil))
+	log.Reset()
+	saved, err := os.Stat(filepath.Join(dir, "berth-cache.tar"))
+	require.NoError(t, err)
+	fourth := h.BuildFiles(files).CacheFrom(dir).CacheTo(dir).Output(&log).Image()
+	forget(fourth)
+	assert.Equal(t, third, fourth, "a rebuild wholly from the cache is the same image")
+	again, err := os.Stat(filepath.Join(dir, "berth-cache.tar"))
+	require.NoError(t, err)
+	assert.Equal(t, saved.ModTime(), again.ModTime(), "the directory already held this image: it is not written again")
+	assert.Regexp(t, `#\d+ \[2/2\] RUN sleep 1.*\n#\d+ CACHED`, log.String(), "the slow step came from the cache image")
+	assert.Contains(t, log.String(), "its image is still in the engine")
+	imgs, err = h.Engine().ImageList(ctx, wire.Filters{"reference": {"berth-cache/buildcache"}})
+	require.NoError(t, err)
+	assert.Empty(t, imgs, "the cache image's tag is removed again")
+
 	// An empty directory is a first build, not an error.
 	log.Reset()
 	other := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + buildtest.Unique(t) + " > /x\n")}
-	third, err := h.BuildFiles(other).CacheFrom(t.TempDir()).Output(&log).ImageE(ctx)
+	fifth, err := h.BuildFiles(other).CacheFrom(t.TempDir()).Output(&log).ImageE(ctx)
 	require.NoError(t, err)
-	forget(third)
+	forget(fifth)
 	assert.Contains(t, log.String(), "no build cache in")
 }
 

@@ -44,31 +44,46 @@ func cacheRef(dir string) string {
 }
 
 // loadCache loads dir's cache image into the engine and returns its
-// reference, or "" when dir holds no cache yet (a first build).
-func loadCache(ctx context.Context, c *wire.Client, dir string) (string, error) {
+// reference, or "" when dir holds no cache yet (a first build), and how
+// it came to be there, for the build log.
+func loadCache(ctx context.Context, c *wire.Client, dir string) (ref, how string, err error) {
 	b, err := os.ReadFile(filepath.Join(dir, cacheIndex))
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
+		return "", "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("cache from %s: %w", dir, err)
+		return "", "", fmt.Errorf("cache from %s: %w", dir, err)
 	}
 	var m cacheMeta
 	if err := json.Unmarshal(b, &m); err != nil || !strings.HasPrefix(m.Ref, cacheRepo+":") {
-		return "", fmt.Errorf("cache from %s: %s is not berth's (%v); empty the directory", dir, cacheIndex, err)
+		return "", "", fmt.Errorf("cache from %s: %s is not berth's (%v); empty the directory", dir, cacheIndex, err)
 	}
+	const kept = "its image is still in the engine"
 	if ins, err := c.ImageInspect(ctx, m.Ref); err == nil && ins.ID == m.Image {
-		return m.Ref, nil
+		return m.Ref, kept, nil
+	}
+	// The image itself is often still in the engine (the builder cache
+	// was pruned, not the images): its ID is the digest of its config,
+	// inline cache included, so naming it is the same as loading it.
+	if ins, err := c.ImageInspect(ctx, m.Image); err == nil && ins.ID == m.Image {
+		repo, tag, _ := strings.Cut(m.Ref, ":")
+		if err := c.ImageTag(ctx, m.Image, repo, tag); err == nil {
+			return m.Ref, kept, nil
+		}
 	}
 	f, err := os.Open(filepath.Join(dir, cacheTarball))
 	if err != nil {
-		return "", fmt.Errorf("cache from %s: %w", dir, err)
+		return "", "", fmt.Errorf("cache from %s: %w", dir, err)
 	}
 	defer f.Close()
-	if err := c.ImageLoad(ctx, f, nil); err != nil {
-		return "", fmt.Errorf("cache from %s: load: %w", dir, err)
+	st, err := f.Stat()
+	if err != nil {
+		return "", "", fmt.Errorf("cache from %s: %w", dir, err)
 	}
-	return m.Ref, nil
+	if err := c.ImageLoad(ctx, f, nil); err != nil {
+		return "", "", fmt.Errorf("cache from %s: load: %w", dir, err)
+	}
+	return m.Ref, fmt.Sprintf("loaded %s (%.1f MB)", cacheTarball, float64(st.Size())/1e6), nil
 }
 
 // saveCache writes the image id, built with inline cache, to dir.
@@ -79,6 +94,14 @@ func saveCache(ctx context.Context, c *wire.Client, id, dir string) (err error) 
 		}
 	}()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if savedImage(dir) == id {
+		return nil // a rebuild from the directory's own cache: it holds this image already
+	}
+	// The index goes first and comes back last: a save cut short leaves
+	// no index, which reads as an empty cache, not a broken one.
+	if err := os.Remove(filepath.Join(dir, cacheIndex)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	ref := cacheRef(dir)
@@ -97,4 +120,21 @@ func saveCache(ctx context.Context, c *wire.Client, id, dir string) (err error) 
 		return err
 	}
 	return os.Rename(tmp, filepath.Join(dir, cacheIndex))
+}
+
+// savedImage is the image ID dir's cache holds, or "" when it holds none
+// or only part of one.
+func savedImage(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, cacheIndex))
+	if err != nil {
+		return ""
+	}
+	var m cacheMeta
+	if json.Unmarshal(b, &m) != nil {
+		return ""
+	}
+	if st, err := os.Stat(filepath.Join(dir, cacheTarball)); err != nil || st.Size() == 0 {
+		return ""
+	}
+	return m.Image
 }
