@@ -54,10 +54,11 @@ func New(t testing.TB, opts ...Option) *Harness {
 	labels[LabelTest] = t.Name()
 	h := &Harness{scope: newScope(s, t, labels)}
 	t.Cleanup(func() {
+		t.Helper() // report at the test's berth.New line
 		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 		defer cancel()
 		if t.Failed() {
-			h.diagnose(ctx, t.Logf)
+			h.diagnose(ctx, t)
 		}
 		if err := h.cleanup(ctx); err != nil {
 			t.Logf("berth: cleanup: %v", err)

@@ -451,3 +451,40 @@ func TestCrashSafety(t *testing.T) {
 		})
 	}
 }
+
+// TestDiagnoseHelper runs only as the child of TestFailureDiagnostics: a
+// test that fails with a container that has logged something.
+func TestDiagnoseHelper(t *testing.T) {
+	if os.Getenv("BERTH_DIAGNOSE_CHILD") == "" {
+		t.Skip("runs only as a child of TestFailureDiagnostics")
+	}
+	h := berth.New(t) // the diagnostics point here
+	h.Container(busybox).Cmd("sh", "-c", "echo diag-marker-out; echo diag-marker-err >&2; exit 4").WaitFor(wait.ForExit().Code(4)).Start()
+	t.Fail()
+}
+
+// TestFailureDiagnostics: when a test fails, each of its containers is
+// described (state, exit code, last log lines) before removal, reported
+// at the test's own berth.New line rather than inside berth.
+func TestFailureDiagnostics(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDiagnoseHelper$", "-test.v")
+	cmd.Env = append(os.Environ(), "BERTH_DIAGNOSE_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "the child test fails:\n%s", out)
+	text := string(out)
+	assert.Contains(t, text, "state=exited exit=4")
+	assert.Contains(t, text, "stdout | diag-marker-out")
+	assert.Contains(t, text, "stderr | diag-marker-err")
+	newLine := 0
+	src, err := os.ReadFile("harness_test.go")
+	require.NoError(t, err)
+	for i, l := range strings.Split(string(src), "\n") {
+		if strings.HasSuffix(l, "// the diagnostics point here") {
+			newLine = i + 1
+		}
+	}
+	require.NotZero(t, newLine)
+	assert.Contains(t, text, fmt.Sprintf("harness_test.go:%d: berth: container ", newLine), "reported at the test's berth.New line:\n%s", text)
+	assert.NotContains(t, text, "scope.go:")
+}

@@ -153,8 +153,14 @@ func (s *scope) cleanup(ctx context.Context) error {
 }
 
 // diagnose writes, for each container of the scope, its image, state, exit
-// code, OOM flag and last log lines.
-func (s *scope) diagnose(ctx context.Context, logf func(string, ...any)) {
+// code, OOM flag and last log lines. It is a helper of tb, so the lines
+// point at the test's line that created the harness, not at this file.
+func (s *scope) diagnose(ctx context.Context, tb interface {
+	Helper()
+	Logf(string, ...any)
+}) {
+	tb.Helper()
+	logf := tb.Logf
 	s.mu.Lock()
 	res := append([]resource(nil), s.resources...)
 	s.mu.Unlock()

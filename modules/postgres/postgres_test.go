@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sync/errgroup"
@@ -415,4 +418,43 @@ func TestAuthMethods(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSnapshotWithPools follows Snapshot's advice for pools that outlive
+// a Snapshot or Restore: after pool.Reset (pgxpool) and after dropping
+// the idle connections (database/sql) the first query works and sees the
+// restored data.
+func TestSnapshotWithPools(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	pg := postgres.New(h).Database("pools").Start()
+	pool, err := pgxpool.New(ctx, pg.DSN())
+	require.NoError(t, err)
+	defer pool.Close()
+	db, err := sql.Open("pgx", pg.DSN())
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = pool.Exec(ctx, "CREATE TABLE t (n int); INSERT INTO t VALUES (1)")
+	require.NoError(t, err)
+	var n int
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n))
+
+	reconnect := func(what string, want int) {
+		t.Helper()
+		pool.Reset()
+		db.SetMaxIdleConns(0)
+		db.SetMaxIdleConns(2)
+		var got int
+		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&got), "pgxpool, first query after %s and Reset", what)
+		assert.Equal(t, want, got)
+		require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&got), "database/sql, first query after %s with the idle connections dropped", what)
+		assert.Equal(t, want, got)
+	}
+	require.NoError(t, pg.Snapshot(ctx, "one"))
+	reconnect("Snapshot", 1)
+	_, err = pool.Exec(ctx, "INSERT INTO t VALUES (2)")
+	require.NoError(t, err)
+	require.NoError(t, pg.Restore(ctx, "one"))
+	reconnect("Restore", 1)
 }

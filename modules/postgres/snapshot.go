@@ -24,9 +24,18 @@ var validSnapshot = regexp.MustCompile(`^[A-Za-z0-9_]{1,40}$`)
 
 // Snapshot copies the database as it is now into a database of its own
 // that accepts no connections, named after name (letters, digits and _),
-// replacing an older snapshot of that name. Connections to the database
-// are closed first (a copy needs the source idle); pools reconnect on
-// their own. For a small database it takes a few tens of milliseconds.
+// replacing an older snapshot of that name. For a small database it takes
+// a few tens of milliseconds.
+//
+// A copy needs its source idle, so the server ends every open connection
+// to the database first, and Restore does too. A client learns of it only
+// when it next uses the connection: that one query fails with SQLSTATE
+// 57P01 (admin_shutdown). Neither pgxpool nor database/sql checks a
+// connection that was used less than a second ago, so do not keep
+// connections across a Snapshot or Restore: take the snapshot before
+// opening them, connect per sub-test, or drop the idle ones afterwards
+// (pgxpool: pool.Reset(); database/sql: db.SetMaxIdleConns(0), then back
+// to your limit). A connection held during the call is ended as well.
 func (c *Container) Snapshot(ctx context.Context, name string) error {
 	snap, err := snapshotDB(name)
 	if err != nil {
@@ -57,8 +66,9 @@ func (c *Container) Snapshot(ctx context.Context, name string) error {
 	return nil
 }
 
-// Restore replaces the database with a copy of snapshot name, closing the
-// connections to it. The snapshot stays, so a test can restore it again.
+// Restore replaces the database with a copy of snapshot name. The
+// snapshot stays, so a test can restore it again. The server ends the
+// connections to the database: see Snapshot for what that means for pools.
 func (c *Container) Restore(ctx context.Context, name string) error {
 	snap, err := snapshotDB(name)
 	if err != nil {
