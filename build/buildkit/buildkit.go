@@ -209,6 +209,7 @@ func (b backend) Build(ctx context.Context, c *wire.Client, bc *build.Context, o
 	}()
 	resp, err := cl.Solve(bctx, nil, solve, ch)
 	<-done
+	prog.finish(err != nil)
 	if err != nil {
 		return "", &build.Error{Backend: b.Name(), Step: prog.failedStep(), Log: prog.lines(), Err: explain(ctx, err, o, prog.lines())}
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -180,6 +181,56 @@ func TestPull(t *testing.T) {
 }
 
 func TestBuildErrors(t *testing.T) { t.Parallel(); buildtest.Errors(t, bk) }
+
+// TestFailedCopyCancelsRunningStep: the COPY of a missing file fails
+// computing its cache key while the RUN before it still runs. BuildKit's
+// status stream then calls the RUN cached; the log says it was cancelled,
+// prints its output, and the error names the COPY.
+func TestFailedCopyCancelsRunningStep(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	const (
+		runStep  = "[2/3] RUN echo building && false"
+		copyStep = "[3/3] COPY does-not-exist.txt /x"
+	)
+	dir := testenv.Tree(t, map[string]string{"Dockerfile": "FROM busybox:1.36\nRUN echo building && false\nCOPY does-not-exist.txt /x\n"})
+	var log bytes.Buffer
+	_, err := h.Build(dir).NoCache().Output(&log).ImageE(t.Context())
+	require.Error(t, err)
+	t.Logf("build log:\n%s", log.String())
+	var be *build.Error
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, copyStep, be.Step)
+	assert.Contains(t, err.Error(), "at "+copyStep+": ")
+	assert.Contains(t, be.Err.Error(), "does-not-exist.txt")
+
+	number := func(step string) string {
+		m := regexp.MustCompile(`(?m)^(#\d+) ` + regexp.QuoteMeta(step) + `$`).FindStringSubmatch(log.String())
+		if m == nil {
+			return ""
+		}
+		return m[1]
+	}
+	c := number(copyStep)
+	require.NotEmpty(t, c, "the COPY step is in the log")
+	assert.Regexp(t, `(?m)^`+c+` ERROR: .*does-not-exist.txt.* not found`, log.String())
+	require.GreaterOrEqual(t, len(be.Log), 2)
+	assert.Equal(t, c+" "+copyStep, be.Log[len(be.Log)-2], "the error's last lines are the failed step's")
+	assert.Contains(t, be.Log[len(be.Log)-1], c+" ERROR: ")
+
+	// The RUN may have been cancelled before it started; then it is not
+	// in the log at all.
+	if r := number(runStep); r != "" {
+		assert.NotRegexp(t, `(?m)^`+r+` CACHED$`, log.String(), "the RUN step ran: it is no cache hit")
+		assert.Regexp(t, `(?m)^`+r+` CANCELED$`, log.String())
+		assert.NotRegexp(t, `(?m)^`+r+` ERROR`, log.String(), "the RUN step did not fail of its own")
+		for _, l := range strings.Split(log.String(), "\n") {
+			if strings.HasSuffix(l, " building") {
+				assert.Equal(t, r+" building", l, "the RUN step's output carries its number")
+			}
+		}
+	}
+}
 
 // What this engine's BuildKit cannot do is ErrUnsupported, saying what
 // would work.
