@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/singleflight"
 
@@ -128,7 +129,14 @@ func Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (Result,
 		bo.Labels[LabelCache] = hash
 		bo.Labels[LabelBuild] = backend.Name()
 		bo.Tags = append([]string{ref}, o.Tags...)
+		prev := ""
+		if ins, err := c.ImageInspect(ctx, ref); err == nil {
+			prev = ins.ID
+		}
 		id, err := backend.Build(ctx, c, bc, bo)
+		if err == nil && prev != "" && prev != id {
+			retire(ctx, c, prev)
+		}
 		return id, err
 	})
 	if err != nil {
@@ -167,6 +175,23 @@ func cached(ctx context.Context, c *wire.Client, hash string) (string, bool) {
 		return "", false
 	}
 	return ins.ID, true
+}
+
+// retire removes the image a build took the berth-cache tag from (a
+// NoCache build, or a rebuild that made a different image of the same
+// input) unless something else holds it: another tag or a digest (kept
+// here), a container or a child image (the engine refuses a plain
+// remove). Left alone it would linger untagged after every such build.
+// Its untagged parents go with it, as with docker rmi. A failure only
+// leaves the image behind, as before, so the build still succeeds.
+func retire(ctx context.Context, c *wire.Client, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	ins, err := c.ImageInspect(ctx, id)
+	if err != nil || len(ins.RepoTags) > 0 || len(ins.RepoDigests) > 0 {
+		return
+	}
+	c.ImageRemove(ctx, id, false, false)
 }
 
 func tagAll(ctx context.Context, c *wire.Client, id string, tags []string) error {

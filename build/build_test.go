@@ -33,6 +33,7 @@ func TestMultiStageTargetArgsLabels(t *testing.T) { t.Parallel(); buildtest.Mult
 func TestDockerignore(t *testing.T)               { t.Parallel(); buildtest.Dockerignore(t, classic) }
 func TestBuildErrors(t *testing.T)                { t.Parallel(); buildtest.Errors(t, classic) }
 func TestPrivateBaseImage(t *testing.T)           { t.Parallel(); buildtest.PrivateBase(t, classic) }
+func TestNoCacheRebuild(t *testing.T)             { t.Parallel(); buildtest.NoCacheRebuild(t, classic) }
 
 // A build asking for a BuildKit-only feature on the classic builder says
 // what it needs.

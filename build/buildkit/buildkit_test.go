@@ -143,6 +143,7 @@ var bk = buildtest.Expect{
 func TestMultiStageTargetArgsLabels(t *testing.T) { t.Parallel(); buildtest.MultiStage(t, bk) }
 func TestDockerignore(t *testing.T)               { t.Parallel(); buildtest.Dockerignore(t, bk) }
 func TestPrivateBaseImage(t *testing.T)           { t.Parallel(); buildtest.PrivateBase(t, bk) }
+func TestNoCacheRebuild(t *testing.T)             { t.Parallel(); buildtest.NoCacheRebuild(t, bk) }
 
 func TestInMemoryContext(t *testing.T) {
 	t.Parallel()

@@ -213,3 +213,61 @@ func PrivateBase(t *testing.T, e Expect) {
 	forget(res.ImageID)
 	assert.Equal(t, e.Backend, res.Backend)
 }
+
+// NoCacheRebuild builds one Dockerfile again and again with NoCache. Each
+// build moves the berth-cache tag to its new image; the image that lost
+// it is removed when nothing else holds it, and kept while another tag or
+// a container does.
+func NoCacheRebuild(t *testing.T, e Expect) {
+	forget := testenv.RemoveImages(t)
+	h := berth.New(t)
+	ctx := t.Context()
+	c := h.Engine()
+	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + Unique(t) + " > /id\n")}
+	rebuild := func() build.Result {
+		t.Helper()
+		res, err := build.Build(ctx, c, build.FilesContext(files), build.Options{NoCache: true})
+		require.NoError(t, err)
+		forget(res.ImageID)
+		assert.Equal(t, e.Backend, res.Backend)
+		assert.False(t, res.Cached)
+		return res
+	}
+	gone := func(id, why string) {
+		t.Helper()
+		_, err := c.ImageInspect(ctx, id)
+		assert.ErrorIs(t, err, wire.ErrNotFound, why)
+	}
+	kept := func(id, why string) {
+		t.Helper()
+		_, err := c.ImageInspect(ctx, id)
+		assert.NoError(t, err, why)
+	}
+
+	first := rebuild()
+	second := rebuild()
+	require.Equal(t, first.Ref, second.Ref, "one input, one berth-cache tag")
+	require.NotEqual(t, first.ImageID, second.ImageID, "NoCache built a new image")
+	gone(first.ImageID, "the image that lost the berth-cache tag is removed")
+	ins, err := c.ImageInspect(ctx, second.Ref)
+	require.NoError(t, err)
+	assert.Equal(t, second.ImageID, ins.ID)
+
+	// Another tag holds an image; so does a container.
+	tag := "berth-test/nocache:" + strings.ToLower(Unique(t))
+	require.NoError(t, h.Tag(ctx, second.ImageID, tag))
+	third := rebuild()
+	kept(second.ImageID, "the image is still tagged "+tag)
+	h.Container(third.ImageID).Cmd("true").WaitFor(wait.ForExit()).Start()
+	fourth := rebuild()
+	kept(third.ImageID, "a container uses the image")
+	ins, err = c.ImageInspect(ctx, fourth.Ref)
+	require.NoError(t, err)
+	assert.Equal(t, fourth.ImageID, ins.ID)
+
+	dangling, err := c.ImageList(ctx, wire.Filters{"dangling": {"true"}, "label": {build.LabelBuild, build.LabelCache + "=" + first.Hash}})
+	require.NoError(t, err)
+	for _, im := range dangling {
+		assert.Equal(t, third.ImageID, im.ID, "only the image the container uses is left untagged")
+	}
+}
