@@ -283,14 +283,14 @@ func (b *ContainerBuilder) Start() *Container {
 	if b.s.tb == nil {
 		c, err := b.StartE(context.Background())
 		if err != nil {
-			panic(fmt.Sprintf("berth: Container(%q).Start: %v", b.spec.Image, err))
+			panic(fmt.Sprintf("berth: Container(%q).Start: %v", container.ShortImage(b.spec.Image), err))
 		}
 		return c
 	}
 	b.s.tb.Helper()
 	c, err := b.StartE(b.s.tb.Context())
 	if err != nil {
-		b.s.tb.Fatalf("berth: Container(%q).Start: %v", b.spec.Image, err)
+		b.s.tb.Fatalf("berth: Container(%q).Start: %v", container.ShortImage(b.spec.Image), err)
 	}
 	return c
 }

@@ -268,7 +268,7 @@ func TestBadInputIsTypedAndLeavesNothing(t *testing.T) {
 			return h.Container("berth-test/absent:1").Pull(container.PullNever)
 		}, container.ErrImageMissing, "pull policy is never"},
 		{"name in use", func() *berth.ContainerBuilder { return h.Container(busybox).Name(name).Cmd("true") }, wire.ErrConflict, "already in use"},
-		{"missing image pull", func() *berth.ContainerBuilder { return h.Container("localhost:1/berth/absent:1") }, nil, "pull localhost:1/berth/absent:1 from localhost:1 without credentials"},
+		{"missing image pull", func() *berth.ContainerBuilder { return h.Container("localhost:1/berth/absent:1") }, container.ErrImageMissing, "image localhost:1/berth/absent:1 is not on the engine and pulling it from localhost:1 failed: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

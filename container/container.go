@@ -35,13 +35,17 @@ type Container struct {
 	autoPorts bool
 	// stdinOnce as created: Podman's inspect always says false.
 	stdinOnce bool
+	// entrypoint and cmd as the spec gave them (nil: the image's), for
+	// messages about a command that cannot run.
+	entrypoint, cmd []string
 
 	mu       sync.Mutex
 	bindings map[string]int // "5432/tcp" → host port, after start
 }
 
 func newContainer(c *wire.Client, id string, spec Spec, opts RunOptions) *Container {
-	ctr := &Container{client: c, id: id, name: spec.Name, image: spec.Image, tty: spec.Tty, stdinOnce: spec.StdinOnce, host: opts.Host, stop: spec.StopTimeout}
+	ctr := &Container{client: c, id: id, name: spec.Name, image: spec.Image, tty: spec.Tty, stdinOnce: spec.StdinOnce, host: opts.Host, stop: spec.StopTimeout,
+		entrypoint: spec.Entrypoint, cmd: spec.Cmd}
 	for _, p := range spec.Ports {
 		if ps, err := ParsePort(p); err == nil {
 			ctr.ports = append(ctr.ports, ps)
@@ -78,7 +82,7 @@ func (c *Container) String() string {
 	if len(id) > 12 {
 		id = id[:12]
 	}
-	return c.image + " (" + id + ")"
+	return ShortImage(c.image) + " (" + id + ")"
 }
 
 // Name returns the container's name as the engine knows it.

@@ -57,9 +57,23 @@ func (e *StartError) Error() string {
 		id = id[:12]
 	}
 	if id == "" {
-		return fmt.Sprintf("container %s: %s: %v", e.Image, e.Step, e.Err)
+		return fmt.Sprintf("container %s: %s: %v", ShortImage(e.Image), e.Step, e.Err)
 	}
-	return fmt.Sprintf("container %s (%s): %s: %v", e.Image, id, e.Step, e.Err)
+	return fmt.Sprintf("container %s (%s): %s: %v", ShortImage(e.Image), id, e.Step, e.Err)
+}
+
+// ShortImage names an image for messages: an image ID ("sha256:" and 64
+// hex digits, or the bare 64) is cut to its first 12 hex digits, as docker
+// shows it ("sha256:ecd46aaae42f"); a reference is returned as it is.
+func ShortImage(image string) string {
+	hex, prefixed := strings.CutPrefix(image, "sha256:")
+	if len(hex) != 64 || strings.Trim(hex, "0123456789abcdef") != "" {
+		return image
+	}
+	if prefixed {
+		return "sha256:" + hex[:12]
+	}
+	return hex[:12]
 }
 
 func (e *StartError) Unwrap() error { return e.Err }
@@ -225,6 +239,8 @@ func (ctr *Container) startAndWait(ctx context.Context, strategy wait.Strategy) 
 		hint := err
 		if strings.Contains(err.Error(), "port is already allocated") || strings.Contains(err.Error(), "address already in use") {
 			hint = fmt.Errorf("%w (a fixed host port is taken: use a random port by publishing only the container port)", err)
+		} else if ce := ctr.commandError(ctx, err); ce != nil {
+			hint = ce
 		}
 		return &StartError{Image: ctr.image, ID: ctr.id, Step: "start", Err: hint}
 	}
@@ -325,36 +341,74 @@ func buildConfig(spec Spec, labels map[string]string) (*wire.ContainerConfig, er
 var pulls singleflight.Group
 
 // PullError reports a failed pull: which reference, which registry, whether
-// credentials were sent (never the credentials).
+// the engine lacked the image, whether credentials were sent (never the
+// credentials). It unwraps to the engine's error, so errors.Is matches
+// wire.ErrNotFound and wire.ErrUnauthorized as the registry answered, and
+// ErrImageMissing when the image is not on the engine.
 type PullError struct {
 	Ref        string
 	Registry   string
 	WithAuth   bool
 	AuthSource string
-	Err        error
+	// Missing says the engine does not have the image: the pull was to
+	// fetch it, not to refresh it (PullAlways).
+	Missing bool
+	Err     error
+
+	lookup bool // Err came from looking up credentials, not from the pull
 }
 
+// credentialPlaces says where pull credentials come from, for messages.
+const credentialPlaces = "Auth(...) on the builder, else DOCKER_AUTH_CONFIG, else $DOCKER_CONFIG/config.json (default ~/.docker/config.json): credHelpers, credsStore, auths"
+
 func (e *PullError) Error() string {
-	auth := "without credentials"
-	if e.WithAuth {
-		auth = "with credentials from " + e.AuthSource
+	var b strings.Builder
+	if e.Missing {
+		fmt.Fprintf(&b, "image %s is not on the engine and pulling it from %s failed: ", ShortImage(e.Ref), e.Registry)
+	} else {
+		fmt.Fprintf(&b, "pull %s from %s failed: ", e.Ref, e.Registry)
 	}
-	hint := ""
+	if e.lookup {
+		fmt.Fprintf(&b, "looking up credentials: %v; fix the credential configuration (%s)", e.Err, credentialPlaces)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%v", e.Err)
+	// Only an answer from the registry that refused the pull is about
+	// credentials; a name it does not know, a registry it cannot reach, or
+	// a network failure is not.
 	switch {
 	case errors.Is(e.Err, wire.ErrUnauthorized) && !e.WithAuth:
-		hint = "; the registry wants credentials: docker login " + e.Registry + ", or pass Auth(...)"
+		fmt.Fprintf(&b, "; the registry refused the pull without credentials: if the name is right and the image is private, log in (docker login%s) or pass Auth(...); credentials are looked up in %s", loginHost(e.Registry), credentialPlaces)
 	case errors.Is(e.Err, wire.ErrUnauthorized):
-		hint = "; the registry refused the credentials: check them"
-	case errors.Is(e.Err, wire.ErrNotFound):
-		hint = "; check the name and tag, or build the image first"
+		src := e.AuthSource
+		if src == "" {
+			src = "the caller"
+		}
+		fmt.Fprintf(&b, "; the registry refused the credentials from %s: check them (credentials are looked up in %s)", src, credentialPlaces)
 	}
-	return fmt.Sprintf("pull %s from %s %s: %v%s", e.Ref, e.Registry, auth, e.Err, hint)
+	if e.Missing {
+		b.WriteString("; check the image name and tag (`docker images` lists what the engine has), build or load the image first, or use Pull(container.PullNever) to never pull")
+	} else {
+		b.WriteString("; check the image name and tag, or, when the engine has a copy to start from, use PullMissing (the default) instead of PullAlways")
+	}
+	return b.String()
 }
 
 func (e *PullError) Unwrap() error { return e.Err }
 
-// ErrImageMissing is returned when the image is absent and the pull policy
-// is never.
+// Is makes a PullError of an image the engine lacks match ErrImageMissing.
+func (e *PullError) Is(target error) bool { return target == ErrImageMissing && e.Missing }
+
+func loginHost(registry string) string {
+	if registry == "docker.io" {
+		return ""
+	}
+	return " " + registry
+}
+
+// ErrImageMissing is matched when the image is not on the engine and could
+// not be had: the pull policy is never (a plain error) or the pull failed
+// (a *PullError).
 var ErrImageMissing = errors.New("image not on the engine")
 
 // RegistryHost is the registry a reference pulls from.
@@ -397,6 +451,14 @@ func pullMissing(ctx context.Context, c *wire.Client, ref string, policy PullPol
 	_, err, _ := pulls.Do(ref+"|"+platform, func() (any, error) {
 		return nil, pull(ctx, c, ref, platform, creds)
 	})
+	var pe *PullError
+	if errors.As(err, &pe) {
+		// A copy: the error is shared with concurrent callers, whose
+		// policies may differ.
+		cp := *pe
+		cp.Missing = policy != PullAlways
+		return &cp
+	}
 	return err
 }
 
@@ -405,7 +467,7 @@ func pull(ctx context.Context, c *wire.Client, ref, platform string, creds Crede
 	if creds != nil {
 		h, src, err := creds(ctx, ref)
 		if err != nil {
-			return &PullError{Ref: ref, Registry: RegistryHost(ref), Err: err}
+			return &PullError{Ref: ref, Registry: RegistryHost(ref), Err: err, lookup: true}
 		}
 		header, source = h, src
 	}

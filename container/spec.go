@@ -131,11 +131,21 @@ type SpecError struct {
 	Field string
 	Value string
 	Hint  string
+	// Err, when set, is the typed error of the part that was refused (a
+	// *wait.StrategyError for WaitFor); it says what is wrong in place of
+	// Value and Hint.
+	Err error
 }
 
 func (e *SpecError) Error() string {
+	if e.Err != nil {
+		return e.Field + ": " + e.Err.Error()
+	}
 	return fmt.Sprintf("%s(%q): %s", e.Field, e.Value, e.Hint)
 }
+
+// Unwrap returns Err.
+func (e *SpecError) Unwrap() error { return e.Err }
 
 // ErrInvalidSpec matches every *SpecError.
 var ErrInvalidSpec = errors.New("invalid container spec")
@@ -287,6 +297,11 @@ func (s *Spec) Validate() error {
 	}
 	if s.CPUs < 0 {
 		return &SpecError{Field: "CPUs", Value: fmt.Sprint(s.CPUs), Hint: "must be positive"}
+	}
+	// Checked here, before anything exists, so a strategy that can never
+	// succeed costs no create, start and wait.
+	if err := wait.Validate(s.WaitFor); err != nil {
+		return &SpecError{Field: "WaitFor", Value: s.WaitFor.String(), Err: err}
 	}
 	return nil
 }

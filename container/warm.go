@@ -67,7 +67,7 @@ func CacheRef(image, hash string) string {
 func WarmHash(ctx context.Context, c *wire.Client, spec Spec, keys []string) (string, string, error) {
 	img, err := c.ImageInspect(ctx, spec.Image)
 	if err != nil {
-		return "", "", fmt.Errorf("warm start: inspect base image %s: %w", spec.Image, err)
+		return "", "", fmt.Errorf("warm start: inspect base image %s: %w", ShortImage(spec.Image), err)
 	}
 	h := sha256.New()
 	enc := json.NewEncoder(h)

@@ -3,6 +3,7 @@ package wait_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -96,4 +97,18 @@ func ExampleWatch() {
 		Port("7000/tcp").
 		WaitFor(serverUp{}).
 		Start()
+}
+
+// A strategy missing a required setting is refused before any container
+// exists: the container builder runs Validate before its create, and a
+// Strategy of your own can implement Validator to take part.
+func ExampleValidate() {
+	err := wait.Validate(wait.All(wait.ForLog("ready"), wait.ForHTTP("/healthz")))
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, wait.ErrInvalidStrategy))
+	fmt.Println(wait.Validate(wait.ForHTTP("/healthz").Port("8080/tcp")))
+	// Output:
+	// All(...): strategy 2 of 2: ForHTTP("/healthz"): no container port to probe: add .Port("8080/tcp")
+	// true
+	// <nil>
 }

@@ -3,6 +3,7 @@ package wait
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -30,10 +31,22 @@ func (s *ExecStrategy) String() string {
 	return fmt.Sprintf("exec %q exit %d", strings.Join(s.cmd, " "), s.code)
 }
 
+// Validate reports a missing command.
+func (s *ExecStrategy) Validate() error {
+	if len(s.cmd) == 0 || s.cmd[0] == "" {
+		args := make([]string, len(s.cmd))
+		for i, a := range s.cmd {
+			args[i] = strconv.Quote(a)
+		}
+		return invalid("ForExec("+strings.Join(args, ", ")+")", `no command: give the program and its arguments, e.g. ForExec("pg_isready")`)
+	}
+	return nil
+}
+
 // Ready blocks until the command gives the wanted exit code (and output).
 func (s *ExecStrategy) Ready(ctx context.Context, t Target) error {
-	if len(s.cmd) == 0 {
-		return fmt.Errorf("ForExec: no command given")
+	if err := s.Validate(); err != nil {
+		return err
 	}
 	return run(ctx, t, s.String(), func(ctx context.Context, seen *observation) error {
 		return poll(ctx, func() error {

@@ -26,8 +26,19 @@ func (s *FileStrategy) Matcher(match func(content []byte) bool) *FileStrategy {
 // String describes the wait.
 func (s *FileStrategy) String() string { return "file " + s.path }
 
+// Validate reports a missing path.
+func (s *FileStrategy) Validate() error {
+	if s.path == "" {
+		return invalid(`ForFile("")`, `no path: give the file's absolute path inside the container, e.g. ForFile("/tmp/ready")`)
+	}
+	return nil
+}
+
 // Ready blocks until the file exists (and matches).
 func (s *FileStrategy) Ready(ctx context.Context, t Target) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
 	return run(ctx, t, s.String(), func(ctx context.Context, seen *observation) error {
 		return poll(ctx, func() error {
 			rc, err := t.CopyFrom(ctx, s.path)

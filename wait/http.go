@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -72,13 +73,32 @@ func (s *HTTPStrategy) String() string {
 	if s.https {
 		scheme = "https"
 	}
+	if s.port == "" {
+		return fmt.Sprintf("%s %s %s status %s", scheme, s.method, s.path, s.statusS)
+	}
 	return fmt.Sprintf("%s %s :%s%s status %s", scheme, s.method, s.port, s.path, s.statusS)
+}
+
+// Validate reports a missing or malformed port or path.
+func (s *HTTPStrategy) Validate() error {
+	call := fmt.Sprintf("ForHTTP(%q)", s.path)
+	switch {
+	case s.port == "":
+		return invalid(call, `no container port to probe: add .Port("8080/tcp")`)
+	case portProblem(s.port) != "":
+		return invalid(call+fmt.Sprintf(".Port(%q)", s.port), "%s", portProblem(s.port))
+	case s.path != "" && !strings.HasPrefix(s.path, "/"):
+		return invalid(call, "the path must start with \"/\": ForHTTP(%q)", "/"+s.path)
+	case s.status == nil:
+		return invalid(call, "StatusMatcher(nil): give a function, or use Status(code)")
+	}
+	return nil
 }
 
 // Ready blocks until the endpoint answers as wanted.
 func (s *HTTPStrategy) Ready(ctx context.Context, t Target) error {
-	if s.port == "" {
-		return fmt.Errorf("%s: no port: use ForHTTP(path).Port(\"8080/tcp\")", s)
+	if err := s.Validate(); err != nil {
+		return err
 	}
 	return run(ctx, t, s.String(), func(ctx context.Context, seen *observation) error {
 		host, err := t.Host(ctx)

@@ -3,6 +3,7 @@ package wait
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -37,8 +38,29 @@ func (m *MultiStrategy) String() string {
 	return op + "(" + strings.Join(names, ", ") + ")"
 }
 
+// Validate checks every member: a nil one, or the first that does not
+// validate, is reported.
+func (m *MultiStrategy) Validate() error {
+	op := "Any"
+	if m.all {
+		op = "All"
+	}
+	for i, s := range m.strategies {
+		if s == nil {
+			return invalid(op+"(...)", "strategy %d of %d is nil", i+1, len(m.strategies))
+		}
+		if err := Validate(s); err != nil {
+			return fmt.Errorf("%s(...): strategy %d of %d: %w", op, i+1, len(m.strategies), err)
+		}
+	}
+	return nil
+}
+
 // Ready runs the strategies concurrently.
 func (m *MultiStrategy) Ready(ctx context.Context, t Target) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
 	if len(m.strategies) == 0 {
 		return nil
 	}

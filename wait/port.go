@@ -51,21 +51,29 @@ func portNumber(port string) (int, string, error) {
 	}
 	n, err := strconv.Atoi(num)
 	if err != nil || n < 1 || n > 65535 {
-		return 0, "", fmt.Errorf("port %q: want a number with an optional /tcp, like \"5432/tcp\"", port)
+		return 0, "", errors.New(`want a port number from 1 to 65535 with an optional /tcp, like "5432/tcp"`)
 	}
 	if proto != "tcp" {
-		return 0, "", fmt.Errorf("port %q: only tcp ports can be waited for", port)
+		return 0, "", errors.New("only tcp ports can be waited for")
 	}
 	return n, proto, nil
+}
+
+// Validate reports a port that is not a tcp port number.
+func (s *PortStrategy) Validate() error {
+	if p := portProblem(s.port); p != "" {
+		return invalid(fmt.Sprintf("ForListeningPort(%q)", s.port), "%s", p)
+	}
+	return nil
 }
 
 // Ready blocks until the port listens inside the container and accepts
 // connections from the host.
 func (s *PortStrategy) Ready(ctx context.Context, t Target) error {
-	inner, _, err := portNumber(s.port)
-	if err != nil {
+	if err := s.Validate(); err != nil {
 		return err
 	}
+	inner, _, _ := portNumber(s.port)
 	return run(ctx, t, s.String(), func(ctx context.Context, seen *observation) error {
 		host, err := t.Host(ctx)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 )
 
@@ -31,8 +32,30 @@ func (s *SQLStrategy) String() string {
 	return fmt.Sprintf("sql %s %q on %s", s.driver, s.query, s.port)
 }
 
+// Validate reports a bad port, a missing or unregistered driver, a missing
+// DSN function or an empty query.
+func (s *SQLStrategy) Validate() error {
+	call := fmt.Sprintf("ForSQL(%q, %q, dsn)", s.port, s.driver)
+	switch {
+	case portProblem(s.port) != "":
+		return invalid(call, "port: %s", portProblem(s.port))
+	case s.driver == "":
+		return invalid(call, `no database/sql driver name: give the registered name, e.g. "pgx"`)
+	case !slices.Contains(sql.Drivers(), s.driver):
+		return invalid(call, `database/sql driver %q is not registered: import its package, e.g. _ "github.com/jackc/pgx/v5/stdlib" for "pgx"`, s.driver)
+	case s.dsn == nil:
+		return invalid(call, "no DSN function: give one that builds the DSN from the mapped host and port")
+	case s.query == "":
+		return invalid(call, "Query(\"\"): give a query, or leave Query out for SELECT 1")
+	}
+	return nil
+}
+
 // Ready blocks until the query succeeds.
 func (s *SQLStrategy) Ready(ctx context.Context, t Target) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
 	return run(ctx, t, s.String(), func(ctx context.Context, seen *observation) error {
 		host, err := t.Host(ctx)
 		if err != nil {
