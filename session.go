@@ -150,9 +150,15 @@ func Leftovers(ctx context.Context) ([]string, error) {
 }
 
 // Main runs the tests of m and then fails the binary if any resource of the
-// shared session is left on the engine. Use it from TestMain:
+// shared session (the one berth.New uses) is left on the engine. Use it
+// from TestMain:
 //
 //	func TestMain(m *testing.M) { berth.Main(m) }
+//
+// Main ends the process (os.Exit), so nothing deferred in TestMain runs
+// after it. A TestMain that starts a Session of its own for servers its
+// tests share calls m.Run itself, then closes that session and checks
+// Leftovers, as examples/main_test.go in berth's repository does.
 func Main(m interface{ Run() int }) {
 	code := m.Run()
 	if shared != nil {

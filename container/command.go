@@ -30,7 +30,10 @@ type CommandError struct {
 	// Problem is one of "is not in the image's PATH", "does not exist in
 	// the image", "is not executable".
 	Problem string
-	Err     error
+	// Exec is set for a command of Exec, not the container's own: Cmd is
+	// then the exec's command.
+	Exec bool
+	Err  error
 }
 
 // Problems a CommandError names.
@@ -41,6 +44,13 @@ const (
 )
 
 func (e *CommandError) Error() string {
+	if e.Exec {
+		what := "give the full path of the program, or use an image that has it"
+		if e.Problem == problemNotExecutable {
+			what = "make the file executable in the image (chmod +x) or run it through its interpreter"
+		}
+		return fmt.Sprintf("exec %s: the command %q %s: %s: %v", quoteArgs(e.Cmd), e.Command, e.Problem, what, e.Err)
+	}
 	var used []string
 	if len(e.Entrypoint) > 0 {
 		used = append(used, "Entrypoint "+quoteArgs(e.Entrypoint)+e.origin("Entrypoint"))
@@ -68,6 +78,10 @@ func (e *CommandError) origin(field string) string {
 }
 
 func (e *CommandError) Unwrap() error { return e.Err }
+
+// Permanent tells waits that trying again cannot help: wait.ForExec fails
+// at once on a command the image does not have.
+func (e *CommandError) Permanent() bool { return true }
 
 // Is makes a CommandError about a missing program match ErrCommandNotFound.
 func (e *CommandError) Is(target error) bool {

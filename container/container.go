@@ -454,7 +454,9 @@ func (c *Container) Remove(ctx context.Context) error {
 	return err
 }
 
-// Logs returns stdout and stderr interleaved as written, demultiplexed.
+// Logs returns stdout and stderr demultiplexed, in the order the engine
+// recorded their lines (two streams written at nearly the same moment may
+// be recorded in either order).
 // With follow the stream stays open until the container stops or ctx ends.
 func (c *Container) Logs(ctx context.Context, follow bool) (io.ReadCloser, error) {
 	body, err := c.client.ContainerLogs(ctx, c.id, wire.LogsOptions{Stdout: true, Stderr: true, Follow: follow})

@@ -13,7 +13,6 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
-	"github.com/berth-go/berth/internal/wire"
 )
 
 // session makes a session for an example; the caller closes it, which
@@ -62,7 +61,7 @@ func ExampleContainer_Stats() {
 
 // Update changes limits while the container runs. An engine that cannot
 // (Podman's Docker API has no update endpoint) says so with
-// wire.ErrUnsupported: the limits then go into a new container's create.
+// container.ErrUnsupported: the limits then go into a new container's create.
 func ExampleContainer_Update() {
 	ctx := context.Background()
 	s := session(ctx)
@@ -72,7 +71,7 @@ func ExampleContainer_Update() {
 		log.Fatal(err)
 	}
 	err = c.Update(ctx, container.Limits{Memory: 64 << 20, CPUs: 0.5, PidsLimit: 100})
-	if errors.Is(err, wire.ErrUnsupported) {
+	if errors.Is(err, container.ErrUnsupported) {
 		c, err = s.Container("busybox:1.36").Cmd("sleep", "600").Memory(64 << 20).CPUs(0.5).StartE(ctx)
 	}
 	if err != nil {
@@ -151,7 +150,7 @@ func ExampleContainer_Changes() {
 	// result
 }
 
-// StatPath describes a path; a missing one matches wire.ErrNotFound.
+// StatPath describes a path; a missing one matches container.ErrNotFound.
 func ExampleContainer_StatPath() {
 	ctx := context.Background()
 	s := session(ctx)
@@ -166,7 +165,7 @@ func ExampleContainer_StatPath() {
 	}
 	fmt.Println(st.Name, st.Mode.Type() == os.ModeSymlink, st.LinkTarget)
 	_, err = c.StatPath(ctx, "/nowhere")
-	fmt.Println(errors.Is(err, wire.ErrNotFound))
+	fmt.Println(errors.Is(err, container.ErrNotFound))
 	// Output:
 	// sh true /bin/busybox
 	// true
@@ -194,7 +193,7 @@ func ExampleContainer_WaitChan() {
 }
 
 // Checkpoints need an engine in experimental mode with CRIU; others answer
-// with an error matching wire.ErrUnsupported.
+// with an error matching container.ErrUnsupported.
 func ExampleContainer_Checkpoint() {
 	ctx := context.Background()
 	s := session(ctx)
@@ -204,7 +203,7 @@ func ExampleContainer_Checkpoint() {
 		log.Fatal(err)
 	}
 	err = c.Checkpoint(ctx, "before-migration")
-	fmt.Println(errors.Is(err, wire.ErrUnsupported))
+	fmt.Println(errors.Is(err, container.ErrUnsupported))
 	// Output: true
 }
 

@@ -3,8 +3,10 @@ package container
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/berth-go/berth/internal/wire"
@@ -27,6 +29,12 @@ type ExecOptions struct {
 }
 
 // Exec runs cmd inside the container and returns its exit code and output.
+// A command that ran and failed is a result with its exit code, not an
+// error. A command the runtime could not start (not in the image's PATH,
+// no such file, not executable) comes back as the runtime reports it
+// (exit code 126 or 127 and its message in the output) together with a
+// *CommandError matching ErrCommandNotFound (unless the file is only not
+// executable).
 func (c *Container) Exec(ctx context.Context, cmd []string) (ExecResult, error) {
 	return c.ExecWith(ctx, cmd, ExecOptions{})
 }
@@ -79,7 +87,8 @@ func (c *Container) ExecWith(ctx context.Context, cmd []string, o ExecOptions) (
 			return ExecResult{}, fmt.Errorf("exec %q in %s: %w", cmd, c, err)
 		}
 		if !ins.Running {
-			return ExecResult{ExitCode: ins.ExitCode, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, nil
+			res := ExecResult{ExitCode: ins.ExitCode, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
+			return res, execCommandError(cmd, res)
 		}
 		select {
 		case <-ctx.Done():
@@ -87,4 +96,27 @@ func (c *Container) ExecWith(ctx context.Context, cmd []string, o ExecOptions) (
 		case <-time.After(min(delay, 100*time.Millisecond)):
 		}
 	}
+}
+
+// execCommandError recognises the runtime's report of a command it could
+// not start, which reaches an exec's output as text with exit code 126
+// (runc) or 127 (crun): nil for every other result.
+func execCommandError(cmd []string, res ExecResult) error {
+	if res.ExitCode != 126 && res.ExitCode != 127 {
+		return nil
+	}
+	text := strings.TrimSpace(string(res.Stdout) + "\n" + string(res.Stderr))
+	if !strings.Contains(text, "OCI runtime exec failed") && !strings.HasPrefix(text, "crun: ") {
+		return nil
+	}
+	command, problem, ok := commandProblem(text)
+	if !ok {
+		return nil
+	}
+	return &CommandError{Exec: true, Command: command, Cmd: cmd, Problem: problem, Err: errors.New(firstLine(text))}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }

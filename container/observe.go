@@ -507,7 +507,7 @@ type PathStat struct {
 }
 
 // StatPath stats an absolute path inside the container without following
-// a final symlink. A missing path is an error matching wire.ErrNotFound.
+// a final symlink. A missing path is an error matching ErrNotFound.
 func (c *Container) StatPath(ctx context.Context, p string) (PathStat, error) {
 	if !strings.HasPrefix(p, "/") {
 		return PathStat{}, &SpecError{Field: "StatPath", Value: p, Hint: "give an absolute path inside the container"}

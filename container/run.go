@@ -343,7 +343,7 @@ var pulls singleflight.Group
 // PullError reports a failed pull: which reference, which registry, whether
 // the engine lacked the image, whether credentials were sent (never the
 // credentials). It unwraps to the engine's error, so errors.Is matches
-// wire.ErrNotFound and wire.ErrUnauthorized as the registry answered, and
+// ErrNotFound and ErrUnauthorized as the registry answered, and
 // ErrImageMissing when the image is not on the engine.
 type PullError struct {
 	Ref        string

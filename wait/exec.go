@@ -2,9 +2,12 @@ package wait
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/cenkalti/backoff/v4"
 )
 
 // ExecStrategy waits until a command run inside the container succeeds.
@@ -14,7 +17,9 @@ type ExecStrategy struct {
 	output func(stdout, stderr []byte) bool
 }
 
-// ForExec waits until cmd exits with code 0 (change with ExitCode).
+// ForExec waits until cmd exits with code 0 (change with ExitCode). A
+// command the image does not have ends the wait at once with that error
+// (the container package's ErrCommandNotFound).
 func ForExec(cmd ...string) *ExecStrategy { return &ExecStrategy{cmd: cmd} }
 
 // ExitCode sets the exit code that counts as ready.
@@ -49,10 +54,15 @@ func (s *ExecStrategy) Ready(ctx context.Context, t Target) error {
 		return err
 	}
 	return run(ctx, t, s.String(), func(ctx context.Context, seen *observation) error {
-		return poll(ctx, func() error {
+		return unwrapPermanent(poll(ctx, func() error {
 			res, err := t.Exec(ctx, s.cmd)
 			if err != nil {
 				seen.set("exec error: %v", err)
+				// A command the image does not have will not appear.
+				var p interface{ Permanent() bool }
+				if errors.As(err, &p) && p.Permanent() {
+					return backoff.Permanent(err)
+				}
 				return err
 			}
 			if res.ExitCode != s.code {
@@ -64,6 +74,6 @@ func (s *ExecStrategy) Ready(ctx context.Context, t Target) error {
 				return fmt.Errorf("output not matched")
 			}
 			return nil
-		})
+		}))
 	})
 }

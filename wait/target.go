@@ -40,9 +40,9 @@ type Target interface {
 	// "5432/tcp" (a bare "5432" means tcp). It waits until the engine reports
 	// the binding.
 	MappedPort(ctx context.Context, port string) (int, error)
-	// Logs returns the container's stdout and stderr, demultiplexed and
-	// interleaved as written, from the start. With follow, the stream stays
-	// open and ends when the container stops or ctx ends.
+	// Logs returns the container's stdout and stderr, demultiplexed, in
+	// the order the engine recorded them, from the start. With follow, the
+	// stream stays open and ends when the container stops or ctx ends.
 	Logs(ctx context.Context, follow bool) (io.ReadCloser, error)
 	// Exec runs cmd inside the container and returns its exit code and
 	// demultiplexed output.

@@ -169,7 +169,20 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	for _, it := range inv {
 		bySession[it.session] = append(bySession[it.session], it)
 	}
-	fmt.Fprintf(stdout, "leftovers:   %d resources in %d sessions (remove with: berth prune)\n", len(inv), len(bySession))
+	running := 0
+	for _, it := range inv {
+		if it.alive() {
+			running++
+		}
+	}
+	hint := "remove with: berth prune"
+	switch {
+	case running == len(inv):
+		hint = "their test processes still run; berth prune keeps them unless -force"
+	case running > 0:
+		hint = fmt.Sprintf("berth prune removes the %d of ended processes; the %d of running ones need -force", len(inv)-running, running)
+	}
+	fmt.Fprintf(stdout, "leftovers:   %d resources in %d sessions (%s)\n", len(inv), len(bySession), hint)
 	for _, s := range sortedKeys(bySession) {
 		items := bySession[s]
 		oldest := items[0].created
@@ -292,6 +305,21 @@ func inventory(ctx context.Context, c *wire.Client, f wire.Filters) ([]item, err
 	return out, nil
 }
 
+// keptSummary says what prune left and why.
+func keptSummary(young, running int, olderThan time.Duration) string {
+	var why []string
+	if young > 0 {
+		why = append(why, fmt.Sprintf("%d younger than %s", young, olderThan))
+	}
+	if running > 0 {
+		why = append(why, fmt.Sprintf("%d of sessions whose test process still runs (-force removes them)", running))
+	}
+	if len(why) == 0 {
+		return "0 kept"
+	}
+	return fmt.Sprintf("%d kept: %s", young+running, strings.Join(why, ", "))
+}
+
 func prune(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -342,18 +370,19 @@ func prune(args []string, stdout, stderr io.Writer) int {
 	}
 	order := map[string]int{"container": 0, "network": 1, "volume": 2, "image": 3}
 	sort.SliceStable(inv, func(i, j int) bool { return order[inv[i].kind] < order[inv[j].kind] })
-	var removed, kept, failed int
+	var removed, would, young, running, failed int
 	for _, it := range inv {
 		if *olderThan > 0 && !it.created.IsZero() && time.Since(it.created) < *olderThan {
-			kept++
+			young++
 			continue
 		}
 		if !*force && !*reuse && !*cache && it.alive() {
-			kept++
+			running++
 			continue
 		}
 		if *dryRun {
 			fmt.Fprintf(stdout, "would remove %s %s (session %s, age %s)\n", it.kind, it.name, orDash(it.session), age(it.created))
+			would++
 			continue
 		}
 		var err error
@@ -375,9 +404,11 @@ func prune(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "removed %s %s\n", it.kind, it.name)
 		removed++
 	}
-	if !*dryRun {
-		fmt.Fprintf(stdout, "%d removed, %d kept (too young or process still running)\n", removed, kept)
+	done := fmt.Sprintf("%d removed", removed)
+	if *dryRun {
+		done = fmt.Sprintf("%d would be removed", would)
 	}
+	fmt.Fprintf(stdout, "%s, %s\n", done, keptSummary(young, running, *olderThan))
 	if failed > 0 {
 		return 1
 	}

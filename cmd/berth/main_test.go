@@ -69,17 +69,24 @@ func TestDoctorAndPruneOnRealEngine(t *testing.T) {
 	assert.Contains(t, out, "localhost:5000")
 	assert.Contains(t, out, "session "+session+": 2 resources")
 	assert.Contains(t, out, "process gone")
+	assert.Regexp(t, `berth prune removes the \d+ of ended processes; the \d+ of running ones need -force`, out, "a live session's resources are not promised to prune")
 
 	out, code = runBin(t, bin, nil, "prune", "-session", session, "-dry-run")
 	assert.Equal(t, 0, code, out)
 	assert.Contains(t, out, "would remove container")
 	assert.Contains(t, out, "would remove network "+session+"-net")
+	assert.Contains(t, out, "2 would be removed, 0 kept")
 	_, err = c.ContainerInspect(ctx, leftover)
 	require.NoError(t, err, "dry run removed something")
 
+	// A dry run over a live session says why nothing would go.
+	out, code = runBin(t, bin, nil, "prune", "-session", session+"-alive", "-dry-run")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "0 would be removed, 1 kept: 1 of sessions whose test process still runs (-force removes them)")
+
 	out, code = runBin(t, bin, nil, "prune", "-session", session, "-older-than", "1h")
 	assert.Equal(t, 0, code, out)
-	assert.Contains(t, out, "0 removed, 2 kept")
+	assert.Contains(t, out, "0 removed, 2 kept: 2 younger than 1h0m0s")
 
 	// Scoped to this test's sessions: a bare `berth prune` here would also
 	// take resources of other packages' tests running at the same time.
