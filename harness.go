@@ -73,7 +73,10 @@ func (h *Harness) T() testing.TB { return h.tb }
 // Session is the shared session of the test binary.
 func (h *Harness) Session() *Session { return h.session }
 
-// Engine is the engine client.
+// Engine is the engine client, for what the handles do not cover (listing
+// images, inspecting networks, ...). Its package is internal to berth: call
+// its methods, and test its errors with the container package's ErrNotFound,
+// ErrConflict and the like.
 func (h *Harness) Engine() *wire.Client { return h.session.client }
 
 // Network creates a user-defined bridge network removed when the test

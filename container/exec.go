@@ -34,7 +34,9 @@ type ExecOptions struct {
 // no such file, not executable) comes back as the runtime reports it
 // (exit code 126 or 127 and its message in the output) together with a
 // *CommandError matching ErrCommandNotFound (unless the file is only not
-// executable).
+// executable). When ctx ends, Exec returns at once, but the Engine API has
+// no call to stop an exec'd process: it runs on in the container until it
+// exits or the container stops (bound it inside, e.g. `timeout 5 cmd`).
 func (c *Container) Exec(ctx context.Context, cmd []string) (ExecResult, error) {
 	return c.ExecWith(ctx, cmd, ExecOptions{})
 }
