@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/berth-go/berth/internal/wire"
 )
@@ -37,6 +39,20 @@ func SpecHash(spec Spec) (string, error) {
 	return hex.EncodeToString(sum[:16]), nil
 }
 
+// How starters of one reused container share it. Test binaries of `go test
+// ./...` run at once, and several may find the name free: the engine lets
+// one create win, and the others join the container it made.
+const (
+	// reuseCreatedGrace is how long a starter leaves a container that is
+	// created but not started to its creator (copying files, connecting
+	// networks) before starting it itself: the creator may have died.
+	reuseCreatedGrace = 10 * time.Second
+	// reuseAttempts bounds the looks at the name while it changes hands: a
+	// create that lost, a container whose creator failed and removed it, one
+	// being removed.
+	reuseAttempts = 40
+)
+
 func runReused(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*Container, error) {
 	if spec.Name == "" {
 		return nil, &SpecError{Field: "Reuse", Value: "", Hint: "reuse needs a Name to find the container by"}
@@ -48,51 +64,184 @@ func runReused(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) 
 	if err != nil {
 		return nil, err
 	}
-	info, err := c.ContainerInspect(ctx, spec.Name)
-	switch {
-	case err == nil:
-		labels := map[string]string{}
-		if info.Config != nil {
-			labels = info.Config.Labels
-		}
-		if labels[LabelReuse] != spec.Name {
-			return nil, &StartError{Image: spec.Image, Step: "reuse", Err: fmt.Errorf("a container named %q exists but was not made for reuse by berth: remove it or pick another name", spec.Name)}
-		}
-		if labels[LabelSpecHash] == hash {
-			if info.State == nil || !info.State.Running {
-				if err := c.ContainerStart(ctx, info.ID); err != nil {
-					return nil, &StartError{Image: spec.Image, ID: info.ID, Step: "restart reused", Err: err}
-				}
-			}
-			ctr := newContainer(c, info.ID, spec, opts)
-			if spec.WaitFor != nil {
-				if err := spec.WaitFor.Ready(ctx, ctr); err != nil {
-					return nil, &StartError{Image: spec.Image, ID: info.ID, Step: "wait for " + spec.WaitFor.String(), Err: err}
-				}
-			}
-			return ctr, nil
-		}
-		// Same name, other spec: replace it.
-		if err := c.ContainerRemove(ctx, info.ID, wire.RemoveOptions{Force: true, Volumes: true}); err != nil && !errors.Is(err, wire.ErrNotFound) {
-			return nil, &StartError{Image: spec.Image, ID: info.ID, Step: "replace reused", Err: err}
-		}
-	case !errors.Is(err, wire.ErrNotFound):
-		return nil, err
+	create := spec
+	create.Reuse = false
+	create.Labels = make(map[string]string, len(spec.Labels)+2)
+	for k, v := range spec.Labels {
+		create.Labels[k] = v
 	}
-	spec.Reuse = false
-	if spec.Labels == nil {
-		spec.Labels = map[string]string{}
-	} else {
-		l := make(map[string]string, len(spec.Labels)+2)
-		for k, v := range spec.Labels {
-			l[k] = v
-		}
-		spec.Labels = l
-	}
-	spec.Labels[LabelReuse] = spec.Name
-	spec.Labels[LabelSpecHash] = hash
+	create.Labels[LabelReuse] = spec.Name
+	create.Labels[LabelSpecHash] = hash
 	// A reused container outlives the session: no session labels, no
 	// cleanup registration.
 	ropts := RunOptions{Credentials: opts.Credentials, Host: opts.Host}
-	return Run(ctx, c, spec, ropts)
+
+	var last error
+	for attempt := range reuseAttempts {
+		if attempt > 0 {
+			if err := sleepCtx(ctx, reuseBackoff(attempt)); err != nil {
+				return nil, err
+			}
+		}
+		var (
+			ctr   *Container
+			retry bool
+		)
+		info, err := c.ContainerInspect(ctx, spec.Name)
+		switch {
+		case errors.Is(err, wire.ErrNotFound):
+			ctr, retry, err = createReused(ctx, c, create, ropts)
+		case err != nil:
+			return nil, err
+		default:
+			labels := map[string]string{}
+			if info.Config != nil {
+				labels = info.Config.Labels
+			}
+			if labels[LabelReuse] != spec.Name {
+				return nil, &StartError{Image: spec.Image, Step: "reuse", Err: fmt.Errorf("a container named %q exists but was not made for reuse by berth: remove it or pick another name", spec.Name)}
+			}
+			if labels[LabelSpecHash] == hash {
+				ctr, retry, err = joinReused(ctx, c, spec, opts, info)
+				break
+			}
+			// Same name, other spec: replace it. By ID, so a starter
+			// that saw the old container never removes the new one.
+			err = c.ContainerRemove(ctx, info.ID, wire.RemoveOptions{Force: true, Volumes: true})
+			switch {
+			case err == nil, errors.Is(err, wire.ErrNotFound):
+				ctr, retry, err = createReused(ctx, c, create, ropts)
+			case errors.Is(err, wire.ErrConflict): // being removed already
+				retry = true
+			default:
+				return nil, &StartError{Image: spec.Image, ID: info.ID, Step: "replace reused", Err: err}
+			}
+		}
+		if !retry {
+			return ctr, err
+		}
+		last = err
+	}
+	return nil, &StartError{Image: spec.Image, Step: "reuse", Err: fmt.Errorf("the container named %q kept changing hands (created, removed) through %d looks: %w", spec.Name, reuseAttempts, last)}
+}
+
+// createReused creates and starts the reused container. retry says another
+// starter got in the way: it created the name first (join its container)
+// or took a host port berth picked.
+func createReused(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (ctr *Container, retry bool, err error) {
+	ctr, err = Create(ctx, c, spec, opts)
+	if err != nil {
+		var se *StartError
+		return nil, errors.As(err, &se) && se.Step == "create" && errors.Is(err, wire.ErrConflict), err
+	}
+	err = ctr.startAndWait(ctx, nil)
+	if errors.Is(err, wire.ErrNotModified) {
+		// A starter that found it created for longer than the grace
+		// started it.
+		err = nil
+	}
+	if err == nil {
+		err = waitReused(ctx, ctr, spec)
+	}
+	if err != nil {
+		// Only the creator removes: joiners waiting on it look again.
+		ctr.removeAfterFailure()
+		return nil, ctr.autoPorts && isPortTaken(err), err
+	}
+	return ctr, false, nil
+}
+
+// joinReused takes the reused container another starter made, or an
+// earlier run left: it starts it when it is stopped, waits for it to run
+// and for the spec's wait strategy. It never removes the container. retry
+// says the container went (its creator failed, or it is being removed).
+func joinReused(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, info *wire.ContainerJSON) (ctr *Container, retry bool, err error) {
+	id := info.ID
+	state := func(info *wire.ContainerJSON) string {
+		switch {
+		case info.State == nil:
+			return ""
+		case info.State.Running:
+			return "running"
+		}
+		return info.State.Status
+	}
+	st := state(info)
+	if st == "created" {
+		// Its creator is copying files or connecting networks: leave
+		// the start to it.
+		deadline := time.Now().Add(reuseCreatedGrace)
+		for st == "created" && time.Now().Before(deadline) {
+			if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+				return nil, false, err
+			}
+			info, err = c.ContainerInspect(ctx, id)
+			if errors.Is(err, wire.ErrNotFound) {
+				return nil, true, err
+			}
+			if err != nil {
+				return nil, false, err
+			}
+			st = state(info)
+		}
+	}
+	switch st {
+	case "running":
+	case "removing", "dead":
+		return nil, true, fmt.Errorf("container %.12s named %q is %s", id, spec.Name, st)
+	default: // created (its creator is gone), exited
+		err := c.ContainerStart(ctx, id)
+		switch {
+		case err == nil, errors.Is(err, wire.ErrNotModified): // started by another starter
+		case errors.Is(err, wire.ErrNotFound), errors.Is(err, wire.ErrConflict): // removed, being removed
+			return nil, true, err
+		default:
+			return nil, false, &StartError{Image: spec.Image, ID: id, Step: "restart reused", Err: err}
+		}
+	}
+	ctr = newContainer(c, id, spec, opts)
+	if err := waitReused(ctx, ctr, spec); err != nil {
+		if ctx.Err() == nil && reusedGone(ctx, c, id) {
+			return nil, true, err
+		}
+		return nil, false, err
+	}
+	return ctr, false, nil
+}
+
+func waitReused(ctx context.Context, ctr *Container, spec Spec) error {
+	if spec.WaitFor == nil {
+		return nil
+	}
+	if err := spec.WaitFor.Ready(ctx, ctr); err != nil {
+		return &StartError{Image: spec.Image, ID: ctr.id, Step: "wait for " + spec.WaitFor.String(), Err: err}
+	}
+	return nil
+}
+
+// reusedGone reports whether container id was removed or is being removed.
+func reusedGone(ctx context.Context, c *wire.Client, id string) bool {
+	info, err := c.ContainerInspect(ctx, id)
+	if errors.Is(err, wire.ErrNotFound) {
+		return true
+	}
+	return err == nil && info.State != nil && (info.State.Status == "removing" || info.State.Status == "dead")
+}
+
+// reuseBackoff is the pause before look attempt: growing to half a second,
+// with jitter so starters that lost together do not collide again.
+func reuseBackoff(attempt int) time.Duration {
+	d := min(25*time.Millisecond<<min(attempt, 5), 500*time.Millisecond)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
