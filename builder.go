@@ -200,7 +200,8 @@ func (b *ContainerBuilder) Pull(p container.PullPolicy) *ContainerBuilder { b.sp
 // Platform selects the image platform ("linux/amd64").
 func (b *ContainerBuilder) Platform(p string) *ContainerBuilder { b.spec.Platform = p; return b }
 
-// StopTimeout is the grace period of Stop (default: kill at once).
+// StopTimeout is the grace period of Stop (default: kill at once) and of
+// the stop before a warm fill's commit (default there: 30 s, see Warm).
 func (b *ContainerBuilder) StopTimeout(d time.Duration) *ContainerBuilder {
 	b.spec.StopTimeout = d
 	return b
@@ -252,6 +253,12 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 // (see container.Warm). keys are extra inputs of the cache key. The first
 // run fills the cache; later runs with the same inputs skip the work.
 // BERTH_WARM=0 turns warm starts off.
+//
+// The fill stops the container cleanly before committing it, waiting
+// StopTimeout (30 s when it is not set) before SIGKILL: a clean stop is
+// what makes the committed state consistent, e.g. a database's files. A
+// PID 1 that ignores SIGTERM (a bare `sleep 3600`) costs the stop timeout
+// once per distinct warm key: give such a container a short StopTimeout.
 func (b *ContainerBuilder) Warm(keys ...string) *ContainerBuilder {
 	if b.warm == nil {
 		b.warm = &container.Warm{}

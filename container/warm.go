@@ -30,6 +30,16 @@ const (
 // with a hash of every input; later runs with the same hash start from that
 // image directly.
 //
+// The fill stops the container cleanly before the commit: the image's stop
+// signal, then SIGKILL once the spec's StopTimeout has passed (30 s when it
+// is not set). A clean stop is what makes the committed state consistent:
+// a database flushes and checkpoints on it, and a killed one leaves a state
+// that needs crash recovery, or is torn. A PID 1 that ignores SIGTERM (a
+// bare `sleep`, a shell without a trap) costs the whole stop timeout, once
+// per distinct hash, since later runs start from the image: set a short
+// StopTimeout for such a container, and one long enough for a database's
+// shutdown.
+//
 // Data the image keeps in a VOLUME is not captured by a commit: point such
 // data at a path that is not a declared volume.
 type Warm struct {
@@ -40,6 +50,11 @@ type Warm struct {
 	// migrations. A failing setup leaves no cache image.
 	Setup func(ctx context.Context, c *Container) error
 }
+
+// warmStopTimeout is the grace of the fill's stop when the spec sets no
+// StopTimeout: the spec's 0 means kill at once, which would commit a
+// database's state mid-write.
+const warmStopTimeout = 30 * time.Second
 
 // WarmResult says how a warm run went.
 type WarmResult struct {
@@ -162,7 +177,11 @@ func fill(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w War
 	}
 	// A clean stop (the image's stop signal) so the state on disk is
 	// consistent.
-	if err := c.ContainerStop(ctx, ctr.id, secs(30*time.Second)); err != nil {
+	stop := warmStopTimeout
+	if spec.StopTimeout > 0 {
+		stop = spec.StopTimeout
+	}
+	if err := c.ContainerStop(ctx, ctr.id, secs(stop)); err != nil {
 		return fail("stop", err)
 	}
 	tmp := ref + "-tmp-" + randomSuffix()
