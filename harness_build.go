@@ -7,16 +7,18 @@ import (
 	"os"
 
 	"github.com/berth-go/berth/build"
+	"github.com/berth-go/berth/registry"
 )
 
 // BuildBuilder describes an image build fluently. Each method records the
 // first bad input; Image reports it naming the call, ImageE returns it.
 type BuildBuilder struct {
-	s    *scope
-	bc   *build.Context
-	opts build.Options
-	keep bool
-	err  error
+	s     *scope
+	bc    *build.Context
+	opts  build.Options
+	auths map[string]registry.AuthConfig // by registry host
+	keep  bool
+	err   error
 }
 
 // Build starts describing an image built from the directory dir (its
@@ -103,6 +105,15 @@ func (b *BuildBuilder) ShmSize(bytes int64) *BuildBuilder { b.opts.ShmSize = byt
 
 // Secret makes the file's content available to `RUN --mount=type=secret,id=id`
 // (BuildKit). It never ends up in the image.
+//
+// Only the secret's id goes into the input hash by which berth reuses an
+// earlier identical build, never its value or file: adding, removing or
+// renaming a secret builds again, while a build whose secret only changed
+// its value reuses the earlier image. The builder's layer cache works the
+// same way, as Docker's does: a step that used a secret is reused
+// whatever the value, even when the secret is now missing. Use NoCache,
+// or an Arg that changes with the value (a version, never the secret
+// itself), to run such steps with a new value.
 func (b *BuildBuilder) Secret(id, file string) *BuildBuilder {
 	if _, err := os.Stat(file); err != nil {
 		return b.fail("Secret", fmt.Errorf("secret %q: the file %s does not exist", id, file))
@@ -110,7 +121,9 @@ func (b *BuildBuilder) Secret(id, file string) *BuildBuilder {
 	return b.secret(id, build.Secret{File: file})
 }
 
-// SecretEnv makes an environment variable's value a build secret.
+// SecretEnv makes an environment variable's value a build secret, like
+// Secret: its id is hashed, its value is not, so a changed value alone
+// does not build again (use NoCache or an Arg).
 func (b *BuildBuilder) SecretEnv(id, env string) *BuildBuilder {
 	if _, ok := os.LookupEnv(env); !ok {
 		return b.fail("SecretEnv", fmt.Errorf("secret %q: the environment variable %s is not set", id, env))
@@ -128,6 +141,11 @@ func (b *BuildBuilder) secret(id string, s build.Secret) *BuildBuilder {
 
 // SSH forwards an ssh agent socket or key files to
 // `RUN --mount=type=ssh,id=id` (BuildKit); none means $SSH_AUTH_SOCK.
+//
+// As with Secret, the id is part of the input hash and the keys are not:
+// neither the paths nor the keys' content nor what an agent holds. A
+// build that only changed keys reuses the earlier image (use NoCache or
+// an Arg).
 func (b *BuildBuilder) SSH(id string, socketOrKeys ...string) *BuildBuilder {
 	if b.opts.SSH == nil {
 		b.opts.SSH = map[string][]string{}
@@ -163,7 +181,9 @@ func (b *BuildBuilder) BuildContext(name, dir string) *BuildBuilder {
 
 // ExportDocker also writes the image to path in the format `docker save`
 // writes, which `docker load` (POST /images/load) reads back under the
-// build's tags.
+// build's tags. Path names a tar file whose directory must exist (it is
+// not created) and be writable; a missing one fails before anything is
+// built (build.ErrExport). An existing file is replaced.
 func (b *BuildBuilder) ExportDocker(path string) *BuildBuilder {
 	b.opts.Exports = append(b.opts.Exports, build.Export{Format: build.FormatDocker, Path: path})
 	return b
@@ -171,7 +191,9 @@ func (b *BuildBuilder) ExportDocker(path string) *BuildBuilder {
 
 // ExportOCI also writes the image to path as an OCI image layout in a tar
 // file. Annotation adds to its manifest; OCIMediaTypes(false) writes
-// Docker's media types instead.
+// Docker's media types instead. As with ExportDocker, the directory of
+// path must exist (it is not created) and be writable; a missing one fails
+// before anything is built (build.ErrExport).
 func (b *BuildBuilder) ExportOCI(path string) *BuildBuilder {
 	b.opts.Exports = append(b.opts.Exports, build.Export{Format: build.FormatOCI, Path: path})
 	return b
@@ -208,6 +230,22 @@ func (b *BuildBuilder) OCIMediaTypes(oci bool) *BuildBuilder {
 	return b
 }
 
+// Auth builds with these credentials for the registry host (as in an image
+// reference: "registry.example.com:5000", "docker.io") instead of what the
+// user's Docker configuration holds for it: for base images and any other
+// image the build pulls. A registry that refuses them fails the build with
+// a *build.AuthError naming the registry, never the credentials.
+func (b *BuildBuilder) Auth(host string, a registry.AuthConfig) *BuildBuilder {
+	if host == "" {
+		return b.fail("Auth", fmt.Errorf("give the registry host, e.g. %q", "localhost:5000"))
+	}
+	if b.auths == nil {
+		b.auths = map[string]registry.AuthConfig{}
+	}
+	b.auths[host] = a
+	return b
+}
+
 // Output receives the build log as it happens.
 func (b *BuildBuilder) Output(w io.Writer) *BuildBuilder { b.opts.Output = w; return b }
 
@@ -222,6 +260,9 @@ func (b *BuildBuilder) ImageE(ctx context.Context) (string, error) {
 	}
 	o := b.opts
 	o.Keychain = b.s.session.keychain
+	if len(b.auths) > 0 {
+		o.Keychain = registry.Chain(registry.Static(b.auths), o.Keychain)
+	}
 	res, err := build.Build(ctx, b.s.client(), b.bc, o)
 	if err != nil {
 		return "", err

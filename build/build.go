@@ -208,7 +208,10 @@ func tagAll(ctx context.Context, c *wire.Client, id string, tags []string) error
 }
 
 // inputHash covers the context's content, the options that shape the image
-// and the IDs of the base images as they are on the engine now.
+// and the IDs of the base images as they are on the engine now. Of secrets
+// and ssh agents it takes the ids only: which ones a build has changes
+// the hash, their values never go near it (nor into the berth.cache
+// label, which anyone can read).
 func inputHash(ctx context.Context, c *wire.Client, bc *Context, o Options, backend string) (string, error) {
 	h := sha256.New()
 	ch, err := bc.Hash(ctx)
@@ -230,7 +233,7 @@ func inputHash(ctx context.Context, c *wire.Client, bc *Context, o Options, back
 	}{Context: ch, Dockerfile: string(df), Target: o.Target, Platform: o.Platform, Network: o.Network, Backend: backend,
 		Args: o.Args, Labels: o.Labels, ExtraHosts: o.ExtraHosts, ShmSize: o.ShmSize, Contexts: map[string]string{}}
 	for id := range o.Secrets {
-		shape.Secrets = append(shape.Secrets, id) // ids only: secrets must not end up in the image
+		shape.Secrets = append(shape.Secrets, id) // ids only: a value must not reach the image, not even hashed
 	}
 	sort.Strings(shape.Secrets)
 	for id := range o.SSH {
@@ -259,6 +262,13 @@ func inputHash(ctx context.Context, c *wire.Client, bc *Context, o Options, back
 
 // baseImages lists the Dockerfile's FROM images that are not stages.
 func baseImages(df []byte) []string {
+	imgs, _ := fromLines(df)
+	return imgs
+}
+
+// fromLines reads the Dockerfile's FROM lines: the images that are not
+// stages, and the stage names (lower-cased).
+func fromLines(df []byte) ([]string, map[string]bool) {
 	stages := map[string]bool{}
 	var out []string
 	sc := bufio.NewScanner(bytes.NewReader(df))
@@ -282,5 +292,5 @@ func baseImages(df []byte) []string {
 			stages[strings.ToLower(args[2])] = true
 		}
 	}
-	return out
+	return out, stages
 }

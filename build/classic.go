@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/berth-go/berth/build/internal/regauth"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 )
@@ -89,7 +90,8 @@ func (classic) Build(ctx context.Context, c *wire.Client, bc *Context, o Options
 	if o.ShmSize > 0 {
 		q.Set("shmsize", strconv.FormatInt(o.ShmSize, 10))
 	}
-	configHeader, err := registryConfig(ctx, bc, o)
+	rec := regauth.NewRecorder(o.Keychain)
+	configHeader, err := registryConfig(ctx, bc, rec)
 	if err != nil {
 		return "", &Error{Backend: "classic", Step: "credentials", Err: err}
 	}
@@ -115,7 +117,7 @@ func (classic) Build(ctx context.Context, c *wire.Client, bc *Context, o Options
 		return nil
 	})
 	if err != nil {
-		return "", &Error{Backend: "classic", Step: step, Log: log.Lines(), Err: explainClassic(err, bc)}
+		return "", &Error{Backend: "classic", Step: step, Log: log.Lines(), Err: refused(explainClassic(err, bc), step, rec)}
 	}
 	if id == "" {
 		return "", &Error{Backend: "classic", Step: step, Log: log.Lines(), Err: fmt.Errorf("the engine reported no image ID")}
@@ -157,11 +159,22 @@ func explainClassic(err error, bc *Context) error {
 	return err
 }
 
-// fromHosts lists the registries of the Dockerfile's FROM images.
+// copyFrom is a `COPY --from=` of an image, a stage or a stage's index.
+var copyFrom = regexp.MustCompile(`(?im)^\s*COPY\s+(?:--\S+\s+)*?--from=(\S+)`)
+
+// fromHosts lists the registries of the images the Dockerfile pulls: its
+// FROM images and those of COPY --from.
 func fromHosts(df []byte) []string {
 	seen := map[string]bool{}
 	var hosts []string
-	for _, img := range baseImages(df) {
+	imgs, stages := fromLines(df)
+	for _, m := range copyFrom.FindAllSubmatch(df, -1) {
+		img := string(m[1])
+		if _, err := strconv.Atoi(img); err != nil && !stages[strings.ToLower(img)] {
+			imgs = append(imgs, img)
+		}
+	}
+	for _, img := range imgs {
 		if strings.Contains(img, "$") {
 			continue
 		}
@@ -176,8 +189,9 @@ func fromHosts(df []byte) []string {
 }
 
 // registryConfig is the X-Registry-Config header: credentials for every
-// registry the Dockerfile's FROM lines name.
-func registryConfig(ctx context.Context, bc *Context, o Options) (string, error) {
+// registry the Dockerfile pulls from (FROM, COPY --from), looked up through kc, which
+// remembers what it gave.
+func registryConfig(ctx context.Context, bc *Context, kc *regauth.Recorder) (string, error) {
 	df, err := bc.Dockerfile()
 	if err != nil {
 		return "", err
@@ -185,10 +199,6 @@ func registryConfig(ctx context.Context, bc *Context, o Options) (string, error)
 	hosts := fromHosts(df)
 	if len(hosts) == 0 {
 		return "", nil
-	}
-	kc := o.Keychain
-	if kc == nil {
-		kc = registry.DefaultKeychain()
 	}
 	auths, err := registry.BuildAuthConfigs(ctx, kc, hosts)
 	if err != nil || len(auths) == 0 {

@@ -33,7 +33,9 @@ type Options struct {
 	ShmSize    int64             // bytes of /dev/shm for RUN steps
 
 	// BuildKit only: a classic build with any of these is an
-	// ErrNeedsBuildKit.
+	// ErrNeedsBuildKit. The ids of Secrets and SSH are part of the input
+	// hash; their values, files, keys and sockets are not, so a changed
+	// value alone reuses an earlier build (NoCache runs it again).
 	Secrets       map[string]Secret
 	SSH           map[string][]string // id → agent socket or key files (empty: $SSH_AUTH_SOCK)
 	CacheFrom     string              // local cache directory to import

@@ -33,6 +33,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/berth-go/berth/build"
+	"github.com/berth-go/berth/build/internal/regauth"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 )
@@ -129,12 +130,14 @@ func (b backend) Build(ctx context.Context, c *wire.Client, bc *build.Context, o
 		return fail("context", err)
 	}
 	defer in.cleanup()
+	var stand standIns
 	if len(o.BuildContexts) > 0 && !modern {
 		// The frontend would take the names for images on Docker Hub.
 		df, refs, err := namedContextImages(ctx, c, in.df, o)
+		stand = refs
 		defer func() {
 			for _, r := range refs {
-				c.ImageRemove(context.WithoutCancel(ctx), r, false, false)
+				c.ImageRemove(context.WithoutCancel(ctx), r.ref, false, false)
 			}
 		}()
 		if err != nil {
@@ -149,6 +152,10 @@ func (b backend) Build(ctx context.Context, c *wire.Client, bc *build.Context, o
 		o.BuildContexts = nil
 	}
 
+	// The engine asks the session for credentials per registry; what it
+	// was given is named when a registry refuses the build.
+	rec := regauth.NewRecorder(o.Keychain)
+	o.Keychain = rec
 	attachables, err := sessionParts(o)
 	if err != nil {
 		return fail("session", err)
@@ -199,6 +206,7 @@ func (b backend) Build(ctx context.Context, c *wire.Client, bc *build.Context, o
 	defer cl.Close()
 
 	prog := newProgress(o.Output)
+	prog.standIns = stand
 	ch := make(chan *bk.SolveStatus)
 	done := make(chan struct{})
 	go func() {
@@ -211,7 +219,7 @@ func (b backend) Build(ctx context.Context, c *wire.Client, bc *build.Context, o
 	<-done
 	prog.finish(err != nil)
 	if err != nil {
-		return "", &build.Error{Backend: b.Name(), Step: prog.failedStep(), Log: prog.lines(), Err: explain(ctx, err, o, prog.lines())}
+		return "", &build.Error{Backend: b.Name(), Step: prog.failedStep(), Log: prog.lines(), Err: explain(ctx, err, o, prog, rec)}
 	}
 	id := resp.ExporterResponse["containerimage.digest"]
 	if id == "" {
@@ -417,8 +425,10 @@ func sharedKey(bc *build.Context) string {
 	return ""
 }
 
-// explain turns the engine's answer into an error that says what to do.
-func explain(ctx context.Context, err error, o build.Options, log []string) error {
+// explain turns the engine's answer into an error that says what to do. A
+// registry's refusal ("401 Unauthorized") is a *build.AuthError naming the
+// registry and what rec gave it.
+func explain(ctx context.Context, err error, o build.Options, prog *progress, rec *regauth.Recorder) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
@@ -427,12 +437,17 @@ func explain(ctx context.Context, err error, o build.Options, log []string) erro
 		msg = st.Message()
 	}
 	msg = strings.TrimPrefix(msg, "failed to solve: ")
+	msg = strings.TrimPrefix(msg, "failed to solve with frontend dockerfile.v0: ")
 	msg = strings.ReplaceAll(msg, "rpc error: code = Unknown desc = ", "")
-	switch {
-	case strings.Contains(msg, "unknown cache exporter") || strings.Contains(msg, "unknown cache importer"):
+	msg = prog.standIns.restore(msg)
+	log := prog.lines()
+	if strings.Contains(msg, "unknown cache exporter") || strings.Contains(msg, "unknown cache importer") {
 		return fmt.Errorf("%s: %w: this engine's BuildKit cannot export or import inline cache", msg, ErrUnsupported)
-	case strings.Contains(msg, "401 Unauthorized") || strings.Contains(msg, "no basic auth credentials"):
-		return fmt.Errorf("%s: %w: log in to the registry (docker login, or registry.Login) or give Build a keychain with its credentials", msg, wire.ErrUnauthorized)
+	}
+	if host, ok := rec.Refusal(msg, prog.failedStep()); ok {
+		return &build.AuthError{Registry: host, Source: rec.Sent(host), Err: errors.New(msg)}
+	}
+	switch {
 	case strings.Contains(msg, "exec format error") || strings.Contains(strings.Join(log, "\n"), "exec format error"):
 		plat := o.Platform
 		if plat == "" {

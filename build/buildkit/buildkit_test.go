@@ -306,10 +306,26 @@ func TestNamedContext(t *testing.T) {
 	nonce := buildtest.Unique(t)
 	extra := testenv.Tree(t, map[string]string{"shared.txt": nonce})
 	df := "FROM busybox:1.36 AS base\nRUN echo base > /base\nFROM base\nCOPY --from=shared shared.txt /shared.txt\nRUN --mount=from=shared,target=/mnt cp /mnt/shared.txt /mounted.txt\n"
-	img := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).BuildContext("shared", extra).Image()
+	var log bytes.Buffer
+	img := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).BuildContext("shared", extra).Output(&log).Image()
 	forget(img)
 	assert.Equal(t, "base\n"+nonce+nonce, buildtest.Output(t, h, img, "cat", "/base", "/shared.txt", "/mounted.txt"),
 		"COPY --from and RUN --mount=from both see the named context")
+	// Engine 20.10 builds a stand-in image for the context; the log shows
+	// the name the Dockerfile uses.
+	assert.Regexp(t, `(?m)^#\d+ \[stage-1 \d/\d\] COPY --from=shared shared.txt /shared.txt$`, log.String())
+	assert.Regexp(t, `(?m)^#\d+ \[stage-1 \d/\d\] RUN --mount=from=shared,target=/mnt cp`, log.String())
+	assert.NotContains(t, log.String(), build.CacheRepo)
+
+	// So do the failed step and the error.
+	log.Reset()
+	_, err := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df + "COPY --from=shared missing.txt /missing.txt\n")}).BuildContext("shared", extra).Output(&log).ImageE(t.Context())
+	require.Error(t, err)
+	var be *build.Error
+	require.ErrorAs(t, err, &be)
+	assert.Regexp(t, `^\[stage-1 \d/\d\] COPY --from=shared missing.txt /missing.txt$`, be.Step)
+	assert.NotContains(t, err.Error(), build.CacheRepo)
+	assert.NotContains(t, log.String(), build.CacheRepo)
 
 	imgs, err := h.Engine().ImageList(t.Context(), wire.Filters{"label": {"berth.context=shared"}})
 	require.NoError(t, err)
@@ -417,4 +433,56 @@ func TestForeignPlatform(t *testing.T) {
 	assert.ErrorIs(t, err, buildkit.ErrUnsupported)
 	assert.Contains(t, err.Error(), "cannot run binaries for linux/arm64")
 	assert.Contains(t, err.Error(), "QEMU")
+}
+
+// TestSecretIDsInInputHash: which secrets a build has is part of berth's
+// input hash, their values are not. A build that adds or removes a secret
+// is not the earlier build's image (the builder's own layer cache may
+// still reuse the step, as Docker's does; NoCache runs it); one whose
+// secret's value changed is, as documented on Secret.
+func TestSecretIDsInInputHash(t *testing.T) {
+	t.Parallel()
+	forget := testenv.RemoveImages(t)
+	h := berth.New(t)
+	ctx := t.Context()
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "first"), filepath.Join(dir, "second")
+	require.NoError(t, os.WriteFile(first, []byte("s3cr3t-hash-1"), 0o600))
+	require.NoError(t, os.WriteFile(second, []byte("s3cr3t-hash-two"), 0o600))
+	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN --mount=type=secret,id=token,required wc -c < /run/secrets/token > /len && echo " + buildtest.Unique(t) + "\n")}
+	run := func(o build.Options) (build.Result, error) {
+		t.Helper()
+		res, err := build.Build(ctx, h.Engine(), build.FilesContext(files), o)
+		if err == nil {
+			forget(res.ImageID)
+		}
+		return res, err
+	}
+	token := func(f string) map[string]build.Secret { return map[string]build.Secret{"token": {File: f}} }
+
+	with, err := run(build.Options{Secrets: token(first)})
+	require.NoError(t, err)
+	assert.Equal(t, "13\n", buildtest.Output(t, h, with.ImageID, "cat", "/len"))
+
+	without, err := run(build.Options{})
+	if err == nil {
+		assert.False(t, without.Cached, "berth did not reuse the image built with the secret")
+		assert.NotEqual(t, with.Hash, without.Hash, "removing a secret changes the input hash")
+		t.Log("without the secret, the builder's layer cache reused the step that used it, as Docker's does")
+	}
+	_, err = run(build.Options{NoCache: true})
+	require.Error(t, err, "without the secret and without caches, the step runs and misses it")
+	assert.Contains(t, err.Error(), "secret token not found")
+
+	renamed, err := run(build.Options{Secrets: map[string]build.Secret{"other": {File: first}}})
+	if err == nil {
+		assert.False(t, renamed.Cached, "another secret id is another input")
+	}
+
+	again, err := run(build.Options{Secrets: token(second)})
+	require.NoError(t, err)
+	assert.True(t, again.Cached, "the secret's value is not hashed: same input")
+	assert.Equal(t, with.Hash, again.Hash)
+	assert.Equal(t, with.ImageID, again.ImageID)
+	assert.Equal(t, "13\n", buildtest.Output(t, h, again.ImageID, "cat", "/len"), "the earlier image, built with the earlier value")
 }

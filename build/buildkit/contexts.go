@@ -19,25 +19,53 @@ const modernAPI = "1.42"
 // Dockerfile frontend predates them: each directory becomes a scratch
 // image holding its files, and the Dockerfile's references to the name
 // (FROM name, COPY --from=name, RUN --mount=from=name) point at that
-// image instead. It returns the rewritten Dockerfile and the images to
-// remove after the build.
-func namedContextImages(ctx context.Context, c *wire.Client, df []byte, o build.Options) ([]byte, []string, error) {
+// image instead. It returns the rewritten Dockerfile and the stand-in
+// images, to show as their names in the build log and to remove after the
+// build.
+func namedContextImages(ctx context.Context, c *wire.Client, df []byte, o build.Options) ([]byte, standIns, error) {
 	names := make([]string, 0, len(o.BuildContexts))
 	for name := range o.BuildContexts {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	var refs []string
+	var refs standIns
 	for _, name := range names {
 		res, err := build.Build(ctx, c, build.DirContext(o.BuildContexts[name]).WithDockerfileContent([]byte("FROM scratch\nCOPY . /\n")),
 			build.Options{Keychain: o.Keychain, Labels: map[string]string{"berth.context": name}})
 		if err != nil {
 			return nil, refs, fmt.Errorf("named context %q: %w", name, err)
 		}
-		refs = append(refs, res.Ref)
+		refs = append(refs, newStandIn(res.Ref, name))
 		df = replaceContextRef(df, name, res.Ref)
 	}
 	return df, refs, nil
+}
+
+// standIn is an image that stands in for a named context.
+type standIn struct {
+	ref, name string
+	// shown matches ref as BuildKit prints it: normalised
+	// (docker.io/...), sometimes with the image's digest.
+	shown *regexp.Regexp
+}
+
+func newStandIn(ref, name string) standIn {
+	return standIn{ref: ref, name: name, shown: regexp.MustCompile(`(?:docker\.io/)?` + regexp.QuoteMeta(ref) + `(?:@sha256:[0-9a-f]{64})?`)}
+}
+
+// standIns are a build's stand-in images.
+type standIns []standIn
+
+// restore puts the context names back where a build log line or error
+// shows a stand-in image, so the log reads like the Dockerfile the user
+// wrote: `COPY --from=shared`, not `COPY --from=berth-cache/build:...`.
+func (s standIns) restore(text string) string {
+	for _, si := range s {
+		if strings.Contains(text, si.ref) {
+			text = si.shown.ReplaceAllLiteralString(text, si.name)
+		}
+	}
+	return text
 }
 
 // replaceContextRef points the Dockerfile's references to name at ref:

@@ -26,6 +26,9 @@ type progress struct {
 	own    map[digest.Digest][]string   // each step's last lines
 	tail   []string
 	failed digest.Digest
+	// standIns are images that stand in for named contexts: the log
+	// shows their names instead.
+	standIns standIns
 }
 
 const (
@@ -52,6 +55,7 @@ func (p *progress) write(s string) {
 
 // line writes one line of step d.
 func (p *progress) line(d digest.Digest, s string) {
+	s = p.standIns.restore(s)
 	p.write(fmt.Sprintf("#%d %s", p.id(d), s))
 	own := append(p.own[d], s)
 	if len(own) > stepLines {
@@ -77,6 +81,11 @@ func (p *progress) update(st *bk.SolveStatus) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, v := range st.Vertexes {
+		if len(p.standIns) > 0 {
+			cp := *v
+			cp.Name, cp.Error = p.standIns.restore(v.Name), p.standIns.restore(v.Error)
+			v = &cp
+		}
 		prev := p.vtx[v.Digest]
 		if guessedCached(v, prev, st.Vertexes) {
 			if prev == nil {

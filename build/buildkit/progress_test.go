@@ -158,3 +158,27 @@ func TestProgressLinesEndWithFailedStep(t *testing.T) {
 	assert.Equal(t, "#1 CANCELED", lines[len(lines)-4])
 	assert.Equal(t, copyName, p.failedStep())
 }
+
+// A named context's stand-in image shows as the context's name: in step
+// names, their output, errors and the failed step.
+func TestProgressShowsContextNames(t *testing.T) {
+	const ref = "berth-cache/build:c1f1c1f1c1f1c1f1c1f1c1f1"
+	var out bytes.Buffer
+	p := newProgress(&out)
+	p.standIns = standIns{newStandIn(ref, "shared")}
+	fromRef := digest.FromString("from-ref")
+	p.update(vertexes(vertex(fromRef, "FROM docker.io/"+ref+"@sha256:"+strings.Repeat("ab", 32), at(0), at(1), false, "")))
+	p.update(vertexes(vertex(copyD, "[stage-1 2/3] COPY --from="+ref+" nope.txt /nope.txt", at(2), nil, false, "", fromRef)))
+	p.update(logged(copyD, "reading "+ref+"\n"))
+	p.update(vertexes(vertex(copyD, "[stage-1 2/3] COPY --from="+ref+" nope.txt /nope.txt", at(2), at(3), false, `"/nope.txt" not found in docker.io/`+ref)))
+	p.finish(true)
+	assert.Equal(t, `#1 FROM shared
+#1 DONE 0.0s
+#2 [stage-1 2/3] COPY --from=shared nope.txt /nope.txt
+#2 reading shared
+#2 ERROR: "/nope.txt" not found in shared
+`, out.String())
+	assert.Equal(t, "[stage-1 2/3] COPY --from=shared nope.txt /nope.txt", p.failedStep())
+	assert.NotContains(t, strings.Join(p.lines(), "\n"), "berth-cache")
+	assert.Equal(t, "FROM sharedx", standIns{newStandIn(ref, "shared")}.restore("FROM "+ref+"x"), "only the reference is replaced")
+}

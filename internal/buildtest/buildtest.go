@@ -192,8 +192,9 @@ func PrivateRegistry(t *testing.T, h *berth.Harness) (base string, kc registry.K
 }
 
 // PrivateBase builds FROM an image on a registry that wants credentials:
-// without them the error is wire.ErrUnauthorized and holds no secret; with
-// them the build works.
+// without them, or with wrong ones, the error is a *build.AuthError that
+// matches wire.ErrUnauthorized, names the registry, what was sent and from
+// where, says what to do, and holds no secret; with them the build works.
 func PrivateBase(t *testing.T, e Expect) {
 	forget := testenv.RemoveImages(t)
 	h := berth.New(t)
@@ -202,16 +203,58 @@ func PrivateBase(t *testing.T, e Expect) {
 		t.Skip("Podman verifies TLS for a registry on localhost; the plain-HTTP registry fixture would have to be listed as insecure in registries.conf (docs/podman.md)")
 	}
 	base, kc := PrivateRegistry(t, h)
-	bc := build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM " + base + "\nRUN echo " + Unique(t) + " > /id\n")})
-	_, err := build.Build(ctx, h.Engine(), bc, build.Options{Keychain: registry.Static(nil)})
-	require.Error(t, err, "without credentials the base image cannot be pulled")
-	assert.ErrorIs(t, err, wire.ErrUnauthorized)
-	assert.NotContains(t, err.Error(), "s3cr3t")
+	host := strings.Split(base, "/")[0]
+	df := "FROM " + base + "\nRUN echo " + Unique(t) + " > /id\n"
+	bc := build.FilesContext(map[string][]byte{"Dockerfile": []byte(df)})
+	refused := func(t *testing.T, err error, sent registry.SourceKind, wants ...string) {
+		t.Helper()
+		require.Error(t, err)
+		t.Logf("%s: %v", e.Backend, err)
+		assert.ErrorIs(t, err, wire.ErrUnauthorized)
+		assert.ErrorIs(t, err, registry.ErrUnauthorized)
+		var ae *build.AuthError
+		if assert.ErrorAs(t, err, &ae) {
+			assert.Equal(t, host, ae.Registry)
+			assert.Equal(t, sent, ae.Source.Kind)
+		}
+		var be *build.Error
+		if assert.ErrorAs(t, err, &be) {
+			assert.Equal(t, e.Backend, be.Backend)
+		}
+		for _, w := range append(wants, "docker login "+host, "DOCKER_AUTH_CONFIG", "config.json", "credHelpers") {
+			assert.Contains(t, err.Error(), w)
+		}
+		assert.NotContains(t, err.Error(), "s3cr3t")
+		assert.NotContains(t, err.Error(), "wr0ng-pw")
+	}
+
+	t.Run("no credentials", func(t *testing.T) {
+		_, err := build.Build(ctx, h.Engine(), bc, build.Options{Keychain: registry.Static(nil)})
+		refused(t, err, registry.SourceAnonymous, "registry "+host+" refused the pull without credentials", `Auth("`+host+`", ...)`)
+	})
+	t.Run("wrong credentials", func(t *testing.T) {
+		_, err := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).
+			Auth(host, registry.AuthConfig{Username: "berth", Password: "wr0ng-pw"}).ImageE(ctx)
+		refused(t, err, registry.SourceExplicit, "registry "+host+" refused the credentials from the build's own keychain")
+	})
+	t.Run("image of COPY --from", func(t *testing.T) {
+		other := build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nCOPY --from=" + base + " /bin/busybox /copied\nRUN echo " + Unique(t) + "\n")})
+		_, err := build.Build(ctx, h.Engine(), other, build.Options{Keychain: registry.Static(nil)})
+		refused(t, err, registry.SourceAnonymous, "without credentials")
+		res, err := build.Build(ctx, h.Engine(), other, build.Options{Keychain: kc})
+		require.NoError(t, err, "with credentials the image is pulled")
+		forget(res.ImageID)
+	})
 
 	res, err := build.Build(ctx, h.Engine(), bc, build.Options{Keychain: kc})
 	require.NoError(t, err)
 	forget(res.ImageID)
 	assert.Equal(t, e.Backend, res.Backend)
+	// The harness's Auth gives the build its credentials as well.
+	id, err := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df + "RUN echo auth > /auth\n")}).
+		Auth(host, registry.AuthConfig{Username: "berth", Password: "s3cr3t-registry-pw"}).ImageE(ctx)
+	require.NoError(t, err)
+	forget(id)
 }
 
 // NoCacheRebuild builds one Dockerfile again and again with NoCache. Each
