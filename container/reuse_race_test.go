@@ -148,16 +148,7 @@ func TestReuseConcurrentProcesses(t *testing.T) {
 func TestReuseWaitsForTheCreatorsStart(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	name := reuseName(t)
-	removeReused(t, h, name)
-	spec := reused(h, name).Spec()
-	hash, err := container.SpecHash(spec)
-	require.NoError(t, err)
-	created := spec
-	created.Reuse = false
-	created.Labels = map[string]string{container.LabelReuse: name, container.LabelSpecHash: hash}
-	creator, err := container.Create(t.Context(), h.Engine(), created, container.RunOptions{})
-	require.NoError(t, err)
+	name, spec, creator := createdNotStarted(t, h)
 
 	type result struct {
 		id  string
@@ -191,6 +182,21 @@ func TestReuseWaitsForTheCreatorsStart(t *testing.T) {
 func TestReuseStartsAnAbandonedCreatedContainer(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
+	name, _, abandoned := createdNotStarted(t, h)
+
+	begin := time.Now()
+	c, err := reused(h, name).StartE(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, abandoned.ID(), c.ID())
+	assert.GreaterOrEqual(t, time.Since(begin), 5*time.Second, "the creator's start was not waited for")
+	checkReused(t, h, name, c.ID())
+}
+
+// createdNotStarted creates the test's reused container the way a starter
+// that won the name does, and stops there: a creator that has not started
+// it yet, or died before it could.
+func createdNotStarted(t *testing.T, h *berth.Harness) (string, container.Spec, *container.Container) {
+	t.Helper()
 	name := reuseName(t)
 	removeReused(t, h, name)
 	spec := reused(h, name).Spec()
@@ -199,13 +205,7 @@ func TestReuseStartsAnAbandonedCreatedContainer(t *testing.T) {
 	created := spec
 	created.Reuse = false
 	created.Labels = map[string]string{container.LabelReuse: name, container.LabelSpecHash: hash}
-	abandoned, err := container.Create(t.Context(), h.Engine(), created, container.RunOptions{})
+	ctr, err := container.Create(t.Context(), h.Engine(), created, container.RunOptions{})
 	require.NoError(t, err)
-
-	begin := time.Now()
-	c, err := reused(h, name).StartE(t.Context())
-	require.NoError(t, err)
-	assert.Equal(t, abandoned.ID(), c.ID())
-	assert.GreaterOrEqual(t, time.Since(begin), 5*time.Second, "the creator's start was not waited for")
-	checkReused(t, h, name, c.ID())
+	return name, spec, ctr
 }
