@@ -107,18 +107,15 @@ func execCommandError(cmd []string, res ExecResult) error {
 	if res.ExitCode != 126 && res.ExitCode != 127 {
 		return nil
 	}
-	text := strings.TrimSpace(string(res.Stdout) + "\n" + string(res.Stderr))
-	if !strings.Contains(text, "OCI runtime exec failed") && !strings.HasPrefix(text, "crun: ") {
-		return nil
+	// dockerd: "OCI runtime exec failed: exec failed: ..."; Podman:
+	// "Error: runc: exec failed: ..." or "Error: crun: ...", on stderr.
+	for _, line := range strings.Split(string(res.Stdout)+"\n"+string(res.Stderr), "\n") {
+		if !strings.Contains(line, "OCI runtime") && !strings.Contains(line, "exec failed") && !strings.Contains(line, "crun: ") {
+			continue
+		}
+		if command, problem, ok := commandProblem(line); ok {
+			return &CommandError{Exec: true, Command: command, Cmd: cmd, Problem: problem, Err: errors.New(strings.TrimSpace(line))}
+		}
 	}
-	command, problem, ok := commandProblem(text)
-	if !ok {
-		return nil
-	}
-	return &CommandError{Exec: true, Command: command, Cmd: cmd, Problem: problem, Err: errors.New(firstLine(text))}
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
+	return nil
 }
