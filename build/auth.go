@@ -10,7 +10,7 @@ import (
 )
 
 // credentialPlaces says where a build's registry credentials come from.
-const credentialPlaces = "Auth(host, ...) on the builder (build.Options.Keychain), else DOCKER_AUTH_CONFIG, else $DOCKER_CONFIG/config.json (default ~/.docker/config.json): credHelpers, credsStore, auths"
+const credentialPlaces = "Auth(host, ...) on the builder (build.Options.Keychain), else " + registry.LookupOrder
 
 // AuthError is a build a registry refused: an image the build pulls (a
 // base image, COPY --from, RUN --mount=from) could not be had without
@@ -30,12 +30,9 @@ type AuthError struct {
 }
 
 func (e *AuthError) Error() string {
-	reg, login := "the registry", "docker login"
+	reg, login := "the registry", registry.LoginCommand(e.Registry)
 	if e.Registry != "" {
 		reg += " " + e.Registry
-		if e.Registry != registry.DefaultDomain {
-			login += " " + e.Registry
-		}
 	}
 	host := e.Registry
 	if host == "" {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/registry"
 	"github.com/berth-go/berth/wait"
 )
 
@@ -359,7 +360,7 @@ type PullError struct {
 }
 
 // credentialPlaces says where pull credentials come from, for messages.
-const credentialPlaces = "Auth(...) on the builder, else DOCKER_AUTH_CONFIG, else $DOCKER_CONFIG/config.json (default ~/.docker/config.json): credHelpers, credsStore, auths"
+const credentialPlaces = "Auth(...) on the builder, else " + registry.LookupOrder
 
 func (e *PullError) Error() string {
 	var b strings.Builder
@@ -378,7 +379,7 @@ func (e *PullError) Error() string {
 	// a network failure is not.
 	switch {
 	case errors.Is(e.Err, wire.ErrUnauthorized) && !e.WithAuth:
-		fmt.Fprintf(&b, "; the registry refused the pull without credentials: if the name is right and the image is private, log in (docker login%s) or pass Auth(...); credentials are looked up in %s", loginHost(e.Registry), credentialPlaces)
+		fmt.Fprintf(&b, "; the registry refused the pull without credentials: if the name is right and the image is private, log in (%s) or pass Auth(...); credentials are looked up in %s", registry.LoginCommand(e.Registry), credentialPlaces)
 	case errors.Is(e.Err, wire.ErrUnauthorized):
 		src := e.AuthSource
 		if src == "" {
@@ -398,13 +399,6 @@ func (e *PullError) Unwrap() error { return e.Err }
 
 // Is makes a PullError of an image the engine lacks match ErrImageMissing.
 func (e *PullError) Is(target error) bool { return target == ErrImageMissing && e.Missing }
-
-func loginHost(registry string) string {
-	if registry == "docker.io" {
-		return ""
-	}
-	return " " + registry
-}
 
 // ErrImageMissing is matched when the image is not on the engine and could
 // not be had: the pull policy is never (a plain error) or the pull failed

@@ -305,3 +305,18 @@ func KnownHosts(ctx context.Context, kc Keychain) ([]string, error) {
 	}
 	return l.Hosts(ctx)
 }
+
+// LookupOrder says, for messages, where credentials are looked up after
+// those a caller gives in code: the same sources, in the same order, as
+// `docker pull`.
+const LookupOrder = "DOCKER_AUTH_CONFIG, else $DOCKER_CONFIG/config.json (default ~/.docker/config.json): credHelpers, credsStore, auths"
+
+// LoginCommand is the command that stores credentials for host: `docker
+// login host`, or `docker login` alone for Docker Hub and an unknown host
+// ("").
+func LoginCommand(host string) string {
+	if host == "" || host == DefaultDomain {
+		return "docker login"
+	}
+	return "docker login " + host
+}
