@@ -77,8 +77,8 @@ func (c *Container) Top(ctx context.Context, psArgs string) (Processes, error) {
 		if errors.Is(err, io.EOF) {
 			// Podman answers an empty 200 for a stopped container and for
 			// arguments ps refused.
-			if st, serr := c.State(ctx); serr == nil && !st.Running {
-				return Processes{}, fmt.Errorf("top of %s: %w; start it first", c, ErrNotRunning)
+			if err := c.stoppedError(ctx, "top"); err != nil {
+				return Processes{}, err
 			}
 			return Processes{}, fmt.Errorf("top of %s: ps printed no process table: check the ps arguments %q (%w)", c, psArgs, err)
 		}
@@ -130,6 +130,16 @@ func fieldsN(s string, n int) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// stoppedError is ErrNotRunning for op when the container is not running,
+// nil when it runs or its state cannot be read: it explains the empty
+// answer Podman gives top and stats of a stopped container.
+func (c *Container) stoppedError(ctx context.Context, op string) error {
+	if st, err := c.State(ctx); err == nil && !st.Running {
+		return fmt.Errorf("%s of %s: %w; start it first", op, c, ErrNotRunning)
+	}
+	return nil
 }
 
 // notRunning turns the engine's 409 "is not running" into ErrNotRunning.
@@ -216,8 +226,8 @@ func (c *Container) statsSample(ctx context.Context) (wire.StatsJSON, error) {
 	if err := json.NewDecoder(io.LimitReader(body, maxStatsSample)).Decode(&s); err != nil {
 		// Podman answers a stopped container with an empty body.
 		if errors.Is(err, io.EOF) {
-			if st, serr := c.State(ctx); serr == nil && !st.Running {
-				return wire.StatsJSON{}, fmt.Errorf("stats of %s: %w; start it first", c, ErrNotRunning)
+			if err := c.stoppedError(ctx, "stats"); err != nil {
+				return wire.StatsJSON{}, err
 			}
 		}
 		return wire.StatsJSON{}, fmt.Errorf("stats of %s: decode the engine's answer: %w", c, err)
