@@ -47,20 +47,12 @@ func cacheRef(dir string) string {
 // reference, or "" when dir holds no cache yet (a first build), and how
 // it came to be there, for the build log.
 func loadCache(ctx context.Context, c *wire.Client, dir string) (ref, how string, err error) {
-	b, err := os.ReadFile(filepath.Join(dir, cacheIndex))
+	m, err := readIndex(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", "", nil
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("cache from %s: %w", dir, err)
-	}
-	var m cacheMeta
-	if err := json.Unmarshal(b, &m); err != nil || !strings.HasPrefix(m.Ref, cacheRepo+":") {
-		return "", "", fmt.Errorf("cache from %s: %s is not berth's (%v); empty the directory", dir, cacheIndex, err)
-	}
-	const kept = "its image is still in the engine"
-	if ins, err := c.ImageInspect(ctx, m.Ref); err == nil && ins.ID == m.Image {
-		return m.Ref, kept, nil
 	}
 	// The image itself is often still in the engine (the builder cache
 	// was pruned, not the images): its ID is the digest of its config,
@@ -68,7 +60,7 @@ func loadCache(ctx context.Context, c *wire.Client, dir string) (ref, how string
 	if ins, err := c.ImageInspect(ctx, m.Image); err == nil && ins.ID == m.Image {
 		repo, tag, _ := strings.Cut(m.Ref, ":")
 		if err := c.ImageTag(ctx, m.Image, repo, tag); err == nil {
-			return m.Ref, kept, nil
+			return m.Ref, "its image is still in the engine", nil
 		}
 	}
 	f, err := os.Open(filepath.Join(dir, cacheTarball))
@@ -125,16 +117,26 @@ func saveCache(ctx context.Context, c *wire.Client, id, dir string) (err error) 
 // savedImage is the image ID dir's cache holds, or "" when it holds none
 // or only part of one.
 func savedImage(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, cacheIndex))
+	m, err := readIndex(dir)
 	if err != nil {
-		return ""
-	}
-	var m cacheMeta
-	if json.Unmarshal(b, &m) != nil {
 		return ""
 	}
 	if st, err := os.Stat(filepath.Join(dir, cacheTarball)); err != nil || st.Size() == 0 {
 		return ""
 	}
 	return m.Image
+}
+
+// readIndex reads dir's cache index; an error matching fs.ErrNotExist
+// means dir holds no cache.
+func readIndex(dir string) (cacheMeta, error) {
+	var m cacheMeta
+	b, err := os.ReadFile(filepath.Join(dir, cacheIndex))
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil || !strings.HasPrefix(m.Ref, cacheRepo+":") {
+		return m, fmt.Errorf("%s is not berth's (%v); empty the directory", cacheIndex, err)
+	}
+	return m, nil
 }
