@@ -82,11 +82,12 @@ func (s *HTTPStrategy) String() string {
 // Validate reports a missing or malformed port or path.
 func (s *HTTPStrategy) Validate() error {
 	call := fmt.Sprintf("ForHTTP(%q)", s.path)
+	portBad := portProblem(s.port)
 	switch {
 	case s.port == "":
 		return invalid(call, `no container port to probe: add .Port("8080/tcp")`)
-	case portProblem(s.port) != "":
-		return invalid(call+fmt.Sprintf(".Port(%q)", s.port), "%s", portProblem(s.port))
+	case portBad != "":
+		return invalid(call+fmt.Sprintf(".Port(%q)", s.port), "%s", portBad)
 	case s.path != "" && !strings.HasPrefix(s.path, "/"):
 		return invalid(call, "the path must start with \"/\": ForHTTP(%q)", "/"+s.path)
 	case s.status == nil:

@@ -36,9 +36,10 @@ func (s *SQLStrategy) String() string {
 // DSN function or an empty query.
 func (s *SQLStrategy) Validate() error {
 	call := fmt.Sprintf("ForSQL(%q, %q, dsn)", s.port, s.driver)
+	portBad := portProblem(s.port)
 	switch {
-	case portProblem(s.port) != "":
-		return invalid(call, "port: %s", portProblem(s.port))
+	case portBad != "":
+		return invalid(call, "port: %s", portBad)
 	case s.driver == "":
 		return invalid(call, `no database/sql driver name: give the registered name, e.g. "pgx"`)
 	case !slices.Contains(sql.Drivers(), s.driver):

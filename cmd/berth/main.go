@@ -166,11 +166,9 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	bySession := map[string][]item{}
-	for _, it := range inv {
-		bySession[it.session] = append(bySession[it.session], it)
-	}
 	running := 0
 	for _, it := range inv {
+		bySession[it.session] = append(bySession[it.session], it)
 		if it.alive() {
 			running++
 		}
