@@ -57,7 +57,7 @@ func (serverUp) String() string { return `log "ready", then a TCP dial` }
 
 func (s serverUp) Ready(ctx context.Context, t wait.Target) error {
 	return wait.Watch(ctx, t, s.String(), func(ctx context.Context, seen func(string, ...any)) error {
-		lines, ended, err := wait.FollowLog(ctx, t, "ready")
+		lines, err := wait.FollowLog(ctx, t, "ready")
 		if err != nil {
 			return err
 		}
@@ -66,12 +66,8 @@ func (s serverUp) Ready(ctx context.Context, t wait.Target) error {
 			return err
 		}
 		seen("no ready line yet")
-		select {
-		case <-lines:
-		case err := <-ended:
+		if err := lines.Next(ctx); err != nil {
 			return err
-		case <-ctx.Done():
-			return ctx.Err()
 		}
 		for {
 			conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)

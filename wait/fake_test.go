@@ -300,16 +300,12 @@ func TestFollowLog(t *testing.T) {
 	f.write("starting\nready 1\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	lines, ended, err := FollowLog(ctx, f, "ready")
+	lines, err := FollowLog(ctx, f, "ready")
 	require.NoError(t, err)
 	recv := func(what string) {
 		t.Helper()
-		select {
-		case <-lines:
-		case err := <-ended:
-			t.Fatalf("%s: the log ended: %v", what, err)
-		case <-ctx.Done():
-			t.Fatalf("%s: no signal", what)
+		if err := lines.Next(ctx); err != nil {
+			t.Fatalf("%s: no line: %v", what, err)
 		}
 	}
 	recv("a line written before following")
@@ -317,15 +313,13 @@ func TestFollowLog(t *testing.T) {
 	f.write("ready 2\n")
 	recv("a line written while following")
 	select {
-	case <-lines:
+	case <-lines.Found:
 		t.Fatal("a signal without a matching line")
 	case <-time.After(50 * time.Millisecond):
 	}
 	f.exit(0, false)
-	select {
-	case err := <-ended:
-		assert.ErrorIs(t, err, io.EOF, "the log ends with the container")
-	case <-ctx.Done():
-		t.Fatal("the log did not end with the container")
-	}
+	err = lines.Next(ctx)
+	assert.ErrorIs(t, err, io.EOF, "the log ends with the container")
+	assert.NotErrorIs(t, err, context.DeadlineExceeded, "the log did not end with the container")
+	assert.ErrorContains(t, err, `the log ended before "ready"`)
 }

@@ -3,6 +3,7 @@ package wait
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"strings"
 )
 
@@ -19,16 +20,39 @@ func Watch(ctx context.Context, t Target, awaited string, probe func(ctx context
 	})
 }
 
-// FollowLog follows t's log from its start for a probe that acts on a
-// line: lines receives a value each time a line containing substr arrives
-// (lines that come while the previous value is still unreceived count as
-// one), and ended receives the error that ended the log (io.EOF when the
-// container stopped) once. Both stay open; the log is closed when ctx
-// ends, so give it the ctx of the probe that calls it.
-func FollowLog(ctx context.Context, t Target, substr string) (lines <-chan struct{}, ended <-chan error, err error) {
+// LogLines signals the lines of a followed log that contain a string:
+// see FollowLog.
+type LogLines struct {
+	// Found receives a value each time a matching line arrives; lines
+	// that come while the previous value is still unreceived count as one.
+	Found <-chan struct{}
+	// Ended receives the error that ended the log (io.EOF when the
+	// container stopped), once.
+	Ended  <-chan error
+	substr string
+}
+
+// Next blocks until a matching line arrives. It fails when the log ends
+// first, or with ctx's cause when ctx ends.
+func (l *LogLines) Next(ctx context.Context) error {
+	select {
+	case <-l.Found:
+		return nil
+	case err := <-l.Ended:
+		return fmt.Errorf("the log ended before %q: %w", l.substr, err)
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// FollowLog follows t's log from its start for a probe that acts on the
+// lines containing substr (Next waits for one; Found and Ended serve a
+// probe's own select). The log is closed when ctx ends, so give it the ctx
+// of the probe that calls it.
+func FollowLog(ctx context.Context, t Target, substr string) (*LogLines, error) {
 	rc, err := t.Logs(ctx, true)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	found := make(chan struct{}, 1)
 	end := make(chan error, 1)
@@ -52,5 +76,5 @@ func FollowLog(ctx context.Context, t Target, substr string) (lines <-chan struc
 			}
 		}
 	}()
-	return found, end, nil
+	return &LogLines{Found: found, Ended: end, substr: substr}, nil
 }

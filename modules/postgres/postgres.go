@@ -351,7 +351,7 @@ type serverReady struct{ user, password, database string }
 // Ready blocks until SELECT 1 succeeds, the container stops, or ctx ends.
 func (s serverReady) Ready(ctx context.Context, t wait.Target) error {
 	return wait.Watch(ctx, t, s.String(), func(ctx context.Context, seen func(string, ...any)) error {
-		readyLines, ended, err := wait.FollowLog(ctx, t, ReadyLog)
+		readyLines, err := wait.FollowLog(ctx, t, ReadyLog)
 		if err != nil {
 			return err
 		}
@@ -361,12 +361,8 @@ func (s serverReady) Ready(ctx context.Context, t wait.Target) error {
 			return err
 		}
 		seen("no %q line yet", ReadyLog)
-		select {
-		case <-readyLines:
-		case err := <-ended:
-			return fmt.Errorf("the log ended before %q: %w", ReadyLog, err)
-		case <-ctx.Done():
-			return context.Cause(ctx)
+		if err := readyLines.Next(ctx); err != nil {
+			return err
 		}
 		const firstDelay = 5 * time.Millisecond
 		for delay := firstDelay; ; {
@@ -385,7 +381,7 @@ func (s serverReady) Ready(ctx context.Context, t wait.Target) error {
 			}
 			seen("SELECT 1 on %s: %v", addr, last)
 			select {
-			case <-readyLines:
+			case <-readyLines.Found:
 				delay = firstDelay
 			case <-time.After(delay):
 				delay = min(delay*2, 100*time.Millisecond)

@@ -200,7 +200,7 @@ type serverReady struct{ password string }
 
 func (s serverReady) Ready(ctx context.Context, t wait.Target) error {
 	return wait.Watch(ctx, t, s.String(), func(ctx context.Context, seen func(string, ...any)) error {
-		readyLine, ended, err := wait.FollowLog(ctx, t, ReadyLog)
+		readyLines, err := wait.FollowLog(ctx, t, ReadyLog)
 		if err != nil {
 			return err
 		}
@@ -209,12 +209,8 @@ func (s serverReady) Ready(ctx context.Context, t wait.Target) error {
 			return err
 		}
 		seen("no %q line yet", ReadyLog)
-		select {
-		case <-readyLine:
-		case err := <-ended:
-			return fmt.Errorf("the log ended before %q: %w", ReadyLog, err)
-		case <-ctx.Done():
-			return context.Cause(ctx)
+		if err := readyLines.Next(ctx); err != nil {
+			return err
 		}
 		// A short cap: a server that comes up between two tries costs at
 		// most one gap, and a try is one cheap local round trip.
