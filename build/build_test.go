@@ -2,6 +2,7 @@ package build_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,4 +138,46 @@ func TestForcedBuildKitWithoutTheBackend(t *testing.T) {
 	_, err = build.Build(t.Context(), c, build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\n")}), build.Options{})
 	require.ErrorIs(t, err, build.ErrNeedsBuildKit)
 	assert.Contains(t, err.Error(), "build/buildkit")
+}
+
+// dockerd's classic builder looks a step up in its cache by reading every
+// child of the parent image; one removed in between (another test's
+// cleanup, a docker rmi) used to fail the build with `unable to find image
+// "sha256:..."`. Here builders add and remove children of busybox:1.36 as
+// fast as they can, so lookups keep meeting removed siblings; every build
+// must still succeed.
+func TestCacheLookupRace(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	c := h.Engine()
+	labels := map[string]string{berth.LabelSession: h.Session().ID(), berth.LabelTest: t.Name()}
+	var (
+		mu       sync.Mutex
+		builds   int
+		failures []string
+		wg       sync.WaitGroup
+	)
+	deadline := time.Now().Add(6 * time.Second)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; time.Now().Before(deadline); i++ {
+				df := fmt.Sprintf("FROM busybox:1.36\nLABEL churn=%s-%d-%d\n", buildtest.Unique(t), g, i)
+				id, err := build.Classic.Build(context.Background(), c, build.FilesContext(map[string][]byte{"Dockerfile": []byte(df)}), build.Options{Labels: labels})
+				mu.Lock()
+				builds++
+				if err != nil {
+					failures = append(failures, err.Error())
+				}
+				mu.Unlock()
+				if id != "" {
+					assert.NoError(t, c.ImageRemove(context.Background(), id, false, false))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d builds while siblings came and went", builds)
+	assert.Empty(t, failures)
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/berth-go/berth/build/internal/regauth"
 	"github.com/berth-go/berth/internal/wire"
@@ -23,7 +24,10 @@ type Backend interface {
 	Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (string, error)
 }
 
-// Classic is the engine's classic builder, POST /build.
+// Classic is the engine's classic builder, POST /build. A build that
+// dockerd fails with `unable to find image "sha256:..."` (its cache lookup
+// met an image another client was removing) runs again, up to three times
+// in all; the build log says so.
 var Classic Backend = classic{}
 
 type classic struct{}
@@ -97,25 +101,36 @@ func (classic) Build(ctx context.Context, c *wire.Client, bc *Context, o Options
 	}
 	log := &tail{n: 30, out: o.Output}
 	var id, step string
-	body := bc.Reader(ctx, true)
-	defer body.Close()
-	err = c.ImageBuild(ctx, body, q, configHeader, func(m wire.JSONMessage) error {
-		if m.Stream != "" {
-			if l := strings.TrimSpace(m.Stream); stepLine.MatchString(l) {
-				step = l
+	for attempt := 1; ; attempt++ {
+		id, step = "", ""
+		body := bc.Reader(ctx, true)
+		err = c.ImageBuild(ctx, body, q, configHeader, func(m wire.JSONMessage) error {
+			if m.Stream != "" {
+				if l := strings.TrimSpace(m.Stream); stepLine.MatchString(l) {
+					step = l
+				}
+				log.Write([]byte(m.Stream))
+			} else if m.Status != "" {
+				log.Write([]byte(m.Status + "\n"))
 			}
-			log.Write([]byte(m.Stream))
-		} else if m.Status != "" {
-			log.Write([]byte(m.Status + "\n"))
-		}
-		if len(m.Aux) > 0 {
-			var aux struct{ ID string }
-			if wire.DecodeAux(m, &aux) == nil && aux.ID != "" {
-				id = aux.ID
+			if len(m.Aux) > 0 {
+				var aux struct{ ID string }
+				if wire.DecodeAux(m, &aux) == nil && aux.ID != "" {
+					id = aux.ID
+				}
 			}
+			return nil
+		})
+		body.Close()
+		if err == nil || attempt == cacheRaceAttempts || !cacheLookupRace.MatchString(err.Error()) || ctx.Err() != nil {
+			break
 		}
-		return nil
-	})
+		fmt.Fprintf(log, "berth: the engine lost a sibling image while looking up its build cache (another build's image was removed at that moment): building again (%d/%d)\n", attempt+1, cacheRaceAttempts)
+		select { // let the removal that raced it finish
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+		}
+	}
 	if err != nil {
 		return "", &Error{Backend: "classic", Step: step, Log: log.Lines(), Err: refused(explainClassic(err, bc), step, rec)}
 	}
@@ -124,6 +139,15 @@ func (classic) Build(ctx context.Context, c *wire.Client, bc *Context, o Options
 	}
 	return id, nil
 }
+
+// cacheLookupRace is dockerd's classic builder losing a race: to find a
+// cached step it lists the parent image's children and reads each, and
+// fails the build when one was removed in between (by anyone: another
+// test's cleanup, docker rmi). Nothing was built wrong, so the build runs
+// again, up to cacheRaceAttempts times in all.
+var cacheLookupRace = regexp.MustCompile(`unable to find image "sha256:[0-9a-f]{64}"`)
+
+const cacheRaceAttempts = 3
 
 // stepLine is a step's first log line: "Step 2/4 : RUN ..." on dockerd,
 // "STEP 2/4: RUN ..." (after a "[1/2] " stage) on Podman.

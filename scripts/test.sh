@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 logdir=${BERTH_LOG_DIR:-/tmp/berth-test-logs}
 mkdir -p "$logdir"
-rm -f "$logdir"/*.log
+rm -f "$logdir"/*.log "$logdir/failures.txt"
 fail=0
 summary=()
 t_all=$(date +%s.%N)
@@ -64,8 +64,9 @@ go test -race -count=1 -timeout 14m -v ${BERTH_TEST_FLAGS:-} ./... > "$logdir/te
 rc=$?
 grep -E '^(ok|FAIL|panic:)' "$logdir/test.log" || true
 if [ $rc -ne 0 ]; then
-  echo "go test failed (rc $rc); failures:"
-  grep -B2 -A25 -E '^\s*--- FAIL' "$logdir/test.log" | head -300
+  echo "go test failed (rc $rc); what each failing test printed:"
+  awk -f scripts/failures.awk "$logdir/test.log" > "$logdir/failures.txt"
+  head -300 "$logdir/failures.txt"
   fail=1
 fi
 
@@ -94,5 +95,10 @@ step_end
 printf '\n== timings\n'
 printf '%s\n' "${summary[@]}"
 printf '%6s s  total\n' "$(elapsed "$t_all")"
+if [ -s "$logdir/failures.txt" ]; then
+  # Again at the end, where a reader of only the last lines looks.
+  printf '\n== failing tests (full: %s)\n' "$logdir/failures.txt"
+  grep -vE '^\s+(stdout|stderr) \| ' "$logdir/failures.txt" | head -60
+fi
 if [ $fail = 0 ]; then echo "make test: PASS"; else echo "make test: FAIL"; fi
 exit $fail

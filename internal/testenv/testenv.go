@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -127,11 +128,17 @@ func BuildFiles(t testing.TB, c *wire.Client, files map[string]string, query url
 	if err := tw.Close(); err != nil {
 		t.Fatalf("build context: %v", err)
 	}
-	id, err := Build(t, c, &buf, query)
-	if err != nil {
-		t.Fatalf("build: %v", err)
+	// dockerd's classic builder fails a cache lookup when a sibling image
+	// is removed meanwhile (build.Classic retries the same way).
+	for attempt := 1; ; attempt++ {
+		id, err := Build(t, c, bytes.NewReader(buf.Bytes()), query)
+		if err == nil {
+			return id
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), `unable to find image "sha256:`) {
+			t.Fatalf("build: %v", err)
+		}
 	}
-	return id
 }
 
 // Tree writes files (slash-separated names → content) to a new temporary
