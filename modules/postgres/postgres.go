@@ -35,6 +35,7 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/modules/internal/modstart"
 	"github.com/berth-go/berth/wait"
 )
 
@@ -298,38 +299,20 @@ func (b *Builder) StartE(ctx context.Context) (*Container, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
-	c, err := b.containerBuilder().StartE(ctx)
+	c, host, p, err := modstart.Start(ctx, "postgres", b.containerBuilder(), Port)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, err
 	}
-	host, err := c.Host(ctx)
-	if err == nil {
-		var p int
-		if p, err = c.MappedPort(ctx, Port); err == nil {
-			return &Container{Container: c, host: host, port: p, database: b.database, user: b.user, password: b.password}, nil
-		}
-	}
-	c.Remove(context.WithoutCancel(ctx))
-	return nil, fmt.Errorf("postgres: %w", err)
+	return &Container{Container: c, host: host, port: p, database: b.database, user: b.user, password: b.password}, nil
 }
 
 // Start is StartE for tests: in a *berth.Harness an error fails the test;
 // in a session it panics (use StartE there).
 func (b *Builder) Start() *Container {
 	if h, ok := b.s.(*berth.Harness); ok {
-		tb := h.T()
-		tb.Helper()
-		c, err := b.StartE(tb.Context())
-		if err != nil {
-			tb.Fatalf("%v", err)
-		}
-		return c
+		h.T().Helper()
 	}
-	c, err := b.StartE(context.Background())
-	if err != nil {
-		panic(err.Error())
-	}
-	return c
+	return modstart.Must(b.s, b.StartE)
 }
 
 // readiness waits for the server the test will use: see serverReady.

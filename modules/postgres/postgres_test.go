@@ -47,7 +47,7 @@ func queryStrings(t testing.TB, conn *pgx.Conn, sql string) []string {
 
 func noLeftovers(t *testing.T, h *berth.Harness) {
 	t.Helper()
-	left, err := h.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name()}})
+	left, err := h.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}})
 	require.NoError(t, err)
 	assert.Empty(t, left)
 }

@@ -33,7 +33,7 @@ func client(t testing.TB, url string) *goredis.Client {
 
 func noLeftovers(t *testing.T, h *berth.Harness) {
 	t.Helper()
-	left, err := h.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name()}})
+	left, err := h.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}})
 	require.NoError(t, err)
 	assert.Empty(t, left)
 }
