@@ -280,7 +280,7 @@ func TestBadInputIsTypedAndLeavesNothing(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
-	left, err := h.Engine().ContainerList(ctx, true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name()}})
+	left, err := h.Engine().ContainerList(ctx, true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}})
 	require.NoError(t, err)
 	assert.Len(t, left, 1, "only the named sleeper may exist")
 }
@@ -303,7 +303,7 @@ func TestFailedStartRemovesContainer(t *testing.T) {
 	_, err := h.Container(busybox).Cmd("sh", "-c", "echo bye; exit 3").Port("8080/tcp").
 		WaitFor(exitWatcher{}).StartE(ctx)
 	require.Error(t, err)
-	left, lerr := h.Engine().ContainerList(ctx, true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name()}})
+	left, lerr := h.Engine().ContainerList(ctx, true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}})
 	require.NoError(t, lerr)
 	assert.Empty(t, left)
 }
@@ -363,11 +363,14 @@ func TestHundredParallelContainers(t *testing.T) {
 			})
 		}
 	})
-	left, err := berth.New(t).Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name()}})
+	// This process's session only: another suite may run the same test.
+	owner := berth.New(t)
+	session := berth.LabelSession + "=" + owner.Session().ID()
+	left, err := owner.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), session}})
 	require.NoError(t, err)
 	assert.Empty(t, left)
 	var total int
-	cs, err := berth.New(t).Engine().ContainerList(context.Background(), true, wire.Filters{"label": {"berth.test"}})
+	cs, err := owner.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {"berth.test", session}})
 	require.NoError(t, err)
 	for _, c := range cs {
 		if strings.HasPrefix(c.Labels[berth.LabelTest], t.Name()+"/") {

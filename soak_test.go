@@ -99,7 +99,7 @@ func TestSoakNoGrowth(t *testing.T) {
 	assert.Less(t, int64(m1.HeapInuse)-int64(m0.HeapInuse), int64(bound), "heap in use grew %d bytes", int64(m1.HeapInuse)-int64(m0.HeapInuse))
 	t.Logf("%d sequential + %d parallel lifecycles: goroutines %d→%d, fds %d→%d, heap in use %d→%d", seq, par, g0, g1, fd0, fd1, m0.HeapInuse, m1.HeapInuse)
 
-	left, err := h.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name()}})
+	left, err := h.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}})
 	require.NoError(t, err)
 	assert.Empty(t, left)
 }

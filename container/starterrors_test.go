@@ -24,7 +24,7 @@ import (
 // exists: a failed start removes what it created.
 func assertNothingLeft(t *testing.T, h *berth.Harness) {
 	t.Helper()
-	f := wire.Filters{"label": {berth.LabelTest + "=" + t.Name()}}
+	f := wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}}
 	ctrs, err := h.Engine().ContainerList(t.Context(), true, f)
 	require.NoError(t, err)
 	assert.Empty(t, ctrs, "containers left after a failed start")

@@ -36,7 +36,7 @@ func TestWarmFillHonorsStopTimeout(t *testing.T) {
 	events, _ := h.Engine().Events(ectx, wire.Filters{
 		"type":  {"container"},
 		"event": {"kill"},
-		"label": {berth.LabelTest + "=" + t.Name()},
+		"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()},
 	})
 
 	begin := time.Now()

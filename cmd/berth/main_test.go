@@ -44,7 +44,7 @@ func TestDoctorAndPruneOnRealEngine(t *testing.T) {
 	ctx := context.Background()
 	c, err := wire.New()
 	require.NoError(t, err)
-	session := "cli-test-" + strings.ReplaceAll(t.Name(), "/", "-")
+	session := "cli-test-" + strings.ReplaceAll(t.Name(), "/", "-") + "-" + itoa(os.Getpid()) // unique to this run
 	mk := func(labels map[string]string) string {
 		resp, err := c.ContainerCreate(ctx, "", &wire.ContainerConfig{Image: "busybox:1.36", Cmd: []string{"sleep", "3600"}, Labels: labels}, "")
 		require.NoError(t, err)
