@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -102,11 +101,7 @@ func (s *HTTPStrategy) Ready(ctx context.Context, t Target) error {
 		return err
 	}
 	return run(ctx, t, s.String(), func(ctx context.Context, seen *observation) error {
-		host, err := t.Host(ctx)
-		if err != nil {
-			return err
-		}
-		mapped, err := t.MappedPort(ctx, s.port)
+		addr, err := Address(ctx, t, s.port)
 		if err != nil {
 			return err
 		}
@@ -118,7 +113,7 @@ func (s *HTTPStrategy) Ready(ctx context.Context, t Target) error {
 		}
 		defer tr.CloseIdleConnections()
 		client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
-		url := scheme + "://" + net.JoinHostPort(host, strconv.Itoa(mapped)) + s.path
+		url := scheme + "://" + addr + s.path
 		return poll(ctx, func() error {
 			req, err := http.NewRequestWithContext(ctx, s.method, url, bytes.NewReader(s.body))
 			if err != nil {

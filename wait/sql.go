@@ -58,11 +58,7 @@ func (s *SQLStrategy) Ready(ctx context.Context, t Target) error {
 		return err
 	}
 	return run(ctx, t, s.String(), func(ctx context.Context, seen *observation) error {
-		host, err := t.Host(ctx)
-		if err != nil {
-			return err
-		}
-		mapped, err := t.MappedPort(ctx, s.port)
+		host, mapped, err := endpoint(ctx, t, s.port)
 		if err != nil {
 			return err
 		}

@@ -83,13 +83,22 @@ type State struct {
 // Address is where clients reach the container port port of t:
 // "host:mapped-port" on the host where mapped ports are reachable.
 func Address(ctx context.Context, t Target, port string) (string, error) {
-	host, err := t.Host(ctx)
-	if err != nil {
-		return "", err
-	}
-	mapped, err := t.MappedPort(ctx, port)
+	host, mapped, err := endpoint(ctx, t, port)
 	if err != nil {
 		return "", err
 	}
 	return net.JoinHostPort(host, strconv.Itoa(mapped)), nil
+}
+
+// endpoint is Address as a host and a port number.
+func endpoint(ctx context.Context, t Target, port string) (string, int, error) {
+	host, err := t.Host(ctx)
+	if err != nil {
+		return "", 0, err
+	}
+	mapped, err := t.MappedPort(ctx, port)
+	if err != nil {
+		return "", 0, err
+	}
+	return host, mapped, nil
 }
