@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -364,7 +365,14 @@ func TestCacheDirectory(t *testing.T) {
 	assert.Regexp(t, `#\d+ \[2/2\] RUN sleep 1.*\n#\d+ CACHED`, log.String(), "the slow step came from the cache directory")
 	assert.Contains(t, log.String(), "berth-cache.tar (", "the image was gone, so the cache was loaded from the file")
 	assert.Equal(t, nonce+"\n", buildtest.Output(t, h, second, "cat", "/x"))
-	imgs, err := h.Engine().ImageList(ctx, wire.Filters{"reference": {"berth-cache/buildcache"}})
+	// The name the directory's cache image has while it is in the engine
+	// (another suite on this engine has its own).
+	var index struct{ Ref string }
+	raw, err := os.ReadFile(filepath.Join(dir, "berth-cache.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &index))
+	require.True(t, strings.HasPrefix(index.Ref, "berth-cache/buildcache:"), index.Ref)
+	imgs, err := h.Engine().ImageList(ctx, wire.Filters{"reference": {index.Ref}})
 	require.NoError(t, err)
 	assert.Empty(t, imgs, "the imported cache image is not left tagged")
 
@@ -385,7 +393,7 @@ func TestCacheDirectory(t *testing.T) {
 	assert.Equal(t, saved.ModTime(), again.ModTime(), "the directory already held this image: it is not written again")
 	assert.Regexp(t, `#\d+ \[2/2\] RUN sleep 1.*\n#\d+ CACHED`, log.String(), "the slow step came from the cache image")
 	assert.Contains(t, log.String(), "its image is still in the engine")
-	imgs, err = h.Engine().ImageList(ctx, wire.Filters{"reference": {"berth-cache/buildcache"}})
+	imgs, err = h.Engine().ImageList(ctx, wire.Filters{"reference": {index.Ref}})
 	require.NoError(t, err)
 	assert.Empty(t, imgs, "the cache image's tag is removed again")
 
