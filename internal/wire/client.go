@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -116,6 +117,9 @@ func (c *Client) setupTransport() error {
 					conn.Close()
 					return nil, c.tlsError(err)
 				}
+				if tc.ConnectionState().Version >= tls.VersionTLS13 {
+					return &verdictConn{Conn: tc, c: c}, nil
+				}
 				return tc, nil
 			}
 		}
@@ -190,11 +194,41 @@ func (e *TLSError) Error() string {
 	return fmt.Sprintf("TLS handshake with the engine at %s failed: %v; %s", e.Host, e.Err, hint)
 }
 
-// isRemoteAlert reports whether err is a TLS alert the engine sent.
+// isRemoteAlert reports whether err is a TLS alert the engine sent, or
+// the connection it dropped in place of one (see verdictConn).
 func isRemoteAlert(err error) bool {
 	var oe *net.OpError
-	return errors.As(err, &oe) && oe.Op == "remote error"
+	return errors.As(err, &oe) && oe.Op == "remote error" || errors.Is(err, errClosedAfterHandshake)
 }
+
+var errClosedAfterHandshake = errors.New("the engine closed the connection right after the TLS handshake, before any answer")
+
+// verdictConn is a TLS 1.3 connection whose first read still carries the
+// engine's verdict on the client certificate: 1.3 finishes the client's
+// handshake before the server has checked it, and a refusal comes as an
+// alert on the first read. When the engine closes at once, a reset can
+// beat the alert to the client (the kernel drops what was unread), and
+// the read fails with ECONNRESET or EOF instead. That first failure is
+// a *TLSError too.
+type verdictConn struct {
+	net.Conn
+	c    *Client
+	read bool
+}
+
+func (v *verdictConn) Read(p []byte) (int, error) {
+	n, err := v.Conn.Read(p)
+	if n > 0 {
+		v.read = true
+	}
+	if err != nil && !v.read && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+		return n, v.c.tlsError(fmt.Errorf("%w: %w", errClosedAfterHandshake, err))
+	}
+	return n, err
+}
+
+// CloseWrite half-closes the TLS stream, for a hijacked connection's stdin.
+func (v *verdictConn) CloseWrite() error { return v.Conn.(*tls.Conn).CloseWrite() }
 
 // tlsError wraps a TLS failure with where its configuration came from.
 func (c *Client) tlsError(err error) *TLSError {

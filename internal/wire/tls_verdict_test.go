@@ -1,0 +1,71 @@
+//go:build linux
+
+package wire
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A TLS 1.3 engine that refuses the client certificate can close the
+// connection so fast that a reset, not its alert, reaches the client
+// first. This server does that every time: it finishes the handshake,
+// then resets the connection without a word. The client's error must
+// still be a *TLSError that says the certificate was refused, never a
+// bare "connection reset by peer".
+func TestClientCertRefusedByReset(t *testing.T) {
+	ca := newTestCA(t, "berth reset CA")
+	server := filepath.Join(t.TempDir(), "server")
+	writeCertDir(t, server, ca, ca, true)
+	client := filepath.Join(t.TempDir(), "client")
+	writeCertDir(t, client, ca, ca, false)
+	cert, err := tls.LoadX509KeyPair(filepath.Join(server, "cert.pem"), filepath.Join(server, "key.pem"))
+	require.NoError(t, err)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				tc := tls.Server(conn, &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS13})
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if tc.HandshakeContext(ctx) == nil {
+					// Wait for the request, so unread data makes the
+					// close a reset, and drop the connection.
+					conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+					conn.Read(make([]byte, 1))
+				}
+				conn.(*net.TCPConn).SetLinger(0)
+				conn.Close()
+			}()
+		}
+	}()
+
+	cfg, err := loadTLS(client, true)
+	require.NoError(t, err)
+	c, err := New(WithEndpoint(Endpoint{Host: "tcp://" + ln.Addr().String(), From: "test", TLS: cfg, TLSFrom: "DOCKER_CERT_PATH"}))
+	require.NoError(t, err)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = c.Version(ctx)
+	require.Error(t, err)
+	t.Log(err)
+	var te *TLSError
+	require.ErrorAs(t, err, &te)
+	assert.ErrorIs(t, err, errClosedAfterHandshake)
+	assert.Contains(t, err.Error(), "refused the client certificate from DOCKER_CERT_PATH")
+}
