@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -306,35 +307,36 @@ func TestNamedContext(t *testing.T) {
 	h := berth.New(t)
 	nonce := buildtest.Unique(t)
 	extra := testenv.Tree(t, map[string]string{"shared.txt": nonce})
-	df := "FROM busybox:1.36 AS base\nRUN echo base > /base\nFROM base\nCOPY --from=shared shared.txt /shared.txt\nRUN --mount=from=shared,target=/mnt cp /mnt/shared.txt /mounted.txt\n"
+	// A name of this run's own, so the stand-in images it leaves or not
+	// are this test's (another suite on the engine runs this test too).
+	name := "shared" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	df := "FROM busybox:1.36 AS base\nRUN echo base > /base\nFROM base\nCOPY --from=" + name + " shared.txt /shared.txt\nRUN --mount=from=" + name + ",target=/mnt cp /mnt/shared.txt /mounted.txt\n"
 	var log bytes.Buffer
-	img := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).BuildContext("shared", extra).Output(&log).Image()
+	img := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).BuildContext(name, extra).Output(&log).Image()
 	forget(img)
 	assert.Equal(t, "base\n"+nonce+nonce, buildtest.Output(t, h, img, "cat", "/base", "/shared.txt", "/mounted.txt"),
 		"COPY --from and RUN --mount=from both see the named context")
 	// Engine 20.10 builds a stand-in image for the context; the log shows
 	// the name the Dockerfile uses.
-	assert.Regexp(t, `(?m)^#\d+ \[stage-1 \d/\d\] COPY --from=shared shared.txt /shared.txt$`, log.String())
-	assert.Regexp(t, `(?m)^#\d+ \[stage-1 \d/\d\] RUN --mount=from=shared,target=/mnt cp`, log.String())
+	assert.Regexp(t, `(?m)^#\d+ \[stage-1 \d/\d\] COPY --from=`+name+` shared.txt /shared.txt$`, log.String())
+	assert.Regexp(t, `(?m)^#\d+ \[stage-1 \d/\d\] RUN --mount=from=`+name+`,target=/mnt cp`, log.String())
 	assert.NotContains(t, log.String(), build.CacheRepo)
 
 	// So do the failed step and the error.
 	log.Reset()
-	_, err := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df + "COPY --from=shared missing.txt /missing.txt\n")}).BuildContext("shared", extra).Output(&log).ImageE(t.Context())
+	_, err := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df + "COPY --from=" + name + " missing.txt /missing.txt\n")}).BuildContext(name, extra).Output(&log).ImageE(t.Context())
 	require.Error(t, err)
 	var be *build.Error
 	require.ErrorAs(t, err, &be)
-	assert.Regexp(t, `^\[stage-1 \d/\d\] COPY --from=shared missing.txt /missing.txt$`, be.Step)
+	assert.Regexp(t, `^\[stage-1 \d/\d\] COPY --from=`+name+` missing.txt /missing.txt$`, be.Step)
 	assert.NotContains(t, err.Error(), build.CacheRepo)
 	assert.NotContains(t, log.String(), build.CacheRepo)
 
-	imgs, err := h.Engine().ImageList(t.Context(), wire.Filters{"label": {"berth.context=shared"}})
+	imgs, err := h.Engine().ImageList(t.Context(), wire.Filters{"label": {"berth.context=" + name}})
 	require.NoError(t, err)
-	for _, im := range imgs {
-		assert.Empty(t, im.RepoTags, "the stand-in image is removed after the build")
-	}
+	assert.Empty(t, imgs, "the stand-in image is removed after the build")
 
-	_, err = h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36 AS shared\n")}).BuildContext("shared", extra).ImageE(t.Context())
+	_, err = h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36 AS " + name + "\n")}).BuildContext(name, extra).ImageE(t.Context())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "stage of that name")
 }
