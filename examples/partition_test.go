@@ -38,7 +38,7 @@ func TestClientSurvivesPartition(t *testing.T) {
 	start := time.Now()
 	_, code = get()
 	assert.NotEqual(t, 0, code, "the server must be unreachable while partitioned")
-	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.Less(t, time.Since(start), 10*time.Second, "wget gives up after 2 s; a loaded engine adds the exec's own time")
 
 	require.NoError(t, net.Heal(ctx))
 	body, code = get()

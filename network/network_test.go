@@ -72,7 +72,7 @@ func requireFetchFails(t *testing.T, client *berth.Container, url string) {
 	start := time.Now()
 	got, err := fetch(t.Context(), client, url)
 	require.Error(t, err, "GET %s still answered %q", url, got)
-	assert.Less(t, time.Since(start), 5*time.Second, "a cut connection must fail fast")
+	assert.Less(t, time.Since(start), 10*time.Second, "a cut connection must fail fast, not hang")
 }
 
 func TestAliasDisconnectConnect(t *testing.T) {

@@ -56,12 +56,12 @@ func TestExitBeforeLogLineFailsFast(t *testing.T) {
 		WaitFor(wait.ForLog("ready")).
 		StartE(t.Context())
 	require.Error(t, err)
-	// The container lives 2 s after its start (which takes under a second
-	// here); the error must come within 1 s of its exit, not at the
-	// 60 s timeout.
+	// The container lives 2 s after its start; the error must come at its
+	// exit, not at the 60 s timeout. The bound is loose on purpose: a
+	// loaded machine can take seconds to start a container.
 	elapsed := time.Since(start)
 	assert.GreaterOrEqual(t, elapsed, 2*time.Second)
-	assert.Less(t, elapsed, 4*time.Second, "fail fast, not at the timeout")
+	assert.Less(t, elapsed, 20*time.Second, "fail fast, not at the timeout")
 	var ee *wait.ExitError
 	require.ErrorAs(t, err, &ee)
 	assert.Equal(t, 3, ee.ExitCode)

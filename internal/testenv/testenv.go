@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,6 +78,8 @@ func RemoveImages(t testing.TB) (track func(image string)) {
 	}
 }
 
+var buildSeq atomic.Int64
+
 // Build builds an image from a tar build context with the engine's classic
 // builder and returns its ID; query adds build parameters ("t" tags it,
 // "dockerfile" names the Dockerfile). A built image is removed when the
@@ -84,6 +88,10 @@ func RemoveImages(t testing.TB) (track func(image string)) {
 func Build(t testing.TB, c *wire.Client, buildContext io.Reader, query url.Values) (string, error) {
 	t.Helper()
 	q := url.Values{"rm": {"1"}, "forcerm": {"1"}}
+	// A label of this build's own: the same files built by another test,
+	// or by another suite on the engine, make a different image, so
+	// removing this one at cleanup never meets their containers.
+	q.Set("labels", fmt.Sprintf(`{"berth.testenv.build":"%d-%d"}`, os.Getpid(), buildSeq.Add(1)))
 	for k, vs := range query {
 		q[k] = vs
 	}
