@@ -26,8 +26,9 @@ type Backend interface {
 
 // Classic is the engine's classic builder, POST /build. A build that
 // dockerd fails with `unable to find image "sha256:..."` (its cache lookup
-// met an image another client was removing) runs again, up to three times
-// in all; the build log says so.
+// met an image another client was removing; Podman: "checking if cached
+// image exists ... not known") runs again, up to three times in all; the
+// build log says so.
 var Classic Backend = classic{}
 
 type classic struct{}
@@ -140,12 +141,13 @@ func (classic) Build(ctx context.Context, c *wire.Client, bc *Context, o Options
 	return id, nil
 }
 
-// cacheLookupRace is dockerd's classic builder losing a race: to find a
-// cached step it lists the parent image's children and reads each, and
+// cacheLookupRace is the classic builder losing a race: to find a cached
+// step dockerd lists the parent image's children and reads each, and
 // fails the build when one was removed in between (by anyone: another
-// test's cleanup, docker rmi). Nothing was built wrong, so the build runs
-// again, up to cacheRaceAttempts times in all.
-var cacheLookupRace = regexp.MustCompile(`unable to find image "sha256:[0-9a-f]{64}"`)
+// test's cleanup, docker rmi); Podman's buildah fails its cache check the
+// same way. Nothing was built wrong, so the build runs again, up to
+// cacheRaceAttempts times in all.
+var cacheLookupRace = regexp.MustCompile(`unable to find image "sha256:[0-9a-f]{64}"|checking if cached image exists from a previous build: .*not known`)
 
 const cacheRaceAttempts = 3
 
