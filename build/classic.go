@@ -144,10 +144,11 @@ func (classic) Build(ctx context.Context, c *wire.Client, bc *Context, o Options
 // cacheLookupRace is the classic builder losing a race: to find a cached
 // step dockerd lists the parent image's children and reads each, and
 // fails the build when one was removed in between (by anyone: another
-// test's cleanup, docker rmi); Podman's buildah fails its cache check the
-// same way. Nothing was built wrong, so the build runs again, up to
+// test's cleanup, docker rmi), or when the cached step it found is
+// removed before it is used (No such image); Podman's buildah fails its
+// cache check the same way. Nothing was built wrong, so the build runs again, up to
 // cacheRaceAttempts times in all.
-var cacheLookupRace = regexp.MustCompile(`unable to find image "sha256:[0-9a-f]{64}"|checking if cached image exists from a previous build: .*not known`)
+var cacheLookupRace = regexp.MustCompile(`unable to find image "sha256:[0-9a-f]{64}"|No such image: sha256:[0-9a-f]{64}|checking if cached image exists from a previous build: .*not known`)
 
 const cacheRaceAttempts = 3
 

@@ -143,7 +143,7 @@ func BuildFiles(t testing.TB, c *wire.Client, files map[string]string, query url
 		if err == nil {
 			return id
 		}
-		if attempt == 3 || !strings.Contains(err.Error(), `unable to find image "sha256:`) {
+		if attempt == 3 || !strings.Contains(err.Error(), `unable to find image "sha256:`) && !strings.Contains(err.Error(), "No such image: sha256:") {
 			t.Fatalf("build: %v", err)
 		}
 	}

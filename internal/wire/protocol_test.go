@@ -331,37 +331,47 @@ func TestPlainHTTPAgainstTLSPortIsClear(t *testing.T) {
 	assert.Contains(t, err.Error(), "DOCKER_TLS_VERIFY")
 }
 
-func TestHijackReplaysBufferedBytes(t *testing.T) {
+// serveConns listens on 127.0.0.1 until the test ends and runs handle on
+// each connection, closing it afterwards; it returns the address.
+func serveConns(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			conn, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go func(conn net.Conn) {
+			go func() {
 				defer conn.Close()
-				br := bufio.NewReader(conn)
-				req, err := http.ReadRequest(br)
-				if err != nil {
-					return
-				}
-				if req.URL.Path == "/_ping" {
-					fmt.Fprint(conn, "HTTP/1.1 200 OK\r\nAPI-Version: 1.41\r\nContent-Length: 2\r\n\r\nOK")
-					return
-				}
-				io.Copy(io.Discard, req.Body)
-				// The 101 and the first output in one write, so they share
-				// the client's buffer.
-				fmt.Fprintf(conn, "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n%s", frame(1, "early\n"))
-				in, _ := io.ReadAll(br) // until the client's CloseWrite
-				conn.Write(frame(1, "echo:"+string(in)))
-			}(conn)
+				handle(conn)
+			}()
 		}
 	}()
-	c, err := New(WithHost("tcp://" + ln.Addr().String()))
+	return ln.Addr().String()
+}
+
+func TestHijackReplaysBufferedBytes(t *testing.T) {
+	addr := serveConns(t, func(conn net.Conn) {
+		br := bufio.NewReader(conn)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		if req.URL.Path == "/_ping" {
+			fmt.Fprint(conn, "HTTP/1.1 200 OK\r\nAPI-Version: 1.41\r\nContent-Length: 2\r\n\r\nOK")
+			return
+		}
+		io.Copy(io.Discard, req.Body)
+		// The 101 and the first output in one write, so they share
+		// the client's buffer.
+		fmt.Fprintf(conn, "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n%s", frame(1, "early\n"))
+		in, _ := io.ReadAll(br) // until the client's CloseWrite
+		conn.Write(frame(1, "echo:"+string(in)))
+	})
+	c, err := New(WithHost("tcp://" + addr))
 	require.NoError(t, err)
 	hc, err := c.ExecStart(context.Background(), "abc", false)
 	require.NoError(t, err)

@@ -373,6 +373,18 @@ func clearEngineEnv(t *testing.T) {
 // TestRemoteTLS runs the container lifecycle against a second dockerd over
 // TCP with mutual TLS, configured the two ways a user does it, and checks
 // that each broken TLS setup fails with an error naming its cause.
+// refusedVersion asks c for the engine's version, which must fail, and
+// returns the error (logged, for a reader of -v).
+func refusedVersion(t *testing.T, c *Client) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := c.Version(ctx)
+	require.Error(t, err)
+	t.Log(err)
+	return err
+}
+
 func TestRemoteTLS(t *testing.T) {
 	requireRoot(t)
 	d := startTLSDaemon(t)
@@ -500,11 +512,7 @@ func TestRemoteTLS(t *testing.T) {
 			c, err := New()
 			require.NoError(t, err, "the configuration itself is well formed")
 			defer c.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_, err = c.Version(ctx)
-			require.Error(t, err)
-			t.Log(err)
+			err = refusedVersion(t, c)
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}

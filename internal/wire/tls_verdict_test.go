@@ -29,41 +29,25 @@ func TestClientCertRefusedByReset(t *testing.T) {
 	cert, err := tls.LoadX509KeyPair(filepath.Join(server, "cert.pem"), filepath.Join(server, "key.pem"))
 	require.NoError(t, err)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				tc := tls.Server(conn, &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS13})
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				if tc.HandshakeContext(ctx) == nil {
-					// Wait for the request, so unread data makes the
-					// close a reset, and drop the connection.
-					conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-					conn.Read(make([]byte, 1))
-				}
-				conn.(*net.TCPConn).SetLinger(0)
-				conn.Close()
-			}()
+	addr := serveConns(t, func(conn net.Conn) {
+		tc := tls.Server(conn, &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS13})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if tc.HandshakeContext(ctx) == nil {
+			// Wait for the request, so unread data makes the close a
+			// reset, and drop the connection.
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			conn.Read(make([]byte, 1))
 		}
-	}()
+		conn.(*net.TCPConn).SetLinger(0)
+	})
 
 	cfg, err := loadTLS(client, true)
 	require.NoError(t, err)
-	c, err := New(WithEndpoint(Endpoint{Host: "tcp://" + ln.Addr().String(), From: "test", TLS: cfg, TLSFrom: "DOCKER_CERT_PATH"}))
+	c, err := New(WithEndpoint(Endpoint{Host: "tcp://" + addr, From: "test", TLS: cfg, TLSFrom: "DOCKER_CERT_PATH"}))
 	require.NoError(t, err)
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, err = c.Version(ctx)
-	require.Error(t, err)
-	t.Log(err)
+	err = refusedVersion(t, c)
 	var te *TLSError
 	require.ErrorAs(t, err, &te)
 	assert.ErrorIs(t, err, errClosedAfterHandshake)
