@@ -123,7 +123,7 @@ func (classic) Build(ctx context.Context, c *wire.Client, bc *Context, o Options
 			return nil
 		})
 		body.Close()
-		if err == nil || attempt == cacheRaceAttempts || !cacheLookupRace.MatchString(err.Error()) || ctx.Err() != nil {
+		if err == nil || attempt == cacheRaceAttempts || !wire.IsBuildCacheRace(err) || ctx.Err() != nil {
 			break
 		}
 		fmt.Fprintf(log, "berth: the engine lost a sibling image while looking up its build cache (another build's image was removed at that moment): building again (%d/%d)\n", attempt+1, cacheRaceAttempts)
@@ -141,15 +141,8 @@ func (classic) Build(ctx context.Context, c *wire.Client, bc *Context, o Options
 	return id, nil
 }
 
-// cacheLookupRace is the classic builder losing a race: to find a cached
-// step dockerd lists the parent image's children and reads each, and
-// fails the build when one was removed in between (by anyone: another
-// test's cleanup, docker rmi), or when the cached step it found is
-// removed before it is used (No such image); Podman's buildah fails its
-// cache check the same way. Nothing was built wrong, so the build runs again, up to
-// cacheRaceAttempts times in all.
-var cacheLookupRace = regexp.MustCompile(`unable to find image "sha256:[0-9a-f]{64}"|No such image: sha256:[0-9a-f]{64}|checking if cached image exists from a previous build: .*not known`)
-
+// cacheRaceAttempts bounds the runs of a build that failed on the
+// builder's cache-lookup race (wire.IsBuildCacheRace).
 const cacheRaceAttempts = 3
 
 // stepLine is a step's first log line: "Step 2/4 : RUN ..." on dockerd,

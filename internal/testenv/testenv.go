@@ -23,7 +23,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -136,14 +135,14 @@ func BuildFiles(t testing.TB, c *wire.Client, files map[string]string, query url
 	if err := tw.Close(); err != nil {
 		t.Fatalf("build context: %v", err)
 	}
-	// dockerd's classic builder fails a cache lookup when a sibling image
-	// is removed meanwhile (build.Classic retries the same way).
+	// The builder can lose a race with another client's image removal
+	// (wire.IsBuildCacheRace); build.Classic retries the same way.
 	for attempt := 1; ; attempt++ {
 		id, err := Build(t, c, bytes.NewReader(buf.Bytes()), query)
 		if err == nil {
 			return id
 		}
-		if attempt == 3 || !strings.Contains(err.Error(), `unable to find image "sha256:`) && !strings.Contains(err.Error(), "No such image: sha256:") {
+		if attempt == 3 || !wire.IsBuildCacheRace(err) {
 			t.Fatalf("build: %v", err)
 		}
 	}

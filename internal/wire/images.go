@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 )
 
@@ -127,6 +128,19 @@ func (c *Client) ImageBuild(ctx context.Context, buildContext io.Reader, q url.V
 	}
 	return c.Stream(ctx, Request{Method: http.MethodPost, Path: "/build", Query: q, Header: h, Body: buildContext}, fn)
 }
+
+// IsBuildCacheRace reports whether err, a classic build's failure, is the
+// builder losing a race rather than a fault of the build: to find a cached
+// step dockerd lists the parent image's children and reads each, and fails
+// the build when one was removed in between (by anyone: another test's
+// cleanup, docker rmi), or when the cached step it found is removed before
+// it is used (No such image); Podman's buildah fails its cache check the
+// same way. The same build run again is expected to work.
+func IsBuildCacheRace(err error) bool {
+	return err != nil && buildCacheRace.MatchString(err.Error())
+}
+
+var buildCacheRace = regexp.MustCompile(`unable to find image "sha256:[0-9a-f]{64}"|No such image: sha256:[0-9a-f]{64}|checking if cached image exists from a previous build: .*not known`)
 
 // BuildCachePrune removes builder cache.
 func (c *Client) BuildCachePrune(ctx context.Context, all bool, f Filters) error {
