@@ -6,8 +6,9 @@ package regauth
 
 import (
 	"context"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -61,12 +62,7 @@ func (r *Recorder) Sent(host string) registry.Source {
 func (r *Recorder) Asked() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]string, 0, len(r.asked))
-	for h := range r.asked {
-		out = append(out, h)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(r.asked))
 }
 
 // Refusal reports whether msg, a failed build's error, is a registry
