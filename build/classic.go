@@ -24,11 +24,12 @@ type Backend interface {
 	Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (string, error)
 }
 
-// Classic is the engine's classic builder, POST /build. A build that
-// dockerd fails with `unable to find image "sha256:..."` (its cache lookup
-// met an image another client was removing; Podman: "checking if cached
-// image exists ... not known") runs again, up to three times in all; the
-// build log says so.
+// Classic is the engine's classic builder, POST /build. A build the
+// builder failed because its cache lookup met an image another client was
+// removing (wire.IsBuildCacheRace: dockerd's `unable to find image
+// "sha256:..."` or `No such image`, Podman's "checking if cached image
+// exists ... not known") runs again, up to three times in all; the build
+// log says so.
 var Classic Backend = classic{}
 
 type classic struct{}
