@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -30,8 +32,8 @@ func rawStart(b *testing.B, c *wire.Client, labels map[string]string) string {
 
 func BenchmarkStartToRunning(b *testing.B) {
 	h := berth.New(b)
-	c := h.Engine()
-	labels := map[string]string{berth.LabelSession: h.Session().ID(), berth.LabelTest: b.Name()}
+	c := testenv.Wire(h.Engine())
+	labels := map[string]string{engine.LabelSession: h.Session().ID(), engine.LabelTest: b.Name()}
 	ctx := context.Background()
 	b.Run("berth", func(b *testing.B) {
 		for b.Loop() {
@@ -56,8 +58,8 @@ func BenchmarkStartToRunning(b *testing.B) {
 
 func BenchmarkRemove(b *testing.B) {
 	h := berth.New(b)
-	c := h.Engine()
-	labels := map[string]string{berth.LabelSession: h.Session().ID(), berth.LabelTest: b.Name()}
+	c := testenv.Wire(h.Engine())
+	labels := map[string]string{engine.LabelSession: h.Session().ID(), engine.LabelTest: b.Name()}
 	ctx := context.Background()
 	// PID 1 ignores SIGTERM: a graceful stop would wait out its timeout.
 	cmd := []string{"sh", "-c", "trap '' TERM; while true; do sleep 1; done"}
@@ -94,8 +96,8 @@ func BenchmarkRemove(b *testing.B) {
 
 func BenchmarkParallel20(b *testing.B) {
 	h := berth.New(b)
-	c := h.Engine()
-	labels := map[string]string{berth.LabelSession: h.Session().ID(), berth.LabelTest: b.Name()}
+	c := testenv.Wire(h.Engine())
+	labels := map[string]string{engine.LabelSession: h.Session().ID(), engine.LabelTest: b.Name()}
 	ctx := context.Background()
 	each := func(b *testing.B, start func() func()) {
 		for b.Loop() {

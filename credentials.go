@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/registry"
 )
 
@@ -71,9 +72,9 @@ func (s *scope) Tag(ctx context.Context, image, ref string) error {
 	if tag == "" {
 		tag = "latest"
 	}
-	if err := s.client().ImageTag(ctx, image, r.Name(), tag); err != nil {
+	if err := s.client().TagImage(ctx, image, r.Name(), tag); err != nil {
 		return err
 	}
-	s.add(resource{kind: "image", id: r.Name() + ":" + tag})
+	s.add(resource{kind: engine.KindImage, id: r.Name() + ":" + tag})
 	return nil
 }

@@ -27,7 +27,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/network"
 )
 
@@ -51,7 +51,7 @@ func New(t testing.TB, opts ...Option) *Harness {
 	for k, v := range s.labels {
 		labels[k] = v
 	}
-	labels[LabelTest] = t.Name()
+	labels[engine.LabelTest] = t.Name()
 	h := &Harness{scope: newScope(s, t, labels)}
 	t.Cleanup(func() {
 		t.Helper() // report at the test's berth.New line
@@ -73,11 +73,11 @@ func (h *Harness) T() testing.TB { return h.tb }
 // Session is the shared session of the test binary.
 func (h *Harness) Session() *Session { return h.session }
 
-// Engine is the engine client, for what the handles do not cover (listing
-// images, inspecting networks, ...). Its package is internal to berth: call
-// its methods, and test its errors with the container package's ErrNotFound,
-// ErrConflict and the like.
-func (h *Harness) Engine() *wire.Client { return h.session.client }
+// Engine is the engine client, for what the handles do not cover: listing
+// images, inspecting networks, the resources a test left. Its errors, like
+// every berth error from the engine, match engine.ErrNotFound,
+// engine.ErrConflict and the other sentinels of package engine.
+func (h *Harness) Engine() *engine.Client { return h.session.client }
 
 // Network creates a user-defined bridge network removed when the test
 // ends. name is made unique per test; containers join it with
@@ -117,7 +117,7 @@ func (s *scope) NetworkE(ctx context.Context, name string, opts ...NetworkOption
 	if err != nil {
 		return nil, err
 	}
-	s.add(resource{kind: "network", id: n.ID(), net: n})
+	s.add(resource{kind: engine.KindNetwork, id: n.ID(), net: n})
 	return n, nil
 }
 

@@ -22,6 +22,8 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/wait"
 )
@@ -123,9 +125,9 @@ func TestContainerExecCopyLogs(t *testing.T) {
 	d, err := c.Inspect(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "exec-test", d.Labels["app"])
-	assert.NotEmpty(t, d.Labels[berth.LabelSession])
-	assert.Equal(t, t.Name(), d.Labels[berth.LabelTest])
-	assert.Equal(t, fmt.Sprint(os.Getpid()), d.Labels[berth.LabelPID])
+	assert.NotEmpty(t, d.Labels[engine.LabelSession])
+	assert.Equal(t, t.Name(), d.Labels[engine.LabelTest])
+	assert.Equal(t, fmt.Sprint(os.Getpid()), d.Labels[engine.LabelPID])
 }
 
 func TestContainerPortsAndLifecycle(t *testing.T) {
@@ -280,7 +282,7 @@ func TestBadInputIsTypedAndLeavesNothing(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
-	left, err := h.Engine().ContainerList(ctx, true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}})
+	left, err := testenv.Wire(h.Engine()).ContainerList(ctx, true, wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()}})
 	require.NoError(t, err)
 	assert.Len(t, left, 1, "only the named sleeper may exist")
 }
@@ -303,7 +305,7 @@ func TestFailedStartRemovesContainer(t *testing.T) {
 	_, err := h.Container(busybox).Cmd("sh", "-c", "echo bye; exit 3").Port("8080/tcp").
 		WaitFor(exitWatcher{}).StartE(ctx)
 	require.Error(t, err)
-	left, lerr := h.Engine().ContainerList(ctx, true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}})
+	left, lerr := testenv.Wire(h.Engine()).ContainerList(ctx, true, wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()}})
 	require.NoError(t, lerr)
 	assert.Empty(t, left)
 }
@@ -340,7 +342,7 @@ func TestSessionForTestMainUse(t *testing.T) {
 	if err == nil {
 		assert.Empty(t, left)
 	}
-	_, err = h(t).Engine().ContainerInspect(ctx, c.ID())
+	_, err = testenv.Wire(h(t).Engine()).ContainerInspect(ctx, c.ID())
 	assert.ErrorIs(t, err, wire.ErrNotFound)
 }
 
@@ -365,15 +367,15 @@ func TestHundredParallelContainers(t *testing.T) {
 	})
 	// This process's session only: another suite may run the same test.
 	owner := berth.New(t)
-	session := berth.LabelSession + "=" + owner.Session().ID()
-	left, err := owner.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), session}})
+	session := engine.LabelSession + "=" + owner.Session().ID()
+	left, err := testenv.Wire(owner.Engine()).ContainerList(context.Background(), true, wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), session}})
 	require.NoError(t, err)
 	assert.Empty(t, left)
 	var total int
-	cs, err := owner.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {"berth.test", session}})
+	cs, err := testenv.Wire(owner.Engine()).ContainerList(context.Background(), true, wire.Filters{"label": {"berth.test", session}})
 	require.NoError(t, err)
 	for _, c := range cs {
-		if strings.HasPrefix(c.Labels[berth.LabelTest], t.Name()+"/") {
+		if strings.HasPrefix(c.Labels[engine.LabelTest], t.Name()+"/") {
 			total++
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -32,7 +33,7 @@ func TestDaemonRestart(t *testing.T) {
 		// Runs after the harness's cleanup: nothing of the test is left.
 		c, err := wire.New()
 		require.NoError(t, err)
-		left, err := c.ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + testLabel}})
+		left, err := c.ContainerList(context.Background(), true, wire.Filters{"label": {engine.LabelTest + "=" + testLabel}})
 		require.NoError(t, err)
 		assert.Empty(t, left, "containers left after the engine restart")
 	})

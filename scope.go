@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/berth-go/berth/container"
-	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/network"
 )
 
@@ -19,7 +19,7 @@ const cleanupTimeout = 60 * time.Second
 
 // resource is something a scope removes at its end.
 type resource struct {
-	kind string // container, network, volume, image
+	kind engine.Kind
 	id   string
 	ctr  *container.Container
 	net  *network.Network
@@ -41,7 +41,7 @@ func newScope(s *Session, tb testing.TB, labels map[string]string) *scope {
 	return &scope{session: s, tb: tb, labels: labels}
 }
 
-func (s *scope) client() *wire.Client { return s.session.client }
+func (s *scope) client() *engine.Client { return s.session.client }
 
 func (s *scope) add(r resource) {
 	s.mu.Lock()
@@ -54,22 +54,10 @@ func (s *scope) add(r resource) {
 	s.resources = append(s.resources, r)
 }
 
-// forget drops a resource the caller removed itself.
-func (s *scope) forget(kind, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, r := range s.resources {
-		if r.kind == kind && r.id == id {
-			s.resources = append(s.resources[:i], s.resources[i+1:]...)
-			return
-		}
-	}
-}
-
 func (s *scope) runOptions() container.RunOptions {
 	return container.RunOptions{
 		Labels: s.labels,
-		Created: func(kind, id string) {
+		Created: func(kind engine.Kind, id string) {
 			s.add(resource{kind: kind, id: id})
 		},
 		Credentials: credentialsFrom(s.session.keychain),
@@ -83,7 +71,7 @@ func (s *scope) attachHandle(c *container.Container) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, r := range s.resources {
-		if r.kind == container.KindContainer && r.id == c.ID() {
+		if r.kind == engine.KindContainer && r.id == c.ID() {
 			s.resources[i].ctr = c
 		}
 	}
@@ -101,55 +89,31 @@ func (s *scope) uniqueName(name string) string {
 }
 
 // cleanup removes the scope's resources: containers in parallel, then
-// networks, volumes and images.
+// networks (disconnecting partitioned containers first), volumes and
+// images.
 func (s *scope) cleanup(ctx context.Context) error {
 	s.mu.Lock()
 	res := s.resources
 	s.resources = nil
 	s.mu.Unlock()
-	var errs []error
-	var mu sync.Mutex
-	record := func(r resource, err error) {
-		if err == nil || errors.Is(err, wire.ErrNotFound) {
-			return
+	nets := map[string]*network.Network{}
+	rs := make([]engine.Resource, len(res))
+	for i, r := range res {
+		rs[i] = engine.Resource{Kind: r.kind, ID: r.id}
+		if r.net != nil {
+			nets[r.id] = r.net
 		}
-		mu.Lock()
-		errs = append(errs, fmt.Errorf("remove %s %.12s: %w", r.kind, r.id, err))
-		mu.Unlock()
 	}
 	c := s.client()
-	for _, phase := range []string{container.KindContainer, "network", container.KindVolume, "image"} {
-		var wg sync.WaitGroup
-		for _, r := range res {
-			if r.kind != phase {
-				continue
+	return engine.RemoveAll(ctx, rs, func(ctx context.Context, r engine.Resource) error {
+		if n := nets[r.ID]; n != nil {
+			if err := n.Remove(ctx); err != nil && !errors.Is(err, engine.ErrNotFound) {
+				return fmt.Errorf("remove network %.12s: %w", r.ID, err)
 			}
-			wg.Add(1)
-			go func(r resource) {
-				defer wg.Done()
-				switch r.kind {
-				case container.KindContainer:
-					err := c.ContainerRemove(ctx, r.id, wire.RemoveOptions{Force: true, Volumes: true})
-					if err != nil && strings.Contains(err.Error(), "already in progress") {
-						_, err = c.ContainerWait(ctx, r.id, "removed")
-					}
-					record(r, err)
-				case "network":
-					if r.net != nil {
-						record(r, r.net.Remove(ctx))
-					} else {
-						record(r, c.NetworkRemove(ctx, r.id))
-					}
-				case container.KindVolume:
-					record(r, c.VolumeRemove(ctx, r.id, true))
-				case "image":
-					record(r, c.ImageRemove(ctx, r.id, true, false))
-				}
-			}(r)
+			return nil
 		}
-		wg.Wait()
-	}
-	return errors.Join(errs...)
+		return c.Remove(ctx, r)
+	})
 }
 
 // diagnose writes, for each container of the scope, its image, state, exit
@@ -165,14 +129,14 @@ func (s *scope) diagnose(ctx context.Context, tb interface {
 	res := append([]resource(nil), s.resources...)
 	s.mu.Unlock()
 	for _, r := range res {
-		if r.kind != container.KindContainer {
+		if r.kind != engine.KindContainer {
 			continue
 		}
 		ctr := r.ctr
 		if ctr == nil {
 			var err error
 			if ctr, err = container.Attach(ctx, s.client(), r.id); err != nil {
-				if !errors.Is(err, wire.ErrNotFound) { // removed by a failed start
+				if !errors.Is(err, engine.ErrNotFound) { // removed by a failed start
 					logf("berth: container %.12s: %v", r.id, err)
 				}
 				continue
@@ -180,7 +144,7 @@ func (s *scope) diagnose(ctx context.Context, tb interface {
 		}
 		d, err := ctr.Inspect(ctx)
 		if err != nil {
-			if !errors.Is(err, wire.ErrNotFound) {
+			if !errors.Is(err, engine.ErrNotFound) {
 				logf("berth: container %s: inspect: %v", ctr, err)
 			}
 			continue

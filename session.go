@@ -2,39 +2,30 @@ package berth
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/link"
 	"github.com/berth-go/berth/registry"
-)
-
-// Labels every resource carries.
-const (
-	LabelSession = "berth.session"
-	LabelTest    = "berth.test"
-	LabelPID     = "berth.pid"
+	"github.com/google/uuid"
 )
 
 // Option configures a Session (and, through New, the shared test session).
 type Option func(*sessionConfig)
 
 type sessionConfig struct {
-	wireOpts []wire.Option
-	watchdog bool
-	host     string
+	engineOpts []engine.Option
+	watchdog   bool
 }
 
 // WithEngine uses the engine at host (unix://, tcp://, ssh://) instead of
 // the environment.
 func WithEngine(host string) Option {
-	return func(c *sessionConfig) { c.wireOpts = append(c.wireOpts, wire.WithHost(host)) }
+	return func(c *sessionConfig) { c.engineOpts = append(c.engineOpts, engine.WithHost(host)) }
 }
 
 // WithoutWatchdog turns off the watchdog process that removes the session's
@@ -47,7 +38,7 @@ func WithoutWatchdog() Option { return func(c *sessionConfig) { c.watchdog = fal
 // tools make their own with NewSession and Close it.
 type Session struct {
 	*scope
-	client   *wire.Client
+	client   *engine.Client
 	id       string
 	keychain registry.Keychain
 	watchdog *watchdog
@@ -62,7 +53,7 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	client, err := wire.New(cfg.wireOpts...)
+	client, err := engine.New(cfg.engineOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("berth: %w", err)
 	}
@@ -70,13 +61,13 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 		client.Close()
 		return nil, fmt.Errorf("berth: %w", err)
 	}
-	s := &Session{client: client, id: newSessionID(), keychain: registry.DefaultKeychain()}
+	s := &Session{client: client, id: uuid.NewString(), keychain: registry.DefaultKeychain()}
 	s.scope = newScope(s, nil, map[string]string{
-		LabelSession: s.id,
-		LabelPID:     strconv.Itoa(os.Getpid()),
+		engine.LabelSession: s.id,
+		engine.LabelPID:     strconv.Itoa(os.Getpid()),
 	})
 	if cfg.watchdog {
-		wd, err := startWatchdog(s.id, client.Endpoint())
+		wd, err := startWatchdog(s.id, link.Wire(client).Endpoint().Host)
 		if err != nil {
 			client.Close()
 			return nil, fmt.Errorf("berth: start watchdog: %w", err)
@@ -86,28 +77,20 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 	return s, nil
 }
 
-// newSessionID returns a random (version 4) UUID.
-func newSessionID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40 // version 4
-	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // ID is the session's UUID, the value of the berth.session label.
 func (s *Session) ID() string { return s.id }
 
-// Engine is the session's engine client.
-func (s *Session) Engine() *wire.Client { return s.client }
+// Engine is the session's engine client. Closing the session closes it.
+func (s *Session) Engine() *engine.Client { return s.client }
 
 // Close removes every resource of the session and stops its watchdog.
+// Calls made through the session afterwards fail with engine.ErrClosed.
 func (s *Session) Close(ctx context.Context) error {
 	var err error
 	s.closed.Do(func() {
 		err = s.scope.cleanup(ctx)
-		if lerr := sweep(ctx, s.client, s.id); lerr != nil && err == nil {
+		// What the scope did not know of: creates that were in flight.
+		if _, lerr := s.client.RemoveSession(ctx, s.id); lerr != nil && err == nil {
 			err = lerr
 		}
 		if s.watchdog != nil {
@@ -118,10 +101,9 @@ func (s *Session) Close(ctx context.Context) error {
 	return err
 }
 
-// Leftovers lists the session's resources still on the engine, as
-// "kind name" strings.
-func (s *Session) Leftovers(ctx context.Context) ([]string, error) {
-	return listLabelled(ctx, s.client, wire.Filters{"label": {LabelSession + "=" + s.id}})
+// Leftovers lists the session's resources still on the engine.
+func (s *Session) Leftovers(ctx context.Context) ([]engine.Resource, error) {
+	return s.client.List(ctx, engine.Labelled(engine.SessionSelector(s.id)))
 }
 
 var (
@@ -142,7 +124,7 @@ func sharedSession(opts []Option) (*Session, error) {
 
 // Leftovers lists the resources of the shared test session still on the
 // engine. It returns nil when no test made a session.
-func Leftovers(ctx context.Context) ([]string, error) {
+func Leftovers(ctx context.Context) ([]engine.Resource, error) {
 	if shared == nil {
 		return nil, nil
 	}
@@ -179,82 +161,4 @@ func Main(m interface{ Run() int }) {
 		cancel()
 	}
 	os.Exit(code)
-}
-
-func listLabelled(ctx context.Context, c *wire.Client, f wire.Filters) ([]string, error) {
-	var out []string
-	cs, err := c.ContainerList(ctx, true, f)
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range cs {
-		out = append(out, fmt.Sprintf("container %.12s %v (%s)", x.ID, x.Names, x.Labels[LabelTest]))
-	}
-	ns, err := c.NetworkList(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range ns {
-		out = append(out, "network "+x.Name)
-	}
-	vs, err := c.VolumeList(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range vs {
-		out = append(out, "volume "+x.Name)
-	}
-	is, err := c.ImageList(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range is {
-		out = append(out, fmt.Sprintf("image %.19s %v", x.ID, x.RepoTags))
-	}
-	return out, nil
-}
-
-// sweep removes everything labelled with session id: containers first, then
-// networks, volumes and images.
-func sweep(ctx context.Context, c *wire.Client, id string) error {
-	f := wire.Filters{"label": {LabelSession + "=" + id}}
-	var errs []error
-	cs, err := c.ContainerList(ctx, true, f)
-	errs = append(errs, err)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for _, x := range cs {
-		wg.Add(1)
-		go func(id string) {
-			defer wg.Done()
-			if err := c.ContainerRemove(ctx, id, wire.RemoveOptions{Force: true, Volumes: true}); err != nil && !errors.Is(err, wire.ErrNotFound) {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		}(x.ID)
-	}
-	wg.Wait()
-	ns, err := c.NetworkList(ctx, f)
-	errs = append(errs, err)
-	for _, x := range ns {
-		if err := c.NetworkRemove(ctx, x.ID); err != nil && !errors.Is(err, wire.ErrNotFound) {
-			errs = append(errs, err)
-		}
-	}
-	vs, err := c.VolumeList(ctx, f)
-	errs = append(errs, err)
-	for _, x := range vs {
-		if err := c.VolumeRemove(ctx, x.Name, true); err != nil && !errors.Is(err, wire.ErrNotFound) {
-			errs = append(errs, err)
-		}
-	}
-	is, err := c.ImageList(ctx, f)
-	errs = append(errs, err)
-	for _, x := range is {
-		if err := c.ImageRemove(ctx, x.ID, true, false); err != nil && !errors.Is(err, wire.ErrNotFound) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -84,7 +86,7 @@ func TestSoakNoGrowth(t *testing.T) {
 		t.Error(err)
 	}
 
-	h.Engine().Close() // idle keep-alive connections are not a leak
+	testenv.Wire(h.Engine()).CloseIdle() // idle keep-alive connections are not a leak
 	var g1, fd1 int
 	require.Eventually(t, func() bool {
 		runtime.GC()
@@ -99,7 +101,7 @@ func TestSoakNoGrowth(t *testing.T) {
 	assert.Less(t, int64(m1.HeapInuse)-int64(m0.HeapInuse), int64(bound), "heap in use grew %d bytes", int64(m1.HeapInuse)-int64(m0.HeapInuse))
 	t.Logf("%d sequential + %d parallel lifecycles: goroutines %d→%d, fds %d→%d, heap in use %d→%d", seq, par, g0, g1, fd0, fd1, m0.HeapInuse, m1.HeapInuse)
 
-	left, err := h.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}})
+	left, err := testenv.Wire(h.Engine()).ContainerList(context.Background(), true, wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()}})
 	require.NoError(t, err)
 	assert.Empty(t, left)
 }

@@ -15,7 +15,8 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
-	"github.com/berth-go/berth/internal/testenv"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/wait"
 )
@@ -76,10 +77,10 @@ func TestWarmStartCachesInitializedState(t *testing.T) {
 	removeCache(res.Image)
 	assert.False(t, res.Hit)
 	assert.Equal(t, 1, setupRuns)
-	img, err := h.Engine().ImageInspect(ctx, res.Image)
+	img, err := testenv.Wire(h.Engine()).ImageInspect(ctx, res.Image)
 	require.NoError(t, err)
-	assert.Equal(t, res.Hash, img.Config.Labels[container.LabelCache])
-	assert.Empty(t, img.Config.Labels[berth.LabelSession], "cache images must not belong to a session")
+	assert.Equal(t, res.Hash, img.Config.Labels[engine.LabelCache])
+	assert.Empty(t, img.Config.Labels[engine.LabelSession], "cache images must not belong to a session")
 
 	second := warmBuilder(h, key, "echo v1 > /state-v1").
 		WarmSetup(func(ctx context.Context, c *berth.Container) error { setupRuns++; return nil }).Start()
@@ -122,7 +123,7 @@ func TestWarmSetupFailureLeavesNoCache(t *testing.T) {
 	assert.Contains(t, err.Error(), "migration 3 failed")
 	hash, _, err := container.WarmHash(ctx, h.Engine(), b.Spec(), []string{key})
 	require.NoError(t, err)
-	_, err = h.Engine().ImageInspect(ctx, container.CacheRef(busybox, hash))
+	_, err = testenv.Wire(h.Engine()).ImageInspect(ctx, container.CacheRef(busybox, hash))
 	assert.ErrorIs(t, err, wire.ErrNotFound)
 }
 
@@ -151,7 +152,7 @@ func TestWarmConcurrentFillers(t *testing.T) {
 		assert.Equal(t, results[0].Image, r.Image)
 	}
 	// No temporary tags or untagged cache images are left behind.
-	imgs, err := h.Engine().ImageList(t.Context(), wire.Filters{"label": {container.LabelCache + "=" + results[0].Hash}})
+	imgs, err := testenv.Wire(h.Engine()).ImageList(t.Context(), wire.Filters{"label": {engine.LabelCache + "=" + results[0].Hash}})
 	require.NoError(t, err)
 	assert.Len(t, imgs, 1)
 	for _, img := range imgs {

@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/engine"
 )
 
 // The watchdog is the test binary itself, re-executed with these variables
@@ -32,7 +32,7 @@ type watchdog struct {
 	pipe *os.File
 }
 
-func startWatchdog(session string, ep wire.Endpoint) (*watchdog, error) {
+func startWatchdog(session, host string) (*watchdog, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -42,7 +42,7 @@ func startWatchdog(session string, ep wire.Endpoint) (*watchdog, error) {
 		return nil, err
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), envWatchdog+"="+session, envWatchdogHost+"="+ep.Host)
+	cmd.Env = append(os.Environ(), envWatchdog+"="+session, envWatchdogHost+"="+host)
 	cmd.Stdin = r
 	// Its own process group: a Ctrl-C to the test's group must not reach
 	// it. No stdout/stderr: go test waits for those to close.
@@ -70,11 +70,11 @@ func runWatchdog(session, host string, parent io.Reader) int {
 		return 0
 	}
 	io.Copy(io.Discard, parent)
-	var opts []wire.Option
+	var opts []engine.Option
 	if host != "" {
-		opts = append(opts, wire.WithHost(host))
+		opts = append(opts, engine.WithHost(host))
 	}
-	c, err := wire.New(opts...)
+	c, err := engine.New(opts...)
 	if err != nil {
 		return 1
 	}
@@ -83,7 +83,7 @@ func runWatchdog(session, host string, parent io.Reader) int {
 	for _, delay := range []time.Duration{0, 2 * time.Second, 3 * time.Second} {
 		time.Sleep(delay)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		sweep(ctx, c, session)
+		c.RemoveSession(ctx, session)
 		cancel()
 	}
 	return 0

@@ -20,7 +20,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	_ "github.com/berth-go/berth/build/buildkit" // berth builds with BuildKit where the engine offers it
-	"github.com/berth-go/berth/internal/buildtest"
+	"github.com/berth-go/berth/internal/testkit/buildtest"
 )
 
 // buildFiles is the build berth's own benchmarks time.

@@ -50,7 +50,7 @@ func newEnv(s *berth.Session) *env {
 }
 
 func (e *env) engineVersion(ctx context.Context) string {
-	v, err := e.s.Engine().ServerVersion(ctx)
+	v, err := e.s.Engine().Server(ctx)
 	if err != nil {
 		return "?"
 	}

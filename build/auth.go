@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/berth-go/berth/build/internal/regauth"
-	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/registry"
 )
 
@@ -16,7 +16,7 @@ const credentialPlaces = "Auth(host, ...) on the builder (build.Options.Keychain
 // base image, COPY --from, RUN --mount=from) could not be had without
 // credentials, or with the ones the build sent. It names the registry and
 // where the credentials came from, never the credentials, and says what to
-// do. errors.Is(err, wire.ErrUnauthorized) holds (registry.ErrUnauthorized
+// do. errors.Is(err, engine.ErrUnauthorized) holds (registry.ErrUnauthorized
 // is the same error).
 type AuthError struct {
 	// Registry is the host the build pulled from, e.g. "localhost:5000"
@@ -52,9 +52,9 @@ func (e *AuthError) Error() string {
 
 func (e *AuthError) Unwrap() error { return e.Err }
 
-// Is makes every AuthError match wire.ErrUnauthorized, whatever words the
+// Is makes every AuthError match engine.ErrUnauthorized, whatever words the
 // engine used ("denied: ..." included).
-func (e *AuthError) Is(target error) bool { return target == wire.ErrUnauthorized }
+func (e *AuthError) Is(target error) bool { return target == engine.ErrUnauthorized }
 
 func sourceText(s registry.Source) string {
 	if s.Kind == registry.SourceExplicit {

@@ -17,19 +17,14 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/link"
 	"github.com/berth-go/berth/internal/wire"
 )
 
-// Labels of built images.
-const (
-	// LabelCache carries the build's input hash: an image with the same
-	// hash is reused instead of building again.
-	LabelCache = "berth.cache"
-	// LabelBuild marks images berth built.
-	LabelBuild = "berth.build"
-	// CacheRepo names the kept image of every build.
-	CacheRepo = "berth-cache/build"
-)
+// CacheRepo names the kept image of every build. Built images carry
+// engine.LabelBuild and their input hash in engine.LabelCache.
+const CacheRepo = "berth-cache/build"
 
 var (
 	buildkitMu sync.Mutex
@@ -51,12 +46,12 @@ func RegisterBuildKit(b Backend) {
 // Prober is implemented by backends that can tell whether an engine offers
 // them.
 type Prober interface {
-	Available(ctx context.Context, c *wire.Client) bool
+	Available(ctx context.Context, c *engine.Client) bool
 }
 
 // Select picks the backend: BuildKit when it is registered, not turned off
 // by BERTH_BUILDER=classic, and the engine offers it; classic otherwise.
-func Select(ctx context.Context, c *wire.Client) Backend {
+func Select(ctx context.Context, c *engine.Client) Backend {
 	if os.Getenv("BERTH_BUILDER") == "classic" {
 		return Classic
 	}
@@ -86,14 +81,15 @@ var flights singleflight.Group
 // Build builds bc with o on the selected backend. An identical build (same
 // context content, options and base images) returns the image an earlier
 // run made, unless NoCache; identical builds running at once build once.
-func Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (Result, error) {
+func Build(ctx context.Context, ec *engine.Client, bc *Context, o Options) (Result, error) {
+	c := link.Wire(ec)
 	if err := bc.Validate(); err != nil {
 		return Result{}, err
 	}
 	if err := o.check(); err != nil {
 		return Result{}, err
 	}
-	backend := Select(ctx, c)
+	backend := Select(ctx, ec)
 	if want := os.Getenv("BERTH_BUILDER"); want == "buildkit" && backend.Name() != want {
 		buildkitMu.Lock()
 		registered := buildkit != nil
@@ -126,14 +122,14 @@ func Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (Result,
 		for k, v := range o.Labels {
 			bo.Labels[k] = v
 		}
-		bo.Labels[LabelCache] = hash
-		bo.Labels[LabelBuild] = backend.Name()
+		bo.Labels[engine.LabelCache] = hash
+		bo.Labels[engine.LabelBuild] = backend.Name()
 		bo.Tags = append([]string{ref}, o.Tags...)
 		prev := ""
 		if ins, err := c.ImageInspect(ctx, ref); err == nil {
 			prev = ins.ID
 		}
-		id, err := backend.Build(ctx, c, bc, bo)
+		id, err := backend.Build(ctx, ec, bc, bo)
 		if err == nil && prev != "" && prev != id {
 			retire(ctx, c, prev)
 		}
@@ -159,7 +155,7 @@ func exportAll(ctx context.Context, c *wire.Client, res Result, o Options) error
 		refs = []string{res.Ref}
 	}
 	for _, e := range o.Exports {
-		if err := e.Write(ctx, c, refs...); err != nil {
+		if err := e.write(ctx, c, refs...); err != nil {
 			return err
 		}
 	}
@@ -171,7 +167,7 @@ func exportAll(ctx context.Context, c *wire.Client, res Result, o Options) error
 // checked against the hash label.
 func cached(ctx context.Context, c *wire.Client, hash string) (string, bool) {
 	ins, err := c.ImageInspect(ctx, CacheRepo+":"+hash[:24])
-	if err != nil || ins.Config == nil || ins.Config.Labels[LabelCache] != hash {
+	if err != nil || ins.Config == nil || ins.Config.Labels[engine.LabelCache] != hash {
 		return "", false
 	}
 	return ins.ID, true

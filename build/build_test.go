@@ -16,8 +16,9 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/build"
-	"github.com/berth-go/berth/internal/buildtest"
-	"github.com/berth-go/berth/internal/testenv"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/buildtest"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -109,7 +110,7 @@ func TestTagsRemovedAtCleanupUnlessKept(t *testing.T) {
 		h := berth.New(t)
 		id := h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nLABEL n=" + buildtest.Unique(t) + "\n")}).Tag(tag).Image()
 		forget(id)
-		_, err := h.Engine().ImageInspect(t.Context(), tag)
+		_, err := testenv.Wire(h.Engine()).ImageInspect(t.Context(), tag)
 		require.NoError(t, err)
 	})
 	_, err = c.ImageInspect(context.Background(), tag)
@@ -120,11 +121,11 @@ func BenchmarkUnchangedBuildSkip(b *testing.B) {
 	c, err := wire.New()
 	require.NoError(b, err)
 	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo bench-skip > /id\n")}
-	res, err := build.Build(context.Background(), c, build.FilesContext(files), build.Options{})
+	res, err := build.Build(context.Background(), testenv.Public(c), build.FilesContext(files), build.Options{})
 	require.NoError(b, err)
 	b.Cleanup(func() { c.ImageRemove(context.Background(), res.ImageID, true, false) })
 	for b.Loop() {
-		r, err := build.Build(context.Background(), c, build.FilesContext(files), build.Options{})
+		r, err := build.Build(context.Background(), testenv.Public(c), build.FilesContext(files), build.Options{})
 		if err != nil || !r.Cached {
 			b.Fatal(err, r.Cached)
 		}
@@ -136,7 +137,7 @@ func TestForcedBuildKitWithoutTheBackend(t *testing.T) {
 	t.Setenv("BERTH_BUILDER", "buildkit")
 	c, err := wire.New()
 	require.NoError(t, err)
-	_, err = build.Build(t.Context(), c, build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\n")}), build.Options{})
+	_, err = build.Build(t.Context(), testenv.Public(c), build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\n")}), build.Options{})
 	require.ErrorIs(t, err, build.ErrNeedsBuildKit)
 	assert.Contains(t, err.Error(), "build/buildkit")
 }
@@ -157,7 +158,7 @@ func TestCacheLookupRace(t *testing.T) {
 	// Podman keeps an image per step, which a remove of the last one
 	// leaves behind: every image the builds make carries this label (it is
 	// in their one step), and all that do go at the end.
-	label := berth.LabelTest + "=" + t.Name() + "-" + strconv.Itoa(os.Getpid())
+	label := engine.LabelTest + "=" + t.Name() + "-" + strconv.Itoa(os.Getpid())
 	t.Cleanup(func() {
 		imgs, err := c.ImageList(context.Background(), wire.Filters{"label": {label}})
 		require.NoError(t, err)
@@ -178,7 +179,7 @@ func TestCacheLookupRace(t *testing.T) {
 			defer wg.Done()
 			for i := 0; time.Now().Before(deadline); i++ {
 				df := fmt.Sprintf("FROM busybox:1.36\nLABEL %s churn=%s-%d-%d\n", label, buildtest.Unique(t), g, i)
-				id, err := build.Classic.Build(context.Background(), c, build.FilesContext(map[string][]byte{"Dockerfile": []byte(df)}), build.Options{})
+				id, err := build.Classic.Build(context.Background(), testenv.Public(c), build.FilesContext(map[string][]byte{"Dockerfile": []byte(df)}), build.Options{})
 				mu.Lock()
 				builds++
 				if err != nil {

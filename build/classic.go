@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/berth-go/berth/build/internal/regauth"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/link"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 )
@@ -21,7 +23,7 @@ type Backend interface {
 	// Name is "classic" or "buildkit".
 	Name() string
 	// Build returns the built image's ID.
-	Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (string, error)
+	Build(ctx context.Context, c *engine.Client, bc *Context, o Options) (string, error)
 }
 
 // Classic is the engine's classic builder, POST /build. A build the
@@ -56,7 +58,8 @@ func classicUnsupported(bc *Context, o Options) string {
 	return ""
 }
 
-func (classic) Build(ctx context.Context, c *wire.Client, bc *Context, o Options) (string, error) {
+func (classic) Build(ctx context.Context, ec *engine.Client, bc *Context, o Options) (string, error) {
+	c := link.Wire(ec)
 	if what := classicUnsupported(bc, o); what != "" {
 		return "", &Error{Backend: "classic", Err: fmt.Errorf("%s %w; the classic builder is in use (the engine offers no BuildKit, BERTH_BUILDER=classic is set, or build/buildkit is not imported)", what, ErrNeedsBuildKit)}
 	}

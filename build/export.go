@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/link"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 )
@@ -70,7 +72,11 @@ func (e Export) check() error {
 
 // Write saves the images refs as e asks. The file appears complete or not
 // at all.
-func (e Export) Write(ctx context.Context, c *wire.Client, refs ...string) (err error) {
+func (e Export) Write(ctx context.Context, c *engine.Client, refs ...string) error {
+	return e.write(ctx, link.Wire(c), refs...)
+}
+
+func (e Export) write(ctx context.Context, c *wire.Client, refs ...string) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(e.Path), ".berth-export-*")
 	if err != nil {
 		return fmt.Errorf("export to %s: %w: %v", e.Path, ErrExport, err)

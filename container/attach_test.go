@@ -12,6 +12,7 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/engine"
 )
 
 func TestAttachStdinKeepsStreamsApart(t *testing.T) {
@@ -160,9 +161,9 @@ func TestAttachBeforeStart(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
 	ctx := t.Context()
-	labels := map[string]string{berth.LabelSession: h.Session().ID(), berth.LabelTest: t.Name()}
+	labels := map[string]string{engine.LabelSession: h.Session().ID(), engine.LabelTest: t.Name()}
 	c, err := container.Create(ctx, h.Engine(), container.Spec{Image: busybox, Cmd: []string{"echo", "first words"}},
-		container.RunOptions{Labels: labels, Created: func(_, id string) {
+		container.RunOptions{Labels: labels, Created: func(_ engine.Kind, id string) {
 			t.Cleanup(func() { removeContainer(t, h.Engine(), id) })
 		}})
 	require.NoError(t, err)

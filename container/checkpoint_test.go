@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -26,7 +27,7 @@ func TestCheckpointWithoutExperimental(t *testing.T) {
 	ctx := t.Context()
 	podman := h.Engine().IsPodman(ctx)
 	if !podman {
-		info, err := h.Engine().Info(ctx)
+		info, err := testenv.Wire(h.Engine()).Info(ctx)
 		require.NoError(t, err)
 		require.False(t, info.ExperimentalBuild, "this test expects an engine without experimental mode, as CI starts it")
 	}
@@ -133,7 +134,7 @@ func fakeCheckpointEngine(t *testing.T) *container.Container {
 	client, err := wire.New(wire.WithHost("tcp://" + strings.TrimPrefix(srv.URL, "http://")))
 	require.NoError(t, err)
 	t.Cleanup(func() { client.Close() })
-	c, err := container.Attach(t.Context(), client, "abc")
+	c, err := container.Attach(t.Context(), testenv.Public(client), "abc")
 	require.NoError(t, err)
 	return c
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/wait"
 )
@@ -55,7 +55,8 @@ func newContainer(c *wire.Client, id string, spec Spec, opts RunOptions) *Contai
 }
 
 // Attach returns a handle on an existing container.
-func Attach(ctx context.Context, c *wire.Client, id string) (*Container, error) {
+func Attach(ctx context.Context, ec *engine.Client, id string) (*Container, error) {
+	c := wireOf(ec)
 	info, err := c.ContainerInspect(ctx, id)
 	if err != nil {
 		return nil, err
@@ -74,7 +75,7 @@ func (c *Container) ID() string { return c.id }
 func (c *Container) Image() string { return c.image }
 
 // Client is the engine client the container lives on.
-func (c *Container) Client() *wire.Client { return c.client }
+func (c *Container) Client() *engine.Client { return engineOf(c.client) }
 
 // String names the container for messages.
 func (c *Container) String() string {
@@ -110,25 +111,7 @@ func (c *Container) Host(ctx context.Context) (string, error) {
 	if c.host != "" {
 		return c.host, nil
 	}
-	return EngineHost(c.client.Endpoint()), nil
-}
-
-// EngineHost is the host where an engine publishes ports.
-func EngineHost(ep wire.Endpoint) string {
-	switch ep.Scheme() {
-	case "tcp", "ssh", "http", "https":
-		u, err := url.Parse(ep.Host)
-		if err != nil || u.Hostname() == "" {
-			return "127.0.0.1"
-		}
-		h := u.Hostname()
-		// An engine listening on every address is reached on loopback.
-		if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
-			return "127.0.0.1"
-		}
-		return h
-	}
-	return "127.0.0.1"
+	return engine.PublishHost(c.client.Endpoint().Host), nil
 }
 
 // MappedPort returns the host port bound to a container port ("5432/tcp";

@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/engine"
 )
 
 // session makes a session for an example; the caller closes it, which
@@ -94,7 +95,7 @@ func ExampleContainer_Attach() {
 		Image:     "busybox:1.36",
 		Cmd:       []string{"sh", "-c", "read name; echo hello $name; echo done >&2"},
 		OpenStdin: true, StdinOnce: true,
-		Labels: map[string]string{berth.LabelSession: s.ID()},
+		Labels: map[string]string{engine.LabelSession: s.ID()},
 	}, container.RunOptions{})
 	if err != nil {
 		log.Fatal(err)

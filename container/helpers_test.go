@@ -3,7 +3,6 @@ package container_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -12,7 +11,7 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
-	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/engine"
 )
 
 const busybox = "busybox:1.36"
@@ -28,10 +27,10 @@ func run(t *testing.T, h *berth.Harness, spec container.Spec, session string) *c
 	if spec.Image == "" {
 		spec.Image = busybox
 	}
-	labels := map[string]string{berth.LabelSession: session, berth.LabelTest: t.Name()}
+	labels := map[string]string{engine.LabelSession: session, engine.LabelTest: t.Name()}
 	ctr, err := container.Run(t.Context(), h.Engine(), spec, container.RunOptions{
 		Labels: labels,
-		Created: func(kind, id string) {
+		Created: func(kind engine.Kind, id string) {
 			t.Cleanup(func() { removeContainer(t, h.Engine(), id) })
 		},
 	})
@@ -39,12 +38,11 @@ func run(t *testing.T, h *berth.Harness, spec container.Spec, session string) *c
 	return ctr
 }
 
-func removeContainer(t *testing.T, c *wire.Client, id string) {
+func removeContainer(t *testing.T, c *engine.Client, id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := c.ContainerRemove(ctx, id, wire.RemoveOptions{Force: true, Volumes: true})
-	if err != nil && !errors.Is(err, wire.ErrNotFound) {
-		t.Errorf("remove container %.12s: %v", id, err)
+	if err := c.Remove(ctx, engine.Resource{Kind: engine.KindContainer, ID: id}); err != nil {
+		t.Error(err)
 	}
 }
 

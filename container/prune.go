@@ -9,21 +9,20 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/wire"
 )
-
-// LabelSession is the label that ties every resource to its berth session.
-const LabelSession = "berth.session"
 
 // Prune removes the stopped containers labelled berth.session=sessionID and
 // returns their IDs. Running containers and containers of other sessions
 // are never touched.
-func Prune(ctx context.Context, c *wire.Client, sessionID string) ([]string, error) {
+func Prune(ctx context.Context, ec *engine.Client, sessionID string) ([]string, error) {
+	c := wireOf(ec)
 	if sessionID == "" || strings.ContainsAny(sessionID, "=,\n") {
 		// An empty value would widen the filter to every labelled container.
 		return nil, &SpecError{Field: "Prune", Value: sessionID, Hint: "give the session ID (the value of the berth.session label)"}
 	}
-	f := wire.Filters{"label": {LabelSession + "=" + sessionID}}
+	f := wire.Filters{"label": {engine.SessionSelector(sessionID)}}
 	var ids []string
 	b := backoff.WithContext(&backoff.ExponentialBackOff{
 		InitialInterval: 50 * time.Millisecond, RandomizationFactor: 0.3, Multiplier: 2,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -28,11 +29,11 @@ func TestPruneOnlyItsSession(t *testing.T) {
 	assert.ElementsMatch(t, []string{stopped.ID(), stopped2.ID()}, ids)
 
 	for _, gone := range []*container.Container{stopped, stopped2} {
-		_, err := h.Engine().ContainerInspect(ctx, gone.ID())
+		_, err := testenv.Wire(h.Engine()).ContainerInspect(ctx, gone.ID())
 		require.ErrorIs(t, err, wire.ErrNotFound, "pruned")
 	}
 	for _, kept := range []*container.Container{running, foreign} {
-		_, err := h.Engine().ContainerInspect(ctx, kept.ID())
+		_, err := testenv.Wire(h.Engine()).ContainerInspect(ctx, kept.ID())
 		require.NoError(t, err, "a running container and one of another session survive")
 	}
 

@@ -10,13 +10,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/wire"
-)
-
-// Labels of reused containers.
-const (
-	LabelReuse    = "berth.reuse"
-	LabelSpecHash = "berth.spec-hash"
 )
 
 // SpecHash is a stable hash of everything in spec that shapes the
@@ -70,8 +65,8 @@ func runReused(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) 
 	for k, v := range spec.Labels {
 		create.Labels[k] = v
 	}
-	create.Labels[LabelReuse] = spec.Name
-	create.Labels[LabelSpecHash] = hash
+	create.Labels[engine.LabelReuse] = spec.Name
+	create.Labels[engine.LabelSpecHash] = hash
 	// A reused container outlives the session: no session labels, no
 	// cleanup registration.
 	ropts := RunOptions{Credentials: opts.Credentials, Host: opts.Host}
@@ -98,10 +93,10 @@ func runReused(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) 
 			if info.Config != nil {
 				labels = info.Config.Labels
 			}
-			if labels[LabelReuse] != spec.Name {
+			if labels[engine.LabelReuse] != spec.Name {
 				return nil, &StartError{Image: spec.Image, Step: "reuse", Err: fmt.Errorf("a container named %q exists but was not made for reuse by berth: remove it or pick another name", spec.Name)}
 			}
-			if labels[LabelSpecHash] == hash {
+			if labels[engine.LabelSpecHash] == hash {
 				ctr, retry, err = joinReused(ctx, c, spec, opts, info)
 				break
 			}
@@ -129,7 +124,7 @@ func runReused(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) 
 // starter got in the way: it created the name first (join its container)
 // or took a host port berth picked.
 func createReused(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (ctr *Container, retry bool, err error) {
-	ctr, err = Create(ctx, c, spec, opts)
+	ctr, err = create(ctx, c, spec, opts)
 	if err != nil {
 		var se *StartError
 		return nil, errors.As(err, &se) && se.Step == "create" && errors.Is(err, wire.ErrConflict), err

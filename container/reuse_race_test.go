@@ -16,6 +16,8 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/wait"
 )
 
@@ -45,13 +47,13 @@ func removeReused(t *testing.T, h *berth.Harness, name string) {
 // with the reuse labels, and its wait strategy was satisfied.
 func checkReused(t *testing.T, h *berth.Harness, name, id string) {
 	t.Helper()
-	info, err := h.Engine().ContainerInspect(t.Context(), name)
+	info, err := testenv.Wire(h.Engine()).ContainerInspect(t.Context(), name)
 	require.NoError(t, err)
 	assert.Equal(t, id, info.ID)
 	assert.True(t, info.State.Running, "state %s", info.State.Status)
-	assert.Equal(t, name, info.Config.Labels[container.LabelReuse])
-	assert.NotEmpty(t, info.Config.Labels[container.LabelSpecHash])
-	assert.Empty(t, info.Config.Labels[berth.LabelSession], "a reused container belongs to no session")
+	assert.Equal(t, name, info.Config.Labels[engine.LabelReuse])
+	assert.NotEmpty(t, info.Config.Labels[engine.LabelSpecHash])
+	assert.Empty(t, info.Config.Labels[engine.LabelSession], "a reused container belongs to no session")
 }
 
 func TestReuseConcurrentStarters(t *testing.T) {
@@ -204,7 +206,7 @@ func createdNotStarted(t *testing.T, h *berth.Harness) (string, container.Spec, 
 	require.NoError(t, err)
 	created := spec
 	created.Reuse = false
-	created.Labels = map[string]string{container.LabelReuse: name, container.LabelSpecHash: hash}
+	created.Labels = map[string]string{engine.LabelReuse: name, engine.LabelSpecHash: hash}
 	ctr, err := container.Create(t.Context(), h.Engine(), created, container.RunOptions{})
 	require.NoError(t, err)
 	return name, spec, ctr

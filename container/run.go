@@ -13,15 +13,10 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 	"github.com/berth-go/berth/wait"
-)
-
-// Resource kinds reported to RunOptions.Created.
-const (
-	KindContainer = "container"
-	KindVolume    = "volume"
 )
 
 // Credentials returns the encoded X-Registry-Auth value for pulling ref
@@ -36,7 +31,7 @@ type RunOptions struct {
 	Labels map[string]string
 	// Created is called the moment a resource exists, before anything that
 	// can fail, so the caller can register its removal.
-	Created func(kind, id string)
+	Created func(kind engine.Kind, id string)
 	// Credentials for pulls; nil pulls anonymously.
 	Credentials Credentials
 	// Host overrides where mapped ports are reachable.
@@ -81,12 +76,16 @@ func (e *StartError) Unwrap() error { return e.Err }
 
 // Run creates and starts the container described by spec and waits for its
 // strategy. On any failure it removes what it created and returns the error.
-func Run(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*Container, error) {
+func Run(ctx context.Context, c *engine.Client, spec Spec, opts RunOptions) (*Container, error) {
+	return run(ctx, wireOf(c), spec, opts)
+}
+
+func run(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*Container, error) {
 	if spec.Reuse {
 		return runReused(ctx, c, spec, opts)
 	}
 	for attempt := 1; ; attempt++ {
-		ctr, err := Create(ctx, c, spec, opts)
+		ctr, err := create(ctx, c, spec, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +152,11 @@ func freePort(proto, ip string) (int, error) {
 
 // Create validates spec, makes sure the image is there, creates volumes and
 // the container and copies files into it, without starting it.
-func Create(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*Container, error) {
+func Create(ctx context.Context, c *engine.Client, spec Spec, opts RunOptions) (*Container, error) {
+	return create(ctx, wireOf(c), spec, opts)
+}
+
+func create(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*Container, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -161,7 +164,7 @@ func Create(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*C
 	// fails: most creates find it, and looking first costs every start a
 	// round trip.
 	if spec.Pull == PullAlways {
-		if err := EnsureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
+		if err := ensureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
 			return nil, err
 		}
 	}
@@ -192,7 +195,7 @@ func Create(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*C
 			return nil, &StartError{Image: spec.Image, Step: "create volume " + m.Source, Err: err}
 		}
 		if opts.Created != nil {
-			opts.Created(KindVolume, m.Source)
+			opts.Created(engine.KindVolume, m.Source)
 		}
 		volumes = append(volumes, m.Source)
 	}
@@ -215,7 +218,7 @@ func Create(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*C
 		return nil, &StartError{Image: spec.Image, Step: "create", Err: err}
 	}
 	if opts.Created != nil {
-		opts.Created(KindContainer, resp.ID)
+		opts.Created(engine.KindContainer, resp.ID)
 	}
 	ctr := newContainer(c, resp.ID, spec, opts)
 	ctr.volumes = volumes
@@ -415,7 +418,11 @@ func RegistryHost(ref string) string {
 }
 
 // EnsureImage makes the image available according to policy.
-func EnsureImage(ctx context.Context, c *wire.Client, ref string, policy PullPolicy, platform string, creds Credentials) error {
+func EnsureImage(ctx context.Context, c *engine.Client, ref string, policy PullPolicy, platform string, creds Credentials) error {
+	return ensureImage(ctx, wireOf(c), ref, policy, platform, creds)
+}
+
+func ensureImage(ctx context.Context, c *wire.Client, ref string, policy PullPolicy, platform string, creds Credentials) error {
 	if policy != PullAlways {
 		_, err := c.ImageInspect(ctx, ref)
 		if err == nil {

@@ -15,7 +15,8 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
-	"github.com/berth-go/berth/internal/testenv"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 	"github.com/berth-go/berth/wait"
@@ -25,15 +26,15 @@ import (
 // exists: a failed start removes what it created.
 func assertNothingLeft(t *testing.T, h *berth.Harness) {
 	t.Helper()
-	f := wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}}
-	ctrs, err := h.Engine().ContainerList(t.Context(), true, f)
+	f := wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()}}
+	ctrs, err := testenv.Wire(h.Engine()).ContainerList(t.Context(), true, f)
 	require.NoError(t, err)
 	assert.Empty(t, ctrs, "containers left after a failed start")
 	// Podman ORs several label filters of a volume list: one label there,
 	// the session checked here.
-	vols, err := h.Engine().VolumeList(t.Context(), wire.Filters{"label": {berth.LabelTest + "=" + t.Name()}})
+	vols, err := testenv.Wire(h.Engine()).VolumeList(t.Context(), wire.Filters{"label": {engine.LabelTest + "=" + t.Name()}})
 	require.NoError(t, err)
-	vols = slices.DeleteFunc(vols, func(v wire.Volume) bool { return v.Labels[berth.LabelSession] != h.Session().ID() })
+	vols = slices.DeleteFunc(vols, func(v wire.Volume) bool { return v.Labels[engine.LabelSession] != h.Session().ID() })
 	assert.Empty(t, vols, "volumes left after a failed start")
 }
 
@@ -50,7 +51,7 @@ func hermeticCredentials(t *testing.T) {
 // this process's loopback over plain HTTP.
 func fakeRegistry(t *testing.T, h *berth.Harness, status int) string {
 	t.Helper()
-	if h.Engine().Endpoint().Scheme() != "unix" || h.Engine().IsPodman(t.Context()) {
+	if testenv.Wire(h.Engine()).Endpoint().Scheme() != "unix" || h.Engine().IsPodman(t.Context()) {
 		t.Skip("the engine must run on this machine and treat a loopback registry as plain HTTP (dockerd does, Podman verifies TLS)")
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -159,7 +160,7 @@ func TestCredentialLookupFailureIsNamed(t *testing.T) {
 	h := berth.New(t)
 	lookup := errors.New("credential helper docker-credential-broken: exit status 1")
 	_, err := container.Run(t.Context(), h.Engine(), container.Spec{Image: "127.0.0.1:1/berth/absent:1"}, container.RunOptions{
-		Labels: map[string]string{berth.LabelSession: h.Session().ID(), berth.LabelTest: t.Name()},
+		Labels: map[string]string{engine.LabelSession: h.Session().ID(), engine.LabelTest: t.Name()},
 		Credentials: func(context.Context, string) (string, string, error) {
 			return "", "", lookup
 		},
@@ -251,8 +252,8 @@ func TestInvalidWaitStrategyIsRefusedBeforeCreate(t *testing.T) {
 			// creates anything.
 			_, err := h.Container(busybox).Cmd("sleep", "3600").WaitFor(tt.s).StartE(ctx)
 			_, runErr := container.Run(ctx, h.Engine(), container.Spec{Image: busybox, Cmd: []string{"sleep", "3600"}, WaitFor: tt.s}, container.RunOptions{
-				Labels:  map[string]string{berth.LabelSession: h.Session().ID(), berth.LabelTest: t.Name()},
-				Created: func(kind, id string) { created = append(created, kind+" "+id) },
+				Labels:  map[string]string{engine.LabelSession: h.Session().ID(), engine.LabelTest: t.Name()},
+				Created: func(kind engine.Kind, id string) { created = append(created, string(kind)+" "+id) },
 			})
 			assert.Empty(t, created)
 			for _, err := range []error{err, runErr} {
@@ -274,7 +275,7 @@ func TestInvalidWaitStrategyIsRefusedBeforeCreate(t *testing.T) {
 func TestImageIDIsShortInErrors(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	img, err := h.Engine().ImageInspect(t.Context(), busybox)
+	img, err := testenv.Wire(h.Engine()).ImageInspect(t.Context(), busybox)
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(img.ID, "sha256:") && len(img.ID) == 71, img.ID)
 	short := img.ID[:len("sha256:")+12]

@@ -13,12 +13,13 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
 func hostConfig(t *testing.T, c *container.Container) *wire.HostConfig {
 	t.Helper()
-	info, err := c.Client().ContainerInspect(t.Context(), c.ID())
+	info, err := testenv.Wire(c.Client()).ContainerInspect(t.Context(), c.ID())
 	require.NoError(t, err)
 	require.NotNil(t, info.HostConfig)
 	return info.HostConfig

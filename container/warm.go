@@ -13,16 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/wire"
 )
 
-// Labels of warm-start cache images.
-const (
-	LabelCache     = "berth.cache"      // the input hash
-	LabelCacheBase = "berth.cache.base" // the base image ID
-	// CacheRepo prefixes every cache image name.
-	CacheRepo = "berth-cache/"
-)
+// CacheRepo prefixes every warm-start cache image name.
+const CacheRepo = "berth-cache/"
 
 // Warm makes Run start from an image of the container's initialized state.
 // The first run with given inputs starts the container, waits, runs Setup,
@@ -79,7 +75,11 @@ func CacheRef(image, hash string) string {
 // WarmHash hashes every input that shapes the initialized state: the base
 // image ID, the container config, the content of files copied in, mounts
 // that are not tmpfs and the caller's keys.
-func WarmHash(ctx context.Context, c *wire.Client, spec Spec, keys []string) (string, string, error) {
+func WarmHash(ctx context.Context, c *engine.Client, spec Spec, keys []string) (string, string, error) {
+	return warmHash(ctx, wireOf(c), spec, keys)
+}
+
+func warmHash(ctx context.Context, c *wire.Client, spec Spec, keys []string) (string, string, error) {
 	img, err := c.ImageInspect(ctx, spec.Image)
 	if err != nil {
 		return "", "", fmt.Errorf("warm start: inspect base image %s: %w", ShortImage(spec.Image), err)
@@ -115,23 +115,27 @@ func WarmHash(ctx context.Context, c *wire.Client, spec Spec, keys []string) (st
 
 // RunWarm runs spec from its warm-start cache image, filling the cache first
 // when there is none.
-func RunWarm(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w Warm) (*Container, WarmResult, error) {
+func RunWarm(ctx context.Context, c *engine.Client, spec Spec, opts RunOptions, w Warm) (*Container, WarmResult, error) {
+	return runWarm(ctx, wireOf(c), spec, opts, w)
+}
+
+func runWarm(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w Warm) (*Container, WarmResult, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, WarmResult{}, err
 	}
 	if spec.Pull == PullAlways {
-		if err := EnsureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
+		if err := ensureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
 			return nil, WarmResult{}, err
 		}
 	}
 	// WarmHash inspects the base image: only a missing one costs another
 	// look.
-	hash, baseID, err := WarmHash(ctx, c, spec, w.Keys)
+	hash, baseID, err := warmHash(ctx, c, spec, w.Keys)
 	if errors.Is(err, wire.ErrNotFound) && spec.Pull != PullAlways {
 		if err := pullMissing(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
 			return nil, WarmResult{}, err
 		}
-		hash, baseID, err = WarmHash(ctx, c, spec, w.Keys)
+		hash, baseID, err = warmHash(ctx, c, spec, w.Keys)
 	}
 	if err != nil {
 		return nil, WarmResult{}, err
@@ -139,10 +143,10 @@ func RunWarm(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w 
 	ref := CacheRef(spec.Image, hash)
 	res := WarmResult{Hash: hash, Image: ref}
 	if img, err := c.ImageInspect(ctx, ref); err == nil {
-		if img.Config != nil && img.Config.Labels[LabelCache] == hash {
+		if img.Config != nil && img.Config.Labels[engine.LabelCache] == hash {
 			hot := spec
 			hot.Image, hot.Files, hot.Pull = ref, nil, PullNever
-			ctr, err := Run(ctx, c, hot, opts)
+			ctr, err := run(ctx, c, hot, opts)
 			if err == nil {
 				res.Hit = true
 				return ctr, res, nil
@@ -162,7 +166,7 @@ func RunWarm(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w 
 // tag and then moves the final tag onto it; a concurrent filler that got
 // there first wins and this image is dropped.
 func fill(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w Warm, hash, baseID, ref string) (*Container, error) {
-	ctr, err := Run(ctx, c, spec, opts)
+	ctr, err := run(ctx, c, spec, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -190,8 +194,8 @@ func fill(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w War
 	// The committed image would inherit the container's session labels;
 	// blank them so session sweeps never take the cache.
 	changes := []string{
-		fmt.Sprintf("LABEL %s=%q", LabelCache, hash),
-		fmt.Sprintf("LABEL %s=%q", LabelCacheBase, baseID),
+		fmt.Sprintf("LABEL %s=%q", engine.LabelCache, hash),
+		fmt.Sprintf("LABEL %s=%q", engine.LabelCacheBase, baseID),
 	}
 	for _, k := range sortedKeys(opts.Labels) {
 		changes = append(changes, fmt.Sprintf("LABEL %s=%q", k, ""))
@@ -214,7 +218,7 @@ func fill(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w War
 	ctr.removeAfterFailure()
 	hot := spec
 	hot.Image, hot.Files, hot.Pull = ref, nil, PullNever
-	return Run(ctx, c, hot, opts)
+	return run(ctx, c, hot, opts)
 }
 
 func sortedKeys(m map[string]string) []string {

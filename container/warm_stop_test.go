@@ -11,7 +11,8 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
-	"github.com/berth-go/berth/internal/testenv"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -33,10 +34,10 @@ func TestWarmFillHonorsStopTimeout(t *testing.T) {
 	// when the stop signal went and when the engine gave up and killed.
 	ectx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	events, _ := h.Engine().Events(ectx, wire.Filters{
+	events, _ := testenv.Wire(h.Engine()).Events(ectx, wire.Filters{
 		"type":  {"container"},
 		"event": {"kill"},
-		"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()},
+		"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()},
 	})
 
 	begin := time.Now()

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/wait"
 )
 
@@ -51,13 +52,13 @@ func TestPrivateRegistryPull(t *testing.T) {
 	// Publish a private image, then drop the local copy so Start must pull.
 	require.NoError(t, h.Tag(ctx, "busybox:1.36", ref))
 	require.NoError(t, h.Session().Push(ctx, ref, nil))
-	require.NoError(t, h.Engine().ImageRemove(ctx, ref, false, false))
+	require.NoError(t, h.Engine().Remove(ctx, engine.Resource{Kind: engine.KindImage, ID: ref}))
 
 	c := h.Container(ref).Cmd("echo", "pulled with the user's credentials").WaitFor(wait.ForExit()).Start()
 	out, err := c.LogsSnapshot(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "pulled with the user's credentials\n", string(out.Stdout))
-	require.NoError(t, h.Engine().ImageRemove(ctx, ref, true, false))
+	require.NoError(t, h.Engine().Remove(ctx, engine.Resource{Kind: engine.KindImage, ID: ref}))
 
 	// Without credentials the registry refuses, and the error says so
 	// without leaking anything.

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -37,7 +38,7 @@ func TestCreateRetriesPodmanInterfaceRace(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 
-	n, err := Create(context.Background(), c, Options{Name: "raced"})
+	n, err := Create(context.Background(), testenv.Public(c), Options{Name: "raced"})
 	require.NoError(t, err)
 	assert.Equal(t, "n1", n.ID())
 	assert.Equal(t, int32(3), creates.Load())
@@ -45,7 +46,7 @@ func TestCreateRetriesPodmanInterfaceRace(t *testing.T) {
 	// It gives up after a few tries, with the engine's message.
 	creates.Store(0)
 	failures.Store(100)
-	_, err = Create(context.Background(), c, Options{Name: "raced"})
+	_, err = Create(context.Background(), testenv.Public(c), Options{Name: "raced"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no such network interface")
 	assert.Equal(t, int32(5), creates.Load())

@@ -23,6 +23,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/link"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -65,7 +67,8 @@ type Network struct {
 }
 
 // Create makes a network.
-func Create(ctx context.Context, c *wire.Client, o Options) (*Network, error) {
+func Create(ctx context.Context, ec *engine.Client, o Options) (*Network, error) {
+	c := link.Wire(ec)
 	if !validName.MatchString(o.Name) {
 		return nil, fmt.Errorf("create network %q: %w: start with a letter or digit and use only letters, digits, '.', '_' and '-'", o.Name, ErrInvalidName)
 	}
@@ -104,7 +107,8 @@ func Create(ctx context.Context, c *wire.Client, o Options) (*Network, error) {
 // Get returns a handle to an existing network, found by name or ID, for
 // joining containers to a network made outside the test. Its Remove
 // removes the network from the engine like any other.
-func Get(ctx context.Context, c *wire.Client, nameOrID string) (*Network, error) {
+func Get(ctx context.Context, ec *engine.Client, nameOrID string) (*Network, error) {
+	c := link.Wire(ec)
 	if nameOrID == "" {
 		return nil, fmt.Errorf("get network: %w: give a network name or ID", ErrInvalidName)
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/network"
 )
@@ -190,9 +192,9 @@ func TestNetworkRemovedWithContainerAttached(t *testing.T) {
 		require.Contains(t, d.Networks, name)
 	})
 	require.NotEmpty(t, id)
-	_, err := h.Engine().NetworkInspect(ctx, id)
+	_, err := testenv.Wire(h.Engine()).NetworkInspect(ctx, id)
 	require.ErrorIs(t, err, wire.ErrNotFound, "network %s outlived its test", name)
-	left, err := h.Engine().NetworkList(ctx, wire.Filters{"label": {berth.LabelTest + "=" + t.Name() + "/inner", berth.LabelSession + "=" + h.Session().ID()}})
+	left, err := testenv.Wire(h.Engine()).NetworkList(ctx, wire.Filters{"label": {engine.LabelTest + "=" + t.Name() + "/inner", engine.LabelSession + "=" + h.Session().ID()}})
 	require.NoError(t, err)
 	assert.Empty(t, left)
 	d, err := c.Inspect(ctx)
@@ -216,8 +218,8 @@ func TestInternalNetwork(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, info.Internal)
 	assert.Equal(t, "bridge", info.Driver)
-	assert.Equal(t, h.Session().ID(), info.Labels[berth.LabelSession])
-	assert.Equal(t, t.Name(), info.Labels[berth.LabelTest])
+	assert.Equal(t, h.Session().ID(), info.Labels[engine.LabelSession])
+	assert.Equal(t, t.Name(), info.Labels[engine.LabelTest])
 	info, err = open.Inspect(ctx)
 	require.NoError(t, err)
 	assert.False(t, info.Internal)
@@ -264,7 +266,7 @@ func TestBadInput(t *testing.T) {
 
 	t.Run("invalid names", func(t *testing.T) {
 		for _, name := range []string{"", "-lead", "has space", "a/b", "tab\tname", "ünï"} {
-			_, err := network.Create(ctx, h.Engine(), network.Options{Name: name, Labels: map[string]string{berth.LabelSession: h.Session().ID()}})
+			_, err := network.Create(ctx, h.Engine(), network.Options{Name: name, Labels: map[string]string{engine.LabelSession: h.Session().ID()}})
 			require.ErrorIs(t, err, network.ErrInvalidName, "name %q", name)
 		}
 		_, err := h.NetworkE(ctx, "bad name")
@@ -289,10 +291,10 @@ func TestBadInput(t *testing.T) {
 		require.Error(t, err)
 		assert.ErrorIs(t, err, wire.ErrNotFound)
 		assert.Contains(t, err.Error(), net.Name())
-		left, err := h.Engine().ContainerList(ctx, true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}})
+		left, err := testenv.Wire(h.Engine()).ContainerList(ctx, true, wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()}})
 		require.NoError(t, err)
 		assert.Empty(t, left, "a failed start leaves no container")
-		nets, err := h.Engine().NetworkList(ctx, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}})
+		nets, err := testenv.Wire(h.Engine()).NetworkList(ctx, wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()}})
 		require.NoError(t, err)
 		assert.Empty(t, nets)
 	})
@@ -305,7 +307,7 @@ func TestBadInput(t *testing.T) {
 
 	t.Run("duplicate name", func(t *testing.T) {
 		net := h.Network("dup")
-		_, err := network.Create(ctx, h.Engine(), network.Options{Name: net.Name(), Labels: map[string]string{berth.LabelSession: h.Session().ID()}})
+		_, err := network.Create(ctx, h.Engine(), network.Options{Name: net.Name(), Labels: map[string]string{engine.LabelSession: h.Session().ID()}})
 		require.ErrorIs(t, err, wire.ErrConflict)
 		assert.Contains(t, err.Error(), "pick another name")
 	})

@@ -7,20 +7,23 @@ import (
 	"io"
 	"strings"
 
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/link"
 	"github.com/berth-go/berth/internal/wire"
 )
 
 // ErrUnauthorized is matched (errors.Is) by Login, Pull and Push errors that
 // say the registry needed credentials or refused them. It is the engine
 // client's sentinel, so engine errors from elsewhere in berth match it too.
-var ErrUnauthorized = wire.ErrUnauthorized
+var ErrUnauthorized = engine.ErrUnauthorized
 
 // Login checks credentials against a registry through the engine, as
 // `docker login` does (POST /auth), and returns the identity token the
 // registry issued, if any. a.ServerAddress names the registry (host[:port]
 // or a URL); empty means Docker Hub. An "auth" field is decoded first.
 // Login does not store the credentials anywhere.
-func Login(ctx context.Context, client *wire.Client, a AuthConfig) (identityToken string, err error) {
+func Login(ctx context.Context, ec *engine.Client, a AuthConfig) (identityToken string, err error) {
+	client := link.Wire(ec)
 	d, err := a.decoded()
 	if err != nil {
 		return "", fmt.Errorf("registry: login to %s: %w", serverName(a.ServerAddress), err)
@@ -50,7 +53,8 @@ func serverName(addr string) string {
 // kc (nil means DefaultKeychain()), writing one line per progress step to
 // progress (may be nil). A reference with a digest is pulled by digest.
 // A refused pull matches ErrUnauthorized and names the credential source.
-func Pull(ctx context.Context, client *wire.Client, kc Keychain, ref string, progress io.Writer) error {
+func Pull(ctx context.Context, ec *engine.Client, kc Keychain, ref string, progress io.Writer) error {
+	client := link.Wire(ec)
 	r, err := ParseReference(ref)
 	if err != nil {
 		return fmt.Errorf("registry: pull: %w", err)
@@ -76,7 +80,8 @@ func Pull(ctx context.Context, client *wire.Client, kc Keychain, ref string, pro
 // be nil). An error reported inside the engine's progress stream is
 // returned; a refused push matches ErrUnauthorized and names the credential
 // source.
-func Push(ctx context.Context, client *wire.Client, kc Keychain, ref string, progress io.Writer) error {
+func Push(ctx context.Context, ec *engine.Client, kc Keychain, ref string, progress io.Writer) error {
+	client := link.Wire(ec)
 	r, err := ParseReference(ref)
 	if err != nil {
 		return fmt.Errorf("registry: push: %w", err)

@@ -23,7 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/berth-go/berth/internal/testenv"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -279,7 +279,7 @@ func TestEngineRegistry(t *testing.T) {
 
 	t.Run("anonymous push is refused", func(t *testing.T) {
 		hermeticDocker(t)
-		err := rec.err(Push(t.Context(), c, nil, ref, rec))
+		err := rec.err(Push(t.Context(), testenv.Public(c), nil, ref, rec))
 		require.Error(t, err)
 		assert.ErrorIs(t, err, ErrUnauthorized)
 		var se *wire.StreamError
@@ -302,7 +302,7 @@ func TestEngineRegistry(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				token, err := Login(t.Context(), c, tt.auth)
+				token, err := Login(t.Context(), testenv.Public(c), tt.auth)
 				rec.err(err)
 				if tt.ok {
 					require.NoError(t, err)
@@ -321,7 +321,7 @@ func TestEngineRegistry(t *testing.T) {
 	t.Run("push with explicit credentials", func(t *testing.T) {
 		hermeticDocker(t)
 		var progress bytes.Buffer
-		err := rec.err(Push(t.Context(), c, WithAuth(nil, reg.host, good), ref, &progress))
+		err := rec.err(Push(t.Context(), testenv.Public(c), WithAuth(nil, reg.host, good), ref, &progress))
 		rec.Write(progress.Bytes())
 		require.NoError(t, err)
 		m := regexp.MustCompile(`digest: (sha256:[0-9a-f]{64})`).FindStringSubmatch(progress.String())
@@ -333,7 +333,7 @@ func TestEngineRegistry(t *testing.T) {
 	t.Run("anonymous pull is refused", func(t *testing.T) {
 		hermeticDocker(t)
 		removeLocal(t)
-		err := rec.err(Pull(t.Context(), c, nil, ref, rec))
+		err := rec.err(Pull(t.Context(), testenv.Public(c), nil, ref, rec))
 		require.Error(t, err)
 		assert.ErrorIs(t, err, ErrUnauthorized)
 		assert.Contains(t, err.Error(), "credentials: anonymous")
@@ -343,7 +343,7 @@ func TestEngineRegistry(t *testing.T) {
 	t.Run("wrong password pull is refused", func(t *testing.T) {
 		hermeticDocker(t)
 		wrong := AuthConfig{Username: testUser, Password: "wrong-" + testPassword}
-		err := rec.err(Pull(t.Context(), c, WithAuth(nil, reg.host, wrong), ref, rec))
+		err := rec.err(Pull(t.Context(), testenv.Public(c), WithAuth(nil, reg.host, wrong), ref, rec))
 		require.Error(t, err)
 		assert.ErrorIs(t, err, ErrUnauthorized)
 		assert.Contains(t, err.Error(), "credentials: explicit")
@@ -391,7 +391,7 @@ func TestEngineRegistry(t *testing.T) {
 
 			removeLocal(t)
 			var progress bytes.Buffer
-			err = rec.err(Pull(t.Context(), c, kc, ref, &progress))
+			err = rec.err(Pull(t.Context(), testenv.Public(c), kc, ref, &progress))
 			rec.Write(progress.Bytes())
 			require.NoError(t, err)
 			_, err = c.ImageInspect(t.Context(), ref)
@@ -404,7 +404,7 @@ func TestEngineRegistry(t *testing.T) {
 		hermeticDocker(t)
 		require.NotEmpty(t, digest, "the push must have succeeded")
 		byDigest := reg.host + "/berth/test@" + digest
-		err := rec.err(Pull(t.Context(), c, WithAuth(nil, reg.host, good), byDigest, rec))
+		err := rec.err(Pull(t.Context(), testenv.Public(c), WithAuth(nil, reg.host, good), byDigest, rec))
 		require.NoError(t, err)
 		info, err := c.ImageInspect(t.Context(), byDigest)
 		require.NoError(t, err)
@@ -415,12 +415,12 @@ func TestEngineRegistry(t *testing.T) {
 		path := hermeticDocker(t)
 		useTestHelper(t, map[string]helperCredentials{reg.host: {ServerURL: reg.host, Username: testUser, Secret: testPassword}})
 		writeConfig(t, path, obj{"credsStore": testHelperName})
-		require.NoError(t, rec.err(Push(t.Context(), c, nil, ref, rec)))
+		require.NoError(t, rec.err(Push(t.Context(), testenv.Public(c), nil, ref, rec)))
 	})
 
 	t.Run("push of a missing image surfaces the engine error", func(t *testing.T) {
 		hermeticDocker(t)
-		err := rec.err(Push(t.Context(), c, WithAuth(nil, reg.host, good), reg.host+"/berth/missing:"+reg.session, rec))
+		err := rec.err(Push(t.Context(), testenv.Public(c), WithAuth(nil, reg.host, good), reg.host+"/berth/missing:"+reg.session, rec))
 		require.Error(t, err)
 		var se *wire.StreamError
 		assert.True(t, errors.As(err, &se), "the error came inside the progress stream: %T", errors.Unwrap(err))
@@ -431,7 +431,7 @@ func TestEngineRegistry(t *testing.T) {
 
 	t.Run("pull of a missing tag is not found", func(t *testing.T) {
 		hermeticDocker(t)
-		err := rec.err(Pull(t.Context(), c, WithAuth(nil, reg.host, good), reg.host+"/berth/test:missing-"+reg.session, rec))
+		err := rec.err(Pull(t.Context(), testenv.Public(c), WithAuth(nil, reg.host, good), reg.host+"/berth/test:missing-"+reg.session, rec))
 		require.Error(t, err)
 		assert.ErrorIs(t, err, wire.ErrNotFound)
 		assert.NotErrorIs(t, err, ErrUnauthorized)

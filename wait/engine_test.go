@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
-	"github.com/berth-go/berth/internal/testenv"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/wait"
 )
@@ -209,7 +209,7 @@ func BenchmarkForLogDetectionEngine(b *testing.B) {
 		require.NoError(b, wait.ForLog("ready").Ready(ctx, c.Container))
 		done := time.Now()
 		b.StopTimer()
-		rc, err := h.Engine().ContainerLogs(ctx, c.ID(), wire.LogsOptions{Stdout: true, Timestamps: true})
+		rc, err := testenv.Wire(h.Engine()).ContainerLogs(ctx, c.ID(), wire.LogsOptions{Stdout: true, Timestamps: true})
 		require.NoError(b, err)
 		var out bytes.Buffer
 		require.NoError(b, wire.Demux(rc, &out, nil))

@@ -9,7 +9,8 @@ import (
 
 	"github.com/berth-go/berth/build"
 	"github.com/berth-go/berth/build/buildkit"
-	"github.com/berth-go/berth/internal/buildtest"
+	"github.com/berth-go/berth/internal/testkit/buildtest"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -40,7 +41,7 @@ func BenchmarkBuild(b *testing.B) {
 				before()
 				b.StartTimer()
 			}
-			id, err := be.Build(ctx, c, build.FilesContext(files), o)
+			id, err := be.Build(ctx, testenv.Public(c), build.FilesContext(files), o)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -56,7 +57,7 @@ func BenchmarkBuild(b *testing.B) {
 		})
 		b.Run(be.Name()+"/cached", func(b *testing.B) {
 			o := tag(be.Name())
-			_, err := be.Build(ctx, c, build.FilesContext(files), o)
+			_, err := be.Build(ctx, testenv.Public(c), build.FilesContext(files), o)
 			require.NoError(b, err)
 			run(b, be, o, nil)
 		})
@@ -75,7 +76,7 @@ func BenchmarkBuild(b *testing.B) {
 	b.Run("buildkit/from-cache-dir", func(b *testing.B) {
 		o := tag("cachedir")
 		o.CacheTo = dir
-		_, err := buildkit.Backend.Build(ctx, c, build.FilesContext(files), o)
+		_, err := buildkit.Backend.Build(ctx, testenv.Public(c), build.FilesContext(files), o)
 		require.NoError(b, err)
 		o = tag("cachedir")
 		o.CacheFrom = dir
@@ -86,7 +87,7 @@ func BenchmarkBuild(b *testing.B) {
 	b.Run("buildkit/from-cache-dir-images-kept", func(b *testing.B) {
 		o := tag("cachedir-kept")
 		o.CacheFrom, o.CacheTo = dir, dir
-		_, err := buildkit.Backend.Build(ctx, c, build.FilesContext(files), o)
+		_, err := buildkit.Backend.Build(ctx, testenv.Public(c), build.FilesContext(files), o)
 		require.NoError(b, err)
 		run(b, buildkit.Backend, o, func() { require.NoError(b, c.BuildCachePrune(ctx, true, nil)) })
 	})

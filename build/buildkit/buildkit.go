@@ -34,6 +34,8 @@ import (
 
 	"github.com/berth-go/berth/build"
 	"github.com/berth-go/berth/build/internal/regauth"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/link"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 )
@@ -62,7 +64,8 @@ var probes sync.Map // *wire.Client → bool
 // Available reports whether the engine offers BuildKit: an Engine API of
 // at least 1.39 whose /grpc answers ListWorkers. The answer is remembered
 // per client.
-func (backend) Available(ctx context.Context, c *wire.Client) bool {
+func (backend) Available(ctx context.Context, ec *engine.Client) bool {
+	c := link.Wire(ec)
 	if v, ok := probes.Load(c); ok {
 		return v.(bool)
 	}
@@ -108,7 +111,8 @@ func dial(life context.Context, c *wire.Client) (*bk.Client, error) {
 }
 
 // Build builds bc with o and returns the image ID.
-func (b backend) Build(ctx context.Context, c *wire.Client, bc *build.Context, o build.Options) (string, error) {
+func (b backend) Build(ctx context.Context, ec *engine.Client, bc *build.Context, o build.Options) (string, error) {
+	c := link.Wire(ec)
 	fail := func(step string, err error) (string, error) {
 		return "", &build.Error{Backend: b.Name(), Step: step, Err: err}
 	}

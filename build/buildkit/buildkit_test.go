@@ -26,8 +26,8 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/build"
 	"github.com/berth-go/berth/build/buildkit"
-	"github.com/berth-go/berth/internal/buildtest"
-	"github.com/berth-go/berth/internal/testenv"
+	"github.com/berth-go/berth/internal/testkit/buildtest"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 )
@@ -45,9 +45,9 @@ func TestMain(m *testing.M) {
 func TestEngineOffersBuildKit(t *testing.T) {
 	c, err := wire.New()
 	require.NoError(t, err)
-	assert.Equal(t, "buildkit", build.Select(t.Context(), c).Name(), "the test engine has BuildKit and this binary imports it")
+	assert.Equal(t, "buildkit", build.Select(t.Context(), testenv.Public(c)).Name(), "the test engine has BuildKit and this binary imports it")
 	t.Setenv("BERTH_BUILDER", "classic")
-	assert.Equal(t, "classic", build.Select(t.Context(), c).Name(), "BERTH_BUILDER=classic forces the classic builder")
+	assert.Equal(t, "classic", build.Select(t.Context(), testenv.Public(c)).Name(), "BERTH_BUILDER=classic forces the classic builder")
 }
 
 // TestSecretNotInImage mounts a secret in a RUN step and checks the image
@@ -86,7 +86,7 @@ RUN --mount=type=secret,id=token --mount=type=secret,id=envtoken \
 		body, _ := io.ReadAll(tr)
 		assert.NotContains(t, string(body), "s3cr3t", "file %s holds the secret", hd.Name)
 	}
-	hist, err := h.Engine().ImageInspect(t.Context(), img)
+	hist, err := testenv.Wire(h.Engine()).ImageInspect(t.Context(), img)
 	require.NoError(t, err)
 	assert.NotContains(t, fmt.Sprint(hist), "s3cr3t")
 	assert.NotContains(t, log.String(), "s3cr3t")
@@ -171,7 +171,7 @@ func TestPull(t *testing.T) {
 	v2 := h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo v2 > /marker\n")}).Image()
 	forget(v2)
 	i := strings.LastIndex(base, ":")
-	require.NoError(t, h.Engine().ImageTag(ctx, v2, base[:i], base[i+1:]))
+	require.NoError(t, testenv.Wire(h.Engine()).ImageTag(ctx, v2, base[:i], base[i+1:]))
 	require.NoError(t, registry.Push(ctx, h.Engine(), kc, base, nil))
 	require.NoError(t, h.Tag(ctx, "busybox:1.36", base))
 	pulled := build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM " + base + "\nRUN cat /marker > /seen && echo " + buildtest.Unique(t) + "\n")})
@@ -296,7 +296,7 @@ func TestRunStepSettings(t *testing.T) {
 	out := buildtest.Output(t, h, img, "cat", "/hosts", "/links")
 	assert.Contains(t, out, "10.1.2.3")
 	assert.Contains(t, out, "\n1\n", "network none: only the loopback interface")
-	ins, err := h.Engine().ImageInspect(t.Context(), img)
+	ins, err := testenv.Wire(h.Engine()).ImageInspect(t.Context(), img)
 	require.NoError(t, err)
 	assert.Equal(t, "amd64", ins.Architecture)
 }
@@ -332,7 +332,7 @@ func TestNamedContext(t *testing.T) {
 	assert.NotContains(t, err.Error(), build.CacheRepo)
 	assert.NotContains(t, log.String(), build.CacheRepo)
 
-	imgs, err := h.Engine().ImageList(t.Context(), wire.Filters{"label": {"berth.context=" + name}})
+	imgs, err := testenv.Wire(h.Engine()).ImageList(t.Context(), wire.Filters{"label": {"berth.context=" + name}})
 	require.NoError(t, err)
 	assert.Empty(t, imgs, "the stand-in image is removed after the build")
 
@@ -358,8 +358,8 @@ func TestCacheDirectory(t *testing.T) {
 	assert.FileExists(t, filepath.Join(dir, "berth-cache.json"))
 	assert.NotContains(t, log.String(), "CACHED\n#6", "the first build ran its steps")
 
-	require.NoError(t, h.Engine().ImageRemove(ctx, first, true, false))
-	require.NoError(t, h.Engine().BuildCachePrune(ctx, true, nil))
+	require.NoError(t, testenv.Wire(h.Engine()).ImageRemove(ctx, first, true, false))
+	require.NoError(t, testenv.Wire(h.Engine()).BuildCachePrune(ctx, true, nil))
 
 	log.Reset()
 	second := h.BuildFiles(files).CacheFrom(dir).Output(&log).Image()
@@ -374,7 +374,7 @@ func TestCacheDirectory(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &index))
 	require.True(t, strings.HasPrefix(index.Ref, "berth-cache/buildcache:"), index.Ref)
-	imgs, err := h.Engine().ImageList(ctx, wire.Filters{"reference": {index.Ref}})
+	imgs, err := testenv.Wire(h.Engine()).ImageList(ctx, wire.Filters{"reference": {index.Ref}})
 	require.NoError(t, err)
 	assert.Empty(t, imgs, "the imported cache image is not left tagged")
 
@@ -383,7 +383,7 @@ func TestCacheDirectory(t *testing.T) {
 	// engine: it is the cache, and nothing is loaded.
 	third := h.BuildFiles(files).CacheFrom(dir).CacheTo(dir).Image()
 	forget(third)
-	require.NoError(t, h.Engine().BuildCachePrune(ctx, true, nil))
+	require.NoError(t, testenv.Wire(h.Engine()).BuildCachePrune(ctx, true, nil))
 	log.Reset()
 	saved, err := os.Stat(filepath.Join(dir, "berth-cache.tar"))
 	require.NoError(t, err)
@@ -395,7 +395,7 @@ func TestCacheDirectory(t *testing.T) {
 	assert.Equal(t, saved.ModTime(), again.ModTime(), "the directory already held this image: it is not written again")
 	assert.Regexp(t, `#\d+ \[2/2\] RUN sleep 1.*\n#\d+ CACHED`, log.String(), "the slow step came from the cache image")
 	assert.Contains(t, log.String(), "its image is still in the engine")
-	imgs, err = h.Engine().ImageList(ctx, wire.Filters{"reference": {index.Ref}})
+	imgs, err = testenv.Wire(h.Engine()).ImageList(ctx, wire.Filters{"reference": {index.Ref}})
 	require.NoError(t, err)
 	assert.Empty(t, imgs, "the cache image's tag is removed again")
 
@@ -430,7 +430,7 @@ func TestForeignPlatform(t *testing.T) {
 	base := "berth-test/arm64:" + strings.ToLower(strings.ReplaceAll(buildtest.Unique(t), "/", "-"))
 	id := h.Build(src).DockerfileContent("FROM scratch\nCOPY hello /hello\n").Tag(base).Platform("linux/arm64").Image()
 	forget(id)
-	ins, err := h.Engine().ImageInspect(ctx, base)
+	ins, err := testenv.Wire(h.Engine()).ImageInspect(ctx, base)
 	require.NoError(t, err)
 	assert.Equal(t, "arm64", ins.Architecture)
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/berth-go/berth/build"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/link"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -103,7 +105,7 @@ func saveCache(ctx context.Context, c *wire.Client, id, dir string) (err error) 
 	}
 	defer c.ImageRemove(context.WithoutCancel(ctx), ref, false, false)
 	ex := build.Export{Format: build.FormatDocker, Path: filepath.Join(dir, cacheTarball)}
-	if err := ex.Write(ctx, c, ref); err != nil {
+	if err := ex.Write(ctx, link.Wrap(c).(*engine.Client), ref); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(cacheMeta{Ref: ref, Image: id})

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/berth-go/berth/build"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/link"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -30,7 +32,7 @@ func namedContextImages(ctx context.Context, c *wire.Client, df []byte, o build.
 	sort.Strings(names)
 	var refs standIns
 	for _, name := range names {
-		res, err := build.Build(ctx, c, build.DirContext(o.BuildContexts[name]).WithDockerfileContent([]byte("FROM scratch\nCOPY . /\n")),
+		res, err := build.Build(ctx, link.Wrap(c).(*engine.Client), build.DirContext(o.BuildContexts[name]).WithDockerfileContent([]byte("FROM scratch\nCOPY . /\n")),
 			build.Options{Keychain: o.Keychain, Labels: map[string]string{"berth.context": name}})
 		if err != nil {
 			return nil, refs, fmt.Errorf("named context %q: %w", name, err)

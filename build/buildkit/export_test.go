@@ -16,8 +16,8 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/build"
-	"github.com/berth-go/berth/internal/buildtest"
-	"github.com/berth-go/berth/internal/testenv"
+	"github.com/berth-go/berth/internal/testkit/buildtest"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -84,14 +84,14 @@ func TestExportDockerAndOCI(t *testing.T) {
 	forget(img)
 
 	// The docker tarball loads back under the tag and runs.
-	require.NoError(t, h.Engine().ImageRemove(ctx, img, true, false))
-	_, err := h.Engine().ImageInspect(ctx, img)
+	require.NoError(t, testenv.Wire(h.Engine()).ImageRemove(ctx, img, true, false))
+	_, err := testenv.Wire(h.Engine()).ImageInspect(ctx, img)
 	require.ErrorIs(t, err, wire.ErrNotFound, "the image is gone before the load")
 	f, err := os.Open(dockerTar)
 	require.NoError(t, err)
-	require.NoError(t, h.Engine().ImageLoad(ctx, f, nil))
+	require.NoError(t, testenv.Wire(h.Engine()).ImageLoad(ctx, f, nil))
 	f.Close()
-	ins, err := h.Engine().ImageInspect(ctx, tag)
+	ins, err := testenv.Wire(h.Engine()).ImageInspect(ctx, tag)
 	require.NoError(t, err)
 	assert.Equal(t, img, ins.ID)
 	assert.Equal(t, nonce+"\n", buildtest.Output(t, h, tag))
@@ -158,7 +158,7 @@ func TestExportBadInput(t *testing.T) {
 		assert.ErrorIs(t, err, build.ErrExport, tt.name)
 		assert.Contains(t, err.Error(), tt.want, tt.name)
 	}
-	imgs, err := h.Engine().ImageList(t.Context(), wire.Filters{"label": {"berth.test.export=" + strings.ReplaceAll(nonce, "/", "-")}})
+	imgs, err := testenv.Wire(h.Engine()).ImageList(t.Context(), wire.Filters{"label": {"berth.test.export=" + strings.ReplaceAll(nonce, "/", "-")}})
 	require.NoError(t, err)
 	assert.Empty(t, imgs, "nothing was built")
 }

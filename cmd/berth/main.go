@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,16 +22,10 @@ import (
 
 	"github.com/berth-go/berth/build"
 	"github.com/berth-go/berth/build/buildkit"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/link"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
-)
-
-const (
-	labelSession = "berth.session"
-	labelPID     = "berth.pid"
-	labelTest    = "berth.test"
-	labelReuse   = "berth.reuse"
-	labelCache   = "berth.cache"
 )
 
 func main() {
@@ -100,6 +93,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer c.Close()
+	ec := link.Wrap(c).(*engine.Client)
 	start := time.Now()
 	ping, err := c.Ping(ctx)
 	rtt := time.Since(start)
@@ -121,7 +115,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "status:      ok, round trip %s\n", rtt.Round(10*time.Microsecond))
 	fmt.Fprintf(stdout, "server:      %s %s (%s), engine API %s, speaking %s\n", serverName(ping), sv.Version, sv.Os+"/"+sv.Arch, ping.APIVersion, v)
 	bk := "no: classic /build only (/grpc did not answer ListWorkers)"
-	if p, ok := buildkit.Backend.(build.Prober); ok && p.Available(ctx, c) {
+	if p, ok := buildkit.Backend.(build.Prober); ok && p.Available(ctx, ec) {
 		bk = "yes: /grpc answered ListWorkers; builds use it in programs that import build/buildkit"
 	}
 	if os.Getenv("BERTH_BUILDER") == "classic" {
@@ -155,7 +149,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "  %-28s %s\n", h, src)
 	}
 
-	inv, err := inventory(ctx, c, wire.Filters{"label": {labelSession}})
+	inv, err := inventory(ctx, ec, engine.LabelSession)
 	if err != nil {
 		fmt.Fprintf(stdout, "leftovers:   cannot list: %v\n", err)
 		return 1
@@ -168,7 +162,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	bySession := map[string][]item{}
 	running := 0
 	for _, it := range inv {
-		bySession[it.session] = append(bySession[it.session], it)
+		bySession[it.Session()] = append(bySession[it.Session()], it)
 		if it.alive() {
 			running++
 		}
@@ -183,10 +177,10 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "leftovers:   %d resources in %d sessions (%s)\n", len(inv), len(bySession), hint)
 	for _, s := range sortedKeys(bySession) {
 		items := bySession[s]
-		oldest := items[0].created
+		oldest := items[0].Created
 		for _, it := range items {
-			if it.created.Before(oldest) {
-				oldest = it.created
+			if it.Created.Before(oldest) {
+				oldest = it.Created
 			}
 		}
 		state := "process gone"
@@ -195,7 +189,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "  session %s: %d resources, oldest %s ago, %s\n", s, len(items), age(oldest), state)
 		for _, it := range items {
-			fmt.Fprintf(stdout, "    %-9s %s %s\n", it.kind, it.name, it.test)
+			fmt.Fprintf(stdout, "    %-9s %s %s\n", it.Kind, it.Name, it.Test())
 		}
 	}
 	return 0
@@ -231,15 +225,10 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// item is one labelled resource.
+// item is one labelled resource and the process that made it.
 type item struct {
-	kind    string // container, network, volume, image
-	id      string
-	name    string
-	session string
-	test    string
-	pid     string
-	created time.Time
+	engine.Resource
+	pid string
 }
 
 // alive reports whether the session's process still runs on this machine.
@@ -256,49 +245,21 @@ func (it item) alive() bool {
 func sessionOwned(inv []item) []item {
 	out := inv[:0]
 	for _, it := range inv {
-		if it.session != "" {
+		if it.Session() != "" {
 			out = append(out, it)
 		}
 	}
 	return out
 }
 
-func inventory(ctx context.Context, c *wire.Client, f wire.Filters) ([]item, error) {
-	var out []item
-	cs, err := c.ContainerList(ctx, true, f)
+func inventory(ctx context.Context, c *engine.Client, label string) ([]item, error) {
+	rs, err := c.List(ctx, engine.Labelled(label))
 	if err != nil {
 		return nil, err
 	}
-	for _, x := range cs {
-		name := strings.TrimPrefix(strings.Join(x.Names, ","), "/")
-		out = append(out, item{kind: "container", id: x.ID, name: name, session: x.Labels[labelSession], test: x.Labels[labelTest], pid: x.Labels[labelPID], created: time.Unix(x.Created, 0)})
-	}
-	ns, err := c.NetworkList(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range ns {
-		t, _ := time.Parse(time.RFC3339Nano, x.Created)
-		out = append(out, item{kind: "network", id: x.ID, name: x.Name, session: x.Labels[labelSession], test: x.Labels[labelTest], pid: x.Labels[labelPID], created: t})
-	}
-	vs, err := c.VolumeList(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range vs {
-		t, _ := time.Parse(time.RFC3339Nano, x.CreatedAt)
-		out = append(out, item{kind: "volume", id: x.Name, name: x.Name, session: x.Labels[labelSession], test: x.Labels[labelTest], pid: x.Labels[labelPID], created: t})
-	}
-	is, err := c.ImageList(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range is {
-		name := strings.Join(x.RepoTags, ",")
-		if name == "" {
-			name = x.ID
-		}
-		out = append(out, item{kind: "image", id: x.ID, name: name, session: x.Labels[labelSession], test: x.Labels[labelTest], pid: x.Labels[labelPID], created: time.Unix(x.Created, 0)})
+	out := make([]item, len(rs))
+	for i, r := range rs {
+		out[i] = item{Resource: r, pid: r.Labels[engine.LabelPID]}
 	}
 	return out, nil
 }
@@ -340,25 +301,25 @@ func prune(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	c, err := wire.New()
+	c, err := engine.New()
 	if err != nil {
 		fmt.Fprintf(stderr, "berth prune: %v\n", err)
 		return 1
 	}
 	defer c.Close()
-	label := labelSession
+	label := engine.LabelSession
 	switch {
 	case *reuse && *cache:
 		fmt.Fprintln(stderr, "berth prune: choose one of -reuse and -cache")
 		return 2
 	case *reuse:
-		label = labelReuse
+		label = engine.LabelReuse
 	case *cache:
-		label = labelCache
+		label = engine.LabelCache
 	case *session != "":
-		label = labelSession + "=" + *session
+		label = engine.SessionSelector(*session)
 	}
-	inv, err := inventory(ctx, c, wire.Filters{"label": {label}})
+	inv, err := inventory(ctx, c, label)
 	if err != nil {
 		fmt.Fprintf(stderr, "berth prune: %v\n", err)
 		return 1
@@ -366,11 +327,10 @@ func prune(args []string, stdout, stderr io.Writer) int {
 	if !*reuse && !*cache {
 		inv = sessionOwned(inv)
 	}
-	order := map[string]int{"container": 0, "network": 1, "volume": 2, "image": 3}
-	sort.SliceStable(inv, func(i, j int) bool { return order[inv[i].kind] < order[inv[j].kind] })
+
 	var removed, would, young, running, failed int
 	for _, it := range inv {
-		if *olderThan > 0 && !it.created.IsZero() && time.Since(it.created) < *olderThan {
+		if *olderThan > 0 && !it.Created.IsZero() && time.Since(it.Created) < *olderThan {
 			young++
 			continue
 		}
@@ -379,27 +339,16 @@ func prune(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		if *dryRun {
-			fmt.Fprintf(stdout, "would remove %s %s (session %s, age %s)\n", it.kind, it.name, orDash(it.session), age(it.created))
+			fmt.Fprintf(stdout, "would remove %s %s (session %s, age %s)\n", it.Kind, it.Name, orDash(it.Session()), age(it.Created))
 			would++
 			continue
 		}
-		var err error
-		switch it.kind {
-		case "container":
-			err = c.ContainerRemove(ctx, it.id, wire.RemoveOptions{Force: true, Volumes: true})
-		case "network":
-			err = c.NetworkRemove(ctx, it.id)
-		case "volume":
-			err = c.VolumeRemove(ctx, it.id, true)
-		case "image":
-			err = c.ImageRemove(ctx, it.id, true, false)
-		}
-		if err != nil && !errors.Is(err, wire.ErrNotFound) {
-			fmt.Fprintf(stderr, "remove %s %s: %v\n", it.kind, it.name, err)
+		if err := c.Remove(ctx, it.Resource); err != nil {
+			fmt.Fprintf(stderr, "%v\n", err)
 			failed++
 			continue
 		}
-		fmt.Fprintf(stdout, "removed %s %s\n", it.kind, it.name)
+		fmt.Fprintf(stdout, "removed %s %s\n", it.Kind, it.Name)
 		removed++
 	}
 	done := fmt.Sprintf("%d removed", removed)

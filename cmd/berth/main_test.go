@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -53,13 +54,13 @@ func TestDoctorAndPruneOnRealEngine(t *testing.T) {
 	}
 	// A leftover of a dead test process, and an unlabelled container that
 	// prune must never touch.
-	leftover := mk(map[string]string{labelSession: session, labelPID: "999999999", labelTest: "TestGone"})
-	netID, err := c.NetworkCreate(ctx, wire.NetworkCreate{Name: session + "-net", Labels: map[string]string{labelSession: session, labelPID: "999999999"}})
+	leftover := mk(map[string]string{engine.LabelSession: session, engine.LabelPID: "999999999", engine.LabelTest: "TestGone"})
+	netID, err := c.NetworkCreate(ctx, wire.NetworkCreate{Name: session + "-net", Labels: map[string]string{engine.LabelSession: session, engine.LabelPID: "999999999"}})
 	require.NoError(t, err)
 	t.Cleanup(func() { c.NetworkRemove(context.Background(), netID) })
 	unlabelled := mk(map[string]string{"app": "not-berth"})
 	// A session whose process (this test) is alive is kept without -force.
-	alive := mk(map[string]string{labelSession: session + "-alive", labelPID: itoa(os.Getpid())})
+	alive := mk(map[string]string{engine.LabelSession: session + "-alive", engine.LabelPID: itoa(os.Getpid())})
 
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	out, code := runBin(t, bin, nil, "doctor", "-registry", "localhost:5000")

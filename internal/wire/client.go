@@ -39,6 +39,8 @@ type Client struct {
 	userAgnt string
 
 	mu       sync.Mutex
+	closed   bool
+	face     any    // the public client wrapping this one (package engine)
 	version  string // negotiated; empty until the first request
 	ping     Ping
 	closeFns []func()
@@ -250,11 +252,22 @@ func (c *Client) tlsError(err error) *TLSError {
 func (e *TLSError) Unwrap() error { return e.Err }
 
 // Endpoint reports where the client connects and where that came from.
-func (c *Client) Endpoint() Endpoint { return c.ep }
+func (c *Client) Endpoint() Endpoint {
+	if c == nil {
+		return Endpoint{}
+	}
+	return c.ep
+}
 
-// Close releases idle connections and any transport processes.
+// CloseIdle closes the connections kept alive for reuse; the client stays
+// usable.
+func (c *Client) CloseIdle() { c.http.CloseIdleConnections() }
+
+// Close releases idle connections and any transport processes. Later
+// requests fail with ErrClosed.
 func (c *Client) Close() error {
 	c.mu.Lock()
+	c.closed = true
 	fns := c.closeFns
 	c.closeFns = nil
 	c.mu.Unlock()
@@ -262,6 +275,31 @@ func (c *Client) Close() error {
 		f()
 	}
 	return nil
+}
+
+// Face returns the value SetFace stored, or nil.
+func (c *Client) Face() any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.face
+}
+
+// SetFace stores the public client that wraps c, so every package that
+// meets c hands users the same one. The first value stored wins; Face
+// returns it.
+func (c *Client) SetFace(f any) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.face == nil {
+		c.face = f
+	}
+	return c.face
+}
+
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // Ping is the engine's answer to GET /_ping.
@@ -276,6 +314,12 @@ type Ping struct {
 // Ping asks the engine for its API version and builder. It uses no version
 // prefix, so it works before negotiation.
 func (c *Client) Ping(ctx context.Context) (Ping, error) {
+	if c == nil {
+		return Ping{}, fmt.Errorf("GET /_ping: %w", ErrNoClient)
+	}
+	if c.isClosed() {
+		return Ping{}, fmt.Errorf("GET /_ping: %w", ErrClosed)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.scheme+"://"+c.urlHost+"/_ping", nil)
 	if err != nil {
 		return Ping{}, err
@@ -317,6 +361,9 @@ func (c *Client) IsPodman(ctx context.Context) bool {
 
 // Version returns the negotiated API version, negotiating if needed.
 func (c *Client) Version(ctx context.Context) (string, error) {
+	if c == nil {
+		return "", ErrNoClient
+	}
 	c.mu.Lock()
 	v := c.version
 	c.mu.Unlock()
@@ -408,6 +455,12 @@ type Request struct {
 }
 
 func (c *Client) newRequest(ctx context.Context, r Request) (*http.Request, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%s %s: %w", r.Method, r.Path, ErrNoClient)
+	}
+	if c.isClosed() {
+		return nil, fmt.Errorf("%s %s: %w", r.Method, r.Path, ErrClosed)
+	}
 	v, err := c.Version(ctx)
 	if err != nil {
 		return nil, err

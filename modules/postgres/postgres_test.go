@@ -18,6 +18,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/modules/postgres"
 )
@@ -47,7 +49,7 @@ func queryStrings(t testing.TB, conn *pgx.Conn, sql string) []string {
 
 func noLeftovers(t *testing.T, h *berth.Harness) {
 	t.Helper()
-	left, err := h.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}})
+	left, err := testenv.Wire(h.Engine()).ContainerList(context.Background(), true, wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()}})
 	require.NoError(t, err)
 	assert.Empty(t, left)
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/modules/redis"
 	"github.com/berth-go/berth/wait"
@@ -33,7 +35,7 @@ func client(t testing.TB, url string) *goredis.Client {
 
 func noLeftovers(t *testing.T, h *berth.Harness) {
 	t.Helper()
-	left, err := h.Engine().ContainerList(context.Background(), true, wire.Filters{"label": {berth.LabelTest + "=" + t.Name(), berth.LabelSession + "=" + h.Session().ID()}})
+	left, err := testenv.Wire(h.Engine()).ContainerList(context.Background(), true, wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()}})
 	require.NoError(t, err)
 	assert.Empty(t, left)
 }

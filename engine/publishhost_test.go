@@ -1,16 +1,14 @@
-package container
+package engine
 
 import (
 	"fmt"
 	"testing"
-
-	"github.com/berth-go/berth/internal/wire"
 )
 
-// TestEngineHost pins where mapped ports are looked for: on 127.0.0.1 for
+// TestPublishHost pins where mapped ports are looked for: on 127.0.0.1 for
 // an engine on this machine's socket, on the engine's own host for tcp://
 // and ssh:// engines — never 127.0.0.1 unless that is the engine's host.
-func TestEngineHost(t *testing.T) {
+func TestPublishHost(t *testing.T) {
 	for _, tc := range []struct {
 		host string
 		want string
@@ -40,16 +38,16 @@ func TestEngineHost(t *testing.T) {
 		{"tcp://[::]:2375", "127.0.0.1"},
 	} {
 		t.Run(tc.host, func(t *testing.T) {
-			if got := EngineHost(wire.Endpoint{Host: tc.host}); got != tc.want {
-				t.Errorf("EngineHost(%q) = %q, want %q", tc.host, got, tc.want)
+			if got := PublishHost(tc.host); got != tc.want {
+				t.Errorf("PublishHost(%q) = %q, want %q", tc.host, got, tc.want)
 			}
 		})
 	}
 }
 
-func ExampleEngineHost() {
+func ExamplePublishHost() {
 	for _, h := range []string{"unix:///var/run/docker.sock", "tcp://docker.example.test:2376", "ssh://ci@build-host:2222"} {
-		fmt.Println(EngineHost(wire.Endpoint{Host: h}))
+		fmt.Println(PublishHost(h))
 	}
 	// Output:
 	// 127.0.0.1

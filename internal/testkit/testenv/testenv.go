@@ -28,6 +28,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/link"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -164,3 +166,22 @@ func Tree(t testing.TB, files map[string]string) string {
 	}
 	return dir
 }
+
+// Client returns the public engine client of the environment's engine,
+// closed when the test ends.
+func Client(t testing.TB) *engine.Client {
+	t.Helper()
+	c, err := engine.New()
+	if err != nil {
+		t.Fatalf("engine client: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Wire is the protocol client behind c, for tests of what the public
+// client does not offer.
+func Wire(c *engine.Client) *wire.Client { return link.Wire(c) }
+
+// Public is the public engine client of w.
+func Public(w *wire.Client) *engine.Client { return link.Wrap(w).(*engine.Client) }

@@ -21,7 +21,8 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/build"
-	"github.com/berth-go/berth/internal/testenv"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 	"github.com/berth-go/berth/wait"
@@ -93,10 +94,10 @@ RUN echo prod-stage > /stage
 	forget(img)
 	assert.Contains(t, log.String(), e.TargetStep)
 	assert.NotContains(t, log.String(), "prod-stage", "a stage the target does not need is not built")
-	ins, err := h.Engine().ImageInspect(t.Context(), img)
+	ins, err := testenv.Wire(h.Engine()).ImageInspect(t.Context(), img)
 	require.NoError(t, err)
 	assert.Equal(t, "berth", ins.Config.Labels["team"])
-	assert.Equal(t, e.Backend, ins.Config.Labels[build.LabelBuild])
+	assert.Equal(t, e.Backend, ins.Config.Labels[engine.LabelBuild])
 	assert.Equal(t, "bonjour from base\ntest-stage\n", Output(t, h, img, "cat", "/greeting", "/stage"))
 }
 
@@ -186,8 +187,8 @@ func PrivateRegistry(t *testing.T, h *berth.Harness) (base string, kc registry.K
 	kc = registry.Static(map[string]registry.AuthConfig{host: {Username: "berth", Password: "s3cr3t-registry-pw", ServerAddress: host}})
 	require.NoError(t, h.Tag(ctx, "busybox:1.36", base))
 	require.NoError(t, registry.Push(ctx, h.Engine(), kc, base, nil))
-	require.NoError(t, h.Engine().ImageRemove(ctx, base, false, false))
-	t.Cleanup(func() { h.Engine().ImageRemove(context.Background(), base, true, false) })
+	require.NoError(t, testenv.Wire(h.Engine()).ImageRemove(ctx, base, false, false))
+	t.Cleanup(func() { testenv.Wire(h.Engine()).ImageRemove(context.Background(), base, true, false) })
 	return base, kc
 }
 
@@ -265,11 +266,11 @@ func NoCacheRebuild(t *testing.T, e Expect) {
 	forget := testenv.RemoveImages(t)
 	h := berth.New(t)
 	ctx := t.Context()
-	c := h.Engine()
+	c := testenv.Wire(h.Engine())
 	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + Unique(t) + " > /id\n")}
 	rebuild := func() build.Result {
 		t.Helper()
-		res, err := build.Build(ctx, c, build.FilesContext(files), build.Options{NoCache: true})
+		res, err := build.Build(ctx, testenv.Public(c), build.FilesContext(files), build.Options{NoCache: true})
 		require.NoError(t, err)
 		forget(res.ImageID)
 		assert.Equal(t, e.Backend, res.Backend)
@@ -308,7 +309,7 @@ func NoCacheRebuild(t *testing.T, e Expect) {
 	require.NoError(t, err)
 	assert.Equal(t, fourth.ImageID, ins.ID)
 
-	dangling, err := c.ImageList(ctx, wire.Filters{"dangling": {"true"}, "label": {build.LabelBuild, build.LabelCache + "=" + first.Hash}})
+	dangling, err := c.ImageList(ctx, wire.Filters{"dangling": {"true"}, "label": {engine.LabelBuild, engine.LabelCache + "=" + first.Hash}})
 	require.NoError(t, err)
 	for _, im := range dangling {
 		assert.Equal(t, third.ImageID, im.ID, "only the image the container uses is left untagged")

@@ -1,0 +1,188 @@
+// Package engine is berth's face of the Docker Engine API: a Client users
+// can name, hold, pass to their helpers and point at a fake engine; the
+// typed errors every berth call returns; the labels berth puts on what it
+// makes, and the inventory of those resources.
+//
+// Most tests never need it: berth.New(t) holds the client and the handles
+// (containers, networks, builds) cover the usual work. Harness.Engine gives
+// the client for the rest: listing images, inspecting a network, finding
+// what a session left behind.
+//
+// The protocol itself (dialers, version negotiation, streams) lives behind
+// this package and is not part of the API.
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/berth-go/berth/internal/link"
+	"github.com/berth-go/berth/internal/wire"
+)
+
+func init() {
+	link.Unwrap = func(c any) *wire.Client {
+		if cl, _ := c.(*Client); cl != nil {
+			return cl.w
+		}
+		return nil // a nil client's calls fail with ErrNoClient
+	}
+	link.Wrap = func(w *wire.Client) any { return w.SetFace(&Client{w: w}) }
+}
+
+// Client talks to one engine. It is safe for concurrent use. Close it when
+// done; later calls fail with ErrClosed.
+type Client struct {
+	w *wire.Client
+}
+
+// Option configures New.
+type Option func(*config)
+
+type config struct {
+	host   string
+	tls    *tls.Config
+	ver    string
+	header time.Duration
+}
+
+// WithHost uses the engine at host (unix:///path, tcp://host:port,
+// ssh://user@host) instead of the environment.
+func WithHost(host string) Option { return func(c *config) { c.host = host } }
+
+// WithTLS uses cfg for a tcp:// host given by WithHost.
+func WithTLS(cfg *tls.Config) Option { return func(c *config) { c.tls = cfg } }
+
+// WithAPIVersion pins the Engine API version ("1.41") instead of
+// negotiating it.
+func WithAPIVersion(v string) Option { return func(c *config) { c.ver = v } }
+
+// New returns a client for the engine named by the options, or else by the
+// environment the way the docker CLI finds it: DOCKER_HOST (with
+// DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), DOCKER_CONTEXT, config.json's
+// current context, the default socket. It does not contact the engine; the
+// first call negotiates the API version.
+func New(opts ...Option) (*Client, error) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var wo []wire.Option
+	if cfg.host != "" {
+		wo = append(wo, wire.WithEndpoint(wire.Endpoint{Host: cfg.host, From: "option", TLS: cfg.tls}))
+	}
+	if cfg.ver != "" {
+		wo = append(wo, wire.WithVersion(cfg.ver))
+	}
+	w, err := wire.New(wo...)
+	if err != nil {
+		return nil, err
+	}
+	return link.Wrap(w).(*Client), nil
+}
+
+// Close releases the client's connections (and an ssh transport's
+// process). Calls made after Close fail with ErrClosed.
+func (c *Client) Close() error { return c.w.Close() }
+
+// Host is the engine's address, e.g. unix:///var/run/docker.sock or
+// tcp://10.0.0.5:2376, with any password in it replaced by "xxxxx".
+func (c *Client) Host() string { return redactHost(c.w.Endpoint().Host) }
+
+// HostFrom says where the address came from: "DOCKER_HOST",
+// "context NAME", "option" or "default".
+func (c *Client) HostFrom() string { return c.w.Endpoint().From }
+
+// Local reports whether the engine is reached over a local unix socket,
+// so ports it publishes are on this machine's loopback.
+func (c *Client) Local() bool { return c.w.Endpoint().Scheme() == "unix" }
+
+// PublishHost is where the engine publishes container ports: 127.0.0.1 for
+// a local socket or an engine listening on every address, else the
+// engine's host name.
+func (c *Client) PublishHost() string { return PublishHost(c.w.Endpoint().Host) }
+
+// PublishHost is where an engine at host publishes container ports; see
+// Client.PublishHost.
+func PublishHost(host string) string {
+	u, err := url.Parse(host)
+	if err != nil {
+		return "127.0.0.1"
+	}
+	switch u.Scheme {
+	case "tcp", "ssh", "http", "https":
+		h := u.Hostname()
+		if h == "" {
+			return "127.0.0.1"
+		}
+		// An engine listening on every address is reached on loopback.
+		if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
+			return "127.0.0.1"
+		}
+		return h
+	}
+	return "127.0.0.1"
+}
+
+// redactHost hides a password in a host's userinfo.
+func redactHost(host string) string {
+	u, err := url.Parse(host)
+	if err != nil || u.User == nil {
+		return host
+	}
+	if _, ok := u.User.Password(); !ok {
+		return host
+	}
+	return u.Redacted()
+}
+
+// Version returns the negotiated Engine API version ("1.41"), asking the
+// engine on first use.
+func (c *Client) Version(ctx context.Context) (string, error) { return c.w.Version(ctx) }
+
+// Server describes the engine.
+type Server struct {
+	// Name is "Docker Engine" or "Podman".
+	Name string
+	// Version is the engine's own version ("20.10.24").
+	Version string
+	// APIVersion is the newest API version the engine speaks.
+	APIVersion string
+	// OS and Arch are the engine host's platform ("linux", "amd64").
+	OS, Arch string
+	// Experimental reports the engine's experimental mode.
+	Experimental bool
+}
+
+// Platform is OS/Arch, the form build and pull platforms take.
+func (s Server) Platform() string { return s.OS + "/" + s.Arch }
+
+// Server asks the engine what it is.
+func (c *Client) Server(ctx context.Context) (Server, error) {
+	p, err := c.w.PingInfo(ctx)
+	if err != nil {
+		return Server{}, err
+	}
+	v, err := c.w.ServerVersion(ctx)
+	if err != nil {
+		return Server{}, err
+	}
+	s := Server{Name: "Docker Engine", Version: v.Version, APIVersion: v.APIVersion, OS: v.Os, Arch: v.Arch, Experimental: p.Experimental}
+	if p.IsPodman() {
+		s.Name = "Podman"
+	}
+	return s, nil
+}
+
+// IsPodman reports whether the engine is Podman's Docker-compatible API.
+// An engine that cannot be asked counts as not Podman.
+func (c *Client) IsPodman(ctx context.Context) bool { return c.w.IsPodman(ctx) }
+
+// Ping checks that the engine answers.
+func (c *Client) Ping(ctx context.Context) error {
+	_, err := c.w.Ping(ctx)
+	return err
+}

@@ -1,0 +1,25 @@
+package engine
+
+import "github.com/berth-go/berth/internal/wire"
+
+// Sentinel errors for errors.Is. Every error from an engine call, from this
+// package or from the handles of the container, network, registry and build
+// packages, matches the one that fits it.
+var (
+	// ErrNotFound: the container, image, network or volume does not exist.
+	ErrNotFound = wire.ErrNotFound
+	// ErrConflict: a name is taken, or the object is in a state that
+	// forbids the call (removing a running container without force).
+	ErrConflict = wire.ErrConflict
+	// ErrUnauthorized: a registry refused the credentials, or had none.
+	ErrUnauthorized = wire.ErrUnauthorized
+	// ErrUnsupported: the engine lacks the endpoint (Podman has no live
+	// update or checkpoints; old engines lack newer calls).
+	ErrUnsupported = wire.ErrUnsupported
+	// ErrDaemonUnreachable: nothing answered at the engine's address.
+	ErrDaemonUnreachable = wire.ErrDaemonUnreachable
+	// ErrClosed: the client (or the session holding it) was closed.
+	ErrClosed = wire.ErrClosed
+	// ErrNoClient: a nil *Client was passed where a client is needed.
+	ErrNoClient = wire.ErrNoClient
+)
