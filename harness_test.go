@@ -282,8 +282,7 @@ func TestBadInputIsTypedAndLeavesNothing(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
-	left, err := testenv.Wire(h.Engine()).ContainerList(ctx, true, wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()}})
-	require.NoError(t, err)
+	left := testenv.Left(t, h.Engine(), h.Session().ID(), t.Name(), engine.KindContainer)
 	assert.Len(t, left, 1, "only the named sleeper may exist")
 }
 
@@ -305,8 +304,7 @@ func TestFailedStartRemovesContainer(t *testing.T) {
 	_, err := h.Container(busybox).Cmd("sh", "-c", "echo bye; exit 3").Port("8080/tcp").
 		WaitFor(exitWatcher{}).StartE(ctx)
 	require.Error(t, err)
-	left, lerr := testenv.Wire(h.Engine()).ContainerList(ctx, true, wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()}})
-	require.NoError(t, lerr)
+	left := testenv.Left(t, h.Engine(), h.Session().ID(), t.Name(), engine.KindContainer)
 	assert.Empty(t, left)
 }
 

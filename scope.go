@@ -60,8 +60,8 @@ func (s *scope) runOptions() container.RunOptions {
 		Created: func(kind engine.Kind, id string) {
 			s.add(resource{kind: kind, id: id})
 		},
-		Credentials: credentialsFrom(s.session.keychain),
-		Host:        hostOverride(),
+		Keychain: s.session.keychain,
+		Host:     hostOverride(),
 	}
 }
 

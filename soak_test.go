@@ -1,7 +1,6 @@
 package berth_test
 
 import (
-	"context"
 	"os"
 	"runtime"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/testkit/testenv"
-	"github.com/berth-go/berth/internal/wire"
 )
 
 // soakCounts returns how many lifecycles the soak runs: the full 200
@@ -101,7 +99,6 @@ func TestSoakNoGrowth(t *testing.T) {
 	assert.Less(t, int64(m1.HeapInuse)-int64(m0.HeapInuse), int64(bound), "heap in use grew %d bytes", int64(m1.HeapInuse)-int64(m0.HeapInuse))
 	t.Logf("%d sequential + %d parallel lifecycles: goroutines %d→%d, fds %d→%d, heap in use %d→%d", seq, par, g0, g1, fd0, fd1, m0.HeapInuse, m1.HeapInuse)
 
-	left, err := testenv.Wire(h.Engine()).ContainerList(context.Background(), true, wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()}})
-	require.NoError(t, err)
+	left := testenv.Left(t, h.Engine(), h.Session().ID(), t.Name(), engine.KindContainer)
 	assert.Empty(t, left)
 }

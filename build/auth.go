@@ -2,15 +2,11 @@ package build
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/berth-go/berth/build/internal/regauth"
 	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/registry"
 )
-
-// credentialPlaces says where a build's registry credentials come from.
-const credentialPlaces = "Auth(host, ...) on the builder (build.Options.Keychain), else " + registry.LookupOrder
 
 // AuthError is a build a registry refused: an image the build pulls (a
 // base image, COPY --from, RUN --mount=from) could not be had without
@@ -30,24 +26,11 @@ type AuthError struct {
 }
 
 func (e *AuthError) Error() string {
-	reg, login := "the registry", registry.LoginCommand(e.Registry)
-	if e.Registry != "" {
-		reg += " " + e.Registry
-	}
 	host := e.Registry
 	if host == "" {
 		host = "HOST"
 	}
-	var b strings.Builder
-	b.WriteString(e.Err.Error())
-	if e.Source.Kind == "" || e.Source.Kind == registry.SourceAnonymous {
-		fmt.Fprintf(&b, "; %s refused the pull without credentials (the build found none for it): if the name is right and the image is private, log in (%s) or pass Auth(%q, ...); credentials are looked up in %s",
-			reg, login, host, credentialPlaces)
-	} else {
-		fmt.Fprintf(&b, "; %s refused the credentials from %s: check them, or log in again (%s); credentials are looked up in %s",
-			reg, sourceText(e.Source), login, credentialPlaces)
-	}
-	return b.String()
+	return e.Err.Error() + "; " + registry.Refusal(e.Registry, e.Source, fmt.Sprintf("Auth(%q, ...) on the builder (build.Options.Keychain)", host))
 }
 
 func (e *AuthError) Unwrap() error { return e.Err }
@@ -55,13 +38,6 @@ func (e *AuthError) Unwrap() error { return e.Err }
 // Is makes every AuthError match engine.ErrUnauthorized, whatever words the
 // engine used ("denied: ..." included).
 func (e *AuthError) Is(target error) bool { return target == engine.ErrUnauthorized }
-
-func sourceText(s registry.Source) string {
-	if s.Kind == registry.SourceExplicit {
-		return "the build's own keychain (Auth on the builder, or build.Options.Keychain)"
-	}
-	return s.String()
-}
 
 // refused turns a classic build's error into an *AuthError when a
 // registry refused a pull; other errors come back as they are.

@@ -20,7 +20,7 @@ import (
 func (c *Container) copyFiles(ctx context.Context, files []File) error {
 	pr, pw := io.Pipe()
 	go func() {
-		tw := newTarWriter(pw)
+		tw := tar.NewWriter(pw)
 		var err error
 		for _, f := range files {
 			if err = addFile(tw, f); err != nil {
@@ -37,8 +37,8 @@ func (c *Container) copyFiles(ctx context.Context, files []File) error {
 	return err
 }
 
-func addFile(tw *tarWriter, f File) error {
-	return walkFile(f, func(e tarEntry, open func() (io.ReadCloser, error)) error {
+func addFile(tw *tar.Writer, f File) error {
+	return walkFile(f, func(e *tar.Header, open func() (io.ReadCloser, error)) error {
 		if err := tw.WriteHeader(e); err != nil {
 			return err
 		}
@@ -62,14 +62,14 @@ func copyContent(w io.Writer, open func() (io.ReadCloser, error)) error {
 
 // walkFile calls fn with every entry f puts into a container and, for
 // regular files, a way to open the content (nil for other entries).
-func walkFile(f File, fn func(e tarEntry, open func() (io.ReadCloser, error)) error) error {
+func walkFile(f File, fn func(e *tar.Header, open func() (io.ReadCloser, error)) error) error {
 	target := strings.TrimPrefix(path.Clean(f.Target), "/")
 	if f.HostPath == "" {
 		mode := f.Mode
 		if mode == 0 {
 			mode = 0o644
 		}
-		e := tarEntry{Name: target, Type: tarTypeReg, Mode: int64(mode.Perm()), Size: int64(len(f.Content))}
+		e := &tar.Header{Name: target, Typeflag: tar.TypeReg, Mode: int64(mode.Perm()), Size: int64(len(f.Content)), Format: tar.FormatPAX}
 		return fn(e, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.Content)), nil })
 	}
 	return filepath.WalkDir(f.HostPath, func(p string, d fs.DirEntry, err error) error {
@@ -111,20 +111,22 @@ func walkFile(f File, fn func(e tarEntry, open func() (io.ReadCloser, error)) er
 // fileEntry is the tar entry of a host file copied into a container: owned
 // by root, with the file's permission, setuid, setgid and sticky bits and
 // its modification time to the second.
-func fileEntry(info fs.FileInfo, name, link string) (tarEntry, error) {
+func fileEntry(info fs.FileInfo, name, link string) (*tar.Header, error) {
 	fm := info.Mode()
-	e := tarEntry{Name: name, Mode: int64(fm.Perm()), ModTime: info.ModTime().Truncate(time.Second)}
+	// PAX keeps long names and link targets; the times are whole seconds
+	// so no PAX time record is written.
+	e := &tar.Header{Name: name, Mode: int64(fm.Perm()), ModTime: info.ModTime().Truncate(time.Second), Format: tar.FormatPAX}
 	switch {
 	case fm.IsRegular():
-		e.Type, e.Size = tarTypeReg, info.Size()
+		e.Typeflag, e.Size = tar.TypeReg, info.Size()
 	case fm.IsDir():
-		e.Type, e.Name = tarTypeDir, name+"/"
+		e.Typeflag, e.Name = tar.TypeDir, name+"/"
 	case fm&fs.ModeSymlink != 0:
-		e.Type, e.Linkname = tarTypeSymlink, link
+		e.Typeflag, e.Linkname = tar.TypeSymlink, link
 	case fm&fs.ModeNamedPipe != 0:
-		e.Type = tarTypeFifo
+		e.Typeflag = tar.TypeFifo
 	default:
-		return tarEntry{}, fmt.Errorf("%s: a %s cannot be copied into a container", name, fileKind(fm))
+		return nil, fmt.Errorf("%s: a %s cannot be copied into a container", name, fileKind(fm))
 	}
 	if fm&fs.ModeSetuid != 0 {
 		e.Mode |= 0o4000

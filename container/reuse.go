@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/wire"
+	"github.com/cenkalti/backoff/v4"
 )
 
 // SpecHash is a stable hash of everything in spec that shapes the
@@ -69,55 +69,66 @@ func runReused(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) 
 	create.Labels[engine.LabelSpecHash] = hash
 	// A reused container outlives the session: no session labels, no
 	// cleanup registration.
-	ropts := RunOptions{Credentials: opts.Credentials, Host: opts.Host}
+	ropts := RunOptions{Keychain: opts.Keychain, Host: opts.Host}
 
-	var last error
-	for attempt := range reuseAttempts {
-		if attempt > 0 {
-			if err := sleepCtx(ctx, reuseBackoff(attempt)); err != nil {
-				return nil, err
+	b := backoff.WithContext(backoff.WithMaxRetries(&backoff.ExponentialBackOff{
+		InitialInterval: 50 * time.Millisecond, RandomizationFactor: 0.5, Multiplier: 2,
+		MaxInterval: 500 * time.Millisecond, Clock: backoff.SystemClock,
+	}, reuseAttempts-1), ctx)
+	var (
+		ctr     *Container
+		settled bool
+	)
+	err = backoff.Retry(func() error {
+		var retry bool
+		var err error
+		ctr, retry, err = lookReused(ctx, c, spec, create, opts, ropts, hash)
+		if retry {
+			if err == nil {
+				err = fmt.Errorf("the container named %q changed hands", spec.Name)
 			}
+			return err
 		}
-		var (
-			ctr   *Container
-			retry bool
-		)
-		info, err := c.ContainerInspect(ctx, spec.Name)
-		switch {
-		case errors.Is(err, wire.ErrNotFound):
-			ctr, retry, err = createReused(ctx, c, create, ropts)
-		case err != nil:
-			return nil, err
-		default:
-			labels := map[string]string{}
-			if info.Config != nil {
-				labels = info.Config.Labels
-			}
-			if labels[engine.LabelReuse] != spec.Name {
-				return nil, &StartError{Image: spec.Image, Step: "reuse", Err: fmt.Errorf("a container named %q exists but was not made for reuse by berth: remove it or pick another name", spec.Name)}
-			}
-			if labels[engine.LabelSpecHash] == hash {
-				ctr, retry, err = joinReused(ctx, c, spec, opts, info)
-				break
-			}
-			// Same name, other spec: replace it. By ID, so a starter
-			// that saw the old container never removes the new one.
-			err = c.ContainerRemove(ctx, info.ID, wire.RemoveOptions{Force: true, Volumes: true})
-			switch {
-			case err == nil, errors.Is(err, wire.ErrNotFound):
-				ctr, retry, err = createReused(ctx, c, create, ropts)
-			case errors.Is(err, wire.ErrConflict): // being removed already
-				retry = true
-			default:
-				return nil, &StartError{Image: spec.Image, ID: info.ID, Step: "replace reused", Err: err}
-			}
-		}
-		if !retry {
-			return ctr, err
-		}
-		last = err
+		settled = true
+		return backoff.Permanent(err)
+	}, b)
+	if settled || ctx.Err() != nil {
+		return ctr, err
 	}
-	return nil, &StartError{Image: spec.Image, Step: "reuse", Err: fmt.Errorf("the container named %q kept changing hands (created, removed) through %d looks: %w", spec.Name, reuseAttempts, last)}
+	return nil, &StartError{Image: spec.Image, Step: "reuse", Err: fmt.Errorf("the container named %q kept changing hands (created, removed) through %d looks: %w", spec.Name, reuseAttempts, err)}
+}
+
+// lookReused looks at the name once: creates the container, joins it, or
+// replaces one of another spec. retry says the name changed hands meanwhile.
+func lookReused(ctx context.Context, c *wire.Client, spec, create Spec, opts, ropts RunOptions, hash string) (ctr *Container, retry bool, err error) {
+	info, err := c.ContainerInspect(ctx, spec.Name)
+	switch {
+	case errors.Is(err, wire.ErrNotFound):
+		return createReused(ctx, c, create, ropts)
+	case err != nil:
+		return nil, false, err
+	}
+	labels := map[string]string{}
+	if info.Config != nil {
+		labels = info.Config.Labels
+	}
+	if labels[engine.LabelReuse] != spec.Name {
+		return nil, false, &StartError{Image: spec.Image, Step: "reuse", Err: fmt.Errorf("a container named %q exists but was not made for reuse by berth: remove it or pick another name", spec.Name)}
+	}
+	if labels[engine.LabelSpecHash] == hash {
+		return joinReused(ctx, c, spec, opts, info)
+	}
+	// Same name, other spec: replace it. By ID, so a starter that saw the
+	// old container never removes the new one.
+	err = c.ContainerRemove(ctx, info.ID, wire.RemoveOptions{Force: true, Volumes: true})
+	switch {
+	case err == nil, errors.Is(err, wire.ErrNotFound):
+		return createReused(ctx, c, create, ropts)
+	case errors.Is(err, wire.ErrConflict): // being removed already
+		return nil, true, err
+	default:
+		return nil, false, &StartError{Image: spec.Image, ID: info.ID, Step: "replace reused", Err: err}
+	}
 }
 
 // createReused creates and starts the reused container. retry says another
@@ -221,13 +232,6 @@ func reusedGone(ctx context.Context, c *wire.Client, id string) bool {
 		return true
 	}
 	return err == nil && info.State != nil && (info.State.Status == "removing" || info.State.Status == "dead")
-}
-
-// reuseBackoff is the pause before look attempt: growing to half a second,
-// with jitter so starters that lost together do not collide again.
-func reuseBackoff(attempt int) time.Duration {
-	d := min(25*time.Millisecond<<min(attempt, 5), 500*time.Millisecond)
-	return d/2 + rand.N(d/2+1)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -2,6 +2,8 @@ package container
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -19,11 +21,6 @@ import (
 	"github.com/berth-go/berth/wait"
 )
 
-// Credentials returns the encoded X-Registry-Auth value for pulling ref
-// ("" for anonymous) and a description of its source for messages (never
-// the secret).
-type Credentials func(ctx context.Context, ref string) (header, source string, err error)
-
 // RunOptions carry what the caller (the harness or a session) adds to every
 // container.
 type RunOptions struct {
@@ -32,8 +29,9 @@ type RunOptions struct {
 	// Created is called the moment a resource exists, before anything that
 	// can fail, so the caller can register its removal.
 	Created func(kind engine.Kind, id string)
-	// Credentials for pulls; nil pulls anonymously.
-	Credentials Credentials
+	// Keychain gives the credentials for pulls; nil means
+	// registry.DefaultKeychain(), the user's Docker configuration.
+	Keychain registry.Keychain
 	// Host overrides where mapped ports are reachable.
 	Host string
 }
@@ -164,7 +162,7 @@ func create(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*C
 	// fails: most creates find it, and looking first costs every start a
 	// round trip.
 	if spec.Pull == PullAlways {
-		if err := ensureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
+		if err := ensureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Keychain); err != nil {
 			return nil, err
 		}
 	}
@@ -201,7 +199,7 @@ func create(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*C
 	}
 	resp, err := c.ContainerCreate(ctx, spec.Name, cfg, spec.Platform)
 	if err != nil && spec.Pull != PullAlways && imageMissing(ctx, c, spec.Image) {
-		if perr := pullMissing(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); perr != nil {
+		if perr := pullMissing(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Keychain); perr != nil {
 			cleanupVolumes()
 			return nil, perr
 		}
@@ -341,19 +339,27 @@ func buildConfig(spec Spec, labels map[string]string) (*wire.ContainerConfig, er
 	return cfg, nil
 }
 
-// pulls makes concurrent pulls of one reference in this process happen once.
+// pulls makes concurrent pulls of one reference with the same credentials
+// in this process happen once.
 var pulls singleflight.Group
 
+// pullTimeout bounds a shared pull: it runs on after a caller gives up, for
+// the callers still waiting.
+const pullTimeout = 10 * time.Minute
+
 // PullError reports a failed pull: which reference, which registry, whether
-// the engine lacked the image, whether credentials were sent (never the
-// credentials). It unwraps to the engine's error, so errors.Is matches
-// ErrNotFound and ErrUnauthorized as the registry answered, and
-// ErrImageMissing when the image is not on the engine.
+// the engine lacked the image, whether credentials were sent and where they
+// came from (never the credentials). It unwraps to the engine's error, so
+// errors.Is matches engine.ErrNotFound and engine.ErrUnauthorized as the
+// registry answered, and ErrImageMissing when the image is not on the
+// engine.
 type PullError struct {
-	Ref        string
-	Registry   string
-	WithAuth   bool
-	AuthSource string
+	Ref      string
+	Registry string
+	WithAuth bool
+	// AuthSource is where the credentials sent came from; Kind
+	// registry.SourceAnonymous when none were.
+	AuthSource registry.Source
 	// Missing says the engine does not have the image: the pull was to
 	// fetch it, not to refresh it (PullAlways).
 	Missing bool
@@ -362,8 +368,8 @@ type PullError struct {
 	lookup bool // Err came from looking up credentials, not from the pull
 }
 
-// credentialPlaces says where pull credentials come from, for messages.
-const credentialPlaces = "Auth(...) on the builder, else " + registry.LookupOrder
+// credentialsInCode says how a test gives a container pull credentials.
+const credentialsInCode = "Auth(...) on the builder"
 
 func (e *PullError) Error() string {
 	var b strings.Builder
@@ -373,23 +379,17 @@ func (e *PullError) Error() string {
 		fmt.Fprintf(&b, "pull %s from %s failed: ", e.Ref, e.Registry)
 	}
 	if e.lookup {
-		fmt.Fprintf(&b, "looking up credentials: %v; fix the credential configuration (%s)", e.Err, credentialPlaces)
+		fmt.Fprintf(&b, "looking up credentials: %v; fix the credential configuration (%s, else %s)", e.Err, credentialsInCode, registry.LookupOrder)
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%v", e.Err)
 	// Only an answer from the registry that refused the pull is about
 	// credentials; a name it does not know, a registry it cannot reach, or
 	// a network failure is not.
-	switch {
-	case errors.Is(e.Err, wire.ErrUnauthorized) && !e.WithAuth:
-		fmt.Fprintf(&b, "; the registry refused the pull without credentials: if the name is right and the image is private, log in (%s) or pass Auth(...); credentials are looked up in %s", registry.LoginCommand(e.Registry), credentialPlaces)
-	case errors.Is(e.Err, wire.ErrUnauthorized):
-		src := e.AuthSource
-		if src == "" {
-			src = "the caller"
-		}
-		fmt.Fprintf(&b, "; the registry refused the credentials from %s: check them (credentials are looked up in %s)", src, credentialPlaces)
+	if errors.Is(e.Err, engine.ErrUnauthorized) {
+		fmt.Fprintf(&b, "the registry refused it (401 Unauthorized); %s", registry.Refusal(e.Registry, e.AuthSource, credentialsInCode))
+		return b.String()
 	}
+	fmt.Fprintf(&b, "%v", e.Err)
 	if e.Missing {
 		b.WriteString("; check the image name and tag (`docker images` lists what the engine has), build or load the image first, or use Pull(container.PullNever) to never pull")
 	} else {
@@ -408,21 +408,13 @@ func (e *PullError) Is(target error) bool { return target == ErrImageMissing && 
 // (a *PullError).
 var ErrImageMissing = errors.New("image not on the engine")
 
-// RegistryHost is the registry a reference pulls from.
-func RegistryHost(ref string) string {
-	first, _, found := strings.Cut(ref, "/")
-	if found && (strings.ContainsAny(first, ".:") || first == "localhost") {
-		return first
-	}
-	return "docker.io"
+// EnsureImage makes the image available according to policy, pulling with
+// credentials from kc (nil: the user's Docker configuration).
+func EnsureImage(ctx context.Context, c *engine.Client, ref string, policy PullPolicy, platform string, kc registry.Keychain) error {
+	return ensureImage(ctx, wireOf(c), ref, policy, platform, kc)
 }
 
-// EnsureImage makes the image available according to policy.
-func EnsureImage(ctx context.Context, c *engine.Client, ref string, policy PullPolicy, platform string, creds Credentials) error {
-	return ensureImage(ctx, wireOf(c), ref, policy, platform, creds)
-}
-
-func ensureImage(ctx context.Context, c *wire.Client, ref string, policy PullPolicy, platform string, creds Credentials) error {
+func ensureImage(ctx context.Context, c *wire.Client, ref string, policy PullPolicy, platform string, kc registry.Keychain) error {
 	if policy != PullAlways {
 		_, err := c.ImageInspect(ctx, ref)
 		if err == nil {
@@ -432,7 +424,7 @@ func ensureImage(ctx context.Context, c *wire.Client, ref string, policy PullPol
 			return fmt.Errorf("inspect image %s: %w", ref, err)
 		}
 	}
-	return pullMissing(ctx, c, ref, policy, platform, creds)
+	return pullMissing(ctx, c, ref, policy, platform, kc)
 }
 
 // imageMissing reports whether the engine says it has no image ref (false
@@ -444,41 +436,76 @@ func imageMissing(ctx context.Context, c *wire.Client, ref string) bool {
 
 // pullMissing pulls ref, which the engine lacks or PullAlways wants pulled
 // again; under PullNever the error wraps ErrImageMissing. Concurrent pulls
-// of one reference in this process share one.
-func pullMissing(ctx context.Context, c *wire.Client, ref string, policy PullPolicy, platform string, creds Credentials) error {
+// of one reference with the same credentials share one, which runs under a
+// bound of its own: each caller waits only as long as its own ctx allows.
+func pullMissing(ctx context.Context, c *wire.Client, ref string, policy PullPolicy, platform string, kc registry.Keychain) error {
 	if policy == PullNever {
 		return fmt.Errorf("image %s: %w and the pull policy is never: build or load it first, or allow pulls", ref, ErrImageMissing)
 	}
-	_, err, _ := pulls.Do(ref+"|"+platform, func() (any, error) {
-		return nil, pull(ctx, c, ref, platform, creds)
+	r, err := registry.ParseReference(ref)
+	if err != nil {
+		return &PullError{Ref: ref, Registry: "?", Err: err, Missing: policy != PullAlways}
+	}
+	header, source, err := pullCredentials(ctx, kc, r)
+	if err != nil {
+		return &PullError{Ref: ref, Registry: r.Domain, Err: err, lookup: true, Missing: policy != PullAlways}
+	}
+	sum := sha256.Sum256([]byte(header)) // the key holds no secret
+	key := r.String() + "|" + platform + "|" + hex.EncodeToString(sum[:8])
+	ch := pulls.DoChan(key, func() (any, error) {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pullTimeout)
+		defer cancel()
+		return nil, pull(pctx, c, r, platform, header, source)
 	})
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("pull %s: %w", ref, context.Cause(ctx))
+	case res := <-ch:
+		err = res.Err
+	}
 	var pe *PullError
 	if errors.As(err, &pe) {
 		// A copy: the error is shared with concurrent callers, whose
-		// policies may differ.
+		// policies and references may differ.
 		cp := *pe
+		cp.Ref = ref
 		cp.Missing = policy != PullAlways
 		return &cp
 	}
 	return err
 }
 
-func pull(ctx context.Context, c *wire.Client, ref, platform string, creds Credentials) error {
-	var header, source string
-	if creds != nil {
-		h, src, err := creds(ctx, ref)
-		if err != nil {
-			return &PullError{Ref: ref, Registry: RegistryHost(ref), Err: err, lookup: true}
-		}
-		header, source = h, src
+// pullCredentials looks up the credentials for r's registry in kc and
+// encodes them for X-Registry-Auth ("" for anonymous).
+func pullCredentials(ctx context.Context, kc registry.Keychain, r registry.Reference) (string, registry.Source, error) {
+	if kc == nil {
+		kc = registry.DefaultKeychain()
 	}
-	name, tag := splitRef(ref)
+	a, src, err := kc.Resolve(ctx, r.Domain)
+	if err != nil {
+		return "", src, err
+	}
+	if a.IsAnonymous() {
+		return "", registry.Source{Kind: registry.SourceAnonymous, Key: r.AuthKey()}, nil
+	}
+	if a.ServerAddress == "" {
+		a.ServerAddress = r.AuthKey()
+	}
+	h, err := registry.EncodeAuthHeader(a)
+	return h, src, err
+}
+
+func pull(ctx context.Context, c *wire.Client, r registry.Reference, platform, header string, source registry.Source) error {
+	tag := r.Tag
+	if r.Digest != "" {
+		tag = r.Digest
+	}
 	b := backoff.WithContext(backoff.WithMaxRetries(&backoff.ExponentialBackOff{
 		InitialInterval: 200 * time.Millisecond, RandomizationFactor: 0.3, Multiplier: 2,
 		MaxInterval: 2 * time.Second, MaxElapsedTime: 30 * time.Second, Clock: backoff.SystemClock,
 	}, 3), ctx)
 	err := backoff.Retry(func() error {
-		err := c.ImagePull(ctx, name, tag, platform, header, nil)
+		err := c.ImagePull(ctx, r.Name(), tag, platform, header, nil)
 		if err == nil {
 			return nil
 		}
@@ -488,7 +515,7 @@ func pull(ctx context.Context, c *wire.Client, ref, platform string, creds Crede
 		return backoff.Permanent(err)
 	}, b)
 	if err != nil {
-		return &PullError{Ref: ref, Registry: RegistryHost(ref), WithAuth: header != "", AuthSource: source, Err: err}
+		return &PullError{Ref: r.String(), Registry: r.Domain, WithAuth: header != "", AuthSource: source, Err: err}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ package container
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"sort"
 	"strconv"
@@ -217,6 +218,9 @@ func ParsePort(s string) (PortSpec, error) {
 		spec.Port, err = num(parts[1], "container port")
 	case 3:
 		spec.HostIP = parts[0]
+		if net.ParseIP(spec.HostIP) == nil {
+			return bad(`the host IP must be an IP address, as in "127.0.0.1:15432:5432" or "[::1]:15432:5432"`)
+		}
 		if parts[1] != "" {
 			if spec.HostPort, err = num(parts[1], "host port"); err != nil {
 				return PortSpec{}, err
@@ -255,13 +259,13 @@ func (s *Spec) Validate() error {
 		}
 	}
 	for _, m := range s.Mounts {
-		if !strings.HasPrefix(m.Target, "/") {
-			return &SpecError{Field: "Mount", Value: m.Target, Hint: "the target must be an absolute path inside the container"}
+		if err := CheckTarget("Mount", m.Target); err != nil {
+			return err
 		}
 		switch m.Type {
 		case MountBind:
-			if _, err := os.Stat(m.Source); err != nil {
-				return &SpecError{Field: "Mount", Value: m.Source, Hint: "the bind source does not exist on the host: create it or fix the path"}
+			if err := CheckBindSource(m.Source); err != nil {
+				return err
 			}
 		case MountVolume:
 			if m.Source == "" {
@@ -273,23 +277,23 @@ func (s *Spec) Validate() error {
 		}
 	}
 	for _, f := range s.Files {
-		if !strings.HasPrefix(f.Target, "/") {
-			return &SpecError{Field: "File", Value: f.Target, Hint: "the target must be an absolute path inside the container"}
+		if err := CheckTarget("File", f.Target); err != nil {
+			return err
 		}
 		if f.HostPath != "" {
-			if _, err := os.Stat(f.HostPath); err != nil {
-				return &SpecError{Field: "File", Value: f.HostPath, Hint: "the host file does not exist"}
+			if err := CheckHostFile(f.HostPath); err != nil {
+				return err
 			}
 		}
 	}
 	for k := range s.Env {
-		if k == "" || strings.ContainsAny(k, "=\x00") {
-			return &SpecError{Field: "Env", Value: k, Hint: "a variable name must be non-empty and contain no '='"}
+		if err := CheckEnvName(k); err != nil {
+			return err
 		}
 	}
 	for _, h := range s.ExtraHosts {
-		if i := strings.Index(h, ":"); i <= 0 || i == len(h)-1 {
-			return &SpecError{Field: "ExtraHost", Value: h, Hint: `use "name:ip", e.g. "db.local:10.0.0.5" or "host.docker.internal:host-gateway"`}
+		if err := CheckExtraHost(h); err != nil {
+			return err
 		}
 	}
 	if s.Memory < 0 || (s.Memory > 0 && s.Memory < 6<<20) {
@@ -320,19 +324,6 @@ func ValidateImageRef(ref string) error {
 		return &SpecError{Field: "Image", Value: ref, Hint: err.Error()}
 	}
 	return nil
-}
-
-// splitRef splits an image reference into the fromImage and tag values of a
-// pull: "busybox" → ("busybox", "latest"); a digest reference keeps its
-// digest in fromImage.
-func splitRef(ref string) (name, tag string) {
-	if strings.Contains(ref, "@") {
-		return ref, ""
-	}
-	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-		return ref[:i], ref[i+1:]
-	}
-	return ref, "latest"
 }
 
 func sortedEnv(env map[string]string) []string {

@@ -2,10 +2,13 @@ package container_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -129,10 +132,10 @@ func TestPullRefusedByRegistrySaysWhereCredentialsComeFrom(t *testing.T) {
 		require.Error(t, err)
 		msg := err.Error()
 		assert.Contains(t, msg, "image "+ref+" is not on the engine and pulling it from "+host+" failed: ")
-		assert.Contains(t, msg, "the registry refused the pull without credentials: if the name is right and the image is private, log in (docker login "+host+") or pass Auth(...)")
+		assert.Contains(t, msg, "failed: the registry refused it (401 Unauthorized); the registry "+host+" refused the pull without credentials: if the name is right and the image is private, log in (docker login "+host+") or pass Auth(...) on the builder")
 		assert.Contains(t, msg, "credentials are looked up in Auth(...) on the builder, else DOCKER_AUTH_CONFIG, else $DOCKER_CONFIG/config.json (default ~/.docker/config.json): credHelpers, credsStore, auths")
-		assert.Contains(t, msg, "check the image name and tag")
-		assert.ErrorIs(t, err, wire.ErrUnauthorized)
+		assert.NotContains(t, msg, "PullNever", "a refusal is about credentials, not the name or the policy")
+		assert.ErrorIs(t, err, engine.ErrUnauthorized)
 		assert.ErrorIs(t, err, registry.ErrUnauthorized)
 		assert.ErrorIs(t, err, container.ErrImageMissing)
 		var pe *container.PullError
@@ -143,12 +146,31 @@ func TestPullRefusedByRegistrySaysWhereCredentialsComeFrom(t *testing.T) {
 		_, err := h.Container(ref).Auth(registry.AuthConfig{Username: "ci", Password: password}).Cmd("true").StartE(ctx)
 		require.Error(t, err)
 		msg := err.Error()
-		assert.Contains(t, msg, "the registry refused the credentials from explicit: check them (credentials are looked up in Auth(...) on the builder")
+		assert.Contains(t, msg, "the registry refused it (401 Unauthorized); the registry "+host+" refused the credentials from Auth(...) on the builder: check them, or log in again (docker login "+host+")")
 		assert.NotContains(t, msg, password)
+		assert.NotContains(t, msg, "500", "the engine's status is not the registry's answer")
 		assert.ErrorIs(t, err, registry.ErrUnauthorized)
 		var pe *container.PullError
 		require.ErrorAs(t, err, &pe)
 		assert.True(t, pe.WithAuth)
+		assert.Equal(t, registry.SourceExplicit, pe.AuthSource.Kind)
+	})
+	t.Run("from the Docker config", func(t *testing.T) {
+		dir := t.TempDir()
+		auth := base64.StdEncoding.EncodeToString([]byte("ci:" + password))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"auths":{"`+host+`":{"auth":"`+auth+`"}}}`), 0o600))
+		t.Setenv("DOCKER_CONFIG", dir)
+		_, err := container.Run(ctx, h.Engine(), container.Spec{Image: ref, Cmd: []string{"true"}}, container.RunOptions{
+			Labels: map[string]string{engine.LabelSession: h.Session().ID(), engine.LabelTest: t.Name()},
+		})
+		require.Error(t, err)
+		msg := err.Error()
+		assert.Contains(t, msg, "refused the credentials from config.json auths ("+filepath.Join(dir, "config.json")+")")
+		assert.NotContains(t, msg, password)
+		assert.NotContains(t, msg, auth)
+		var pe *container.PullError
+		require.ErrorAs(t, err, &pe)
+		assert.Equal(t, registry.SourceAuths, pe.AuthSource.Kind)
 	})
 	assertNothingLeft(t, h)
 }
@@ -160,16 +182,20 @@ func TestCredentialLookupFailureIsNamed(t *testing.T) {
 	h := berth.New(t)
 	lookup := errors.New("credential helper docker-credential-broken: exit status 1")
 	_, err := container.Run(t.Context(), h.Engine(), container.Spec{Image: "127.0.0.1:1/berth/absent:1"}, container.RunOptions{
-		Labels: map[string]string{engine.LabelSession: h.Session().ID(), engine.LabelTest: t.Name()},
-		Credentials: func(context.Context, string) (string, string, error) {
-			return "", "", lookup
-		},
+		Labels:   map[string]string{engine.LabelSession: h.Session().ID(), engine.LabelTest: t.Name()},
+		Keychain: failingKeychain{lookup},
 	})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, lookup)
 	assert.ErrorIs(t, err, container.ErrImageMissing)
 	assert.Contains(t, err.Error(), "image 127.0.0.1:1/berth/absent:1 is not on the engine and pulling it from 127.0.0.1:1 failed: looking up credentials: credential helper docker-credential-broken: exit status 1; fix the credential configuration (Auth(...) on the builder, else DOCKER_AUTH_CONFIG")
 	assertNothingLeft(t, h)
+}
+
+type failingKeychain struct{ err error }
+
+func (k failingKeychain) Resolve(context.Context, string) (registry.AuthConfig, registry.Source, error) {
+	return registry.AuthConfig{}, registry.Source{}, k.err
 }
 
 // A command the image does not have: the message names it, with the

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"archive/tar"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -102,7 +103,7 @@ func warmHash(ctx context.Context, c *wire.Client, spec Spec, keys []string) (st
 			continue
 		}
 		// Every entry as it would be copied in: header fields, content.
-		err := walkFile(File{HostPath: f.HostPath, Target: f.Target, Mode: f.Mode}, func(e tarEntry, open func() (io.ReadCloser, error)) error {
+		err := walkFile(File{HostPath: f.HostPath, Target: f.Target, Mode: f.Mode}, func(e *tar.Header, open func() (io.ReadCloser, error)) error {
 			enc.Encode([]any{e.Name, e.Mode, e.Linkname, e.Size})
 			return copyContent(h, open)
 		})
@@ -124,7 +125,7 @@ func runWarm(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w 
 		return nil, WarmResult{}, err
 	}
 	if spec.Pull == PullAlways {
-		if err := ensureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
+		if err := ensureImage(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Keychain); err != nil {
 			return nil, WarmResult{}, err
 		}
 	}
@@ -132,7 +133,7 @@ func runWarm(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w 
 	// look.
 	hash, baseID, err := warmHash(ctx, c, spec, w.Keys)
 	if errors.Is(err, wire.ErrNotFound) && spec.Pull != PullAlways {
-		if err := pullMissing(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Credentials); err != nil {
+		if err := pullMissing(ctx, c, spec.Image, spec.Pull, spec.Platform, opts.Keychain); err != nil {
 			return nil, WarmResult{}, err
 		}
 		hash, baseID, err = warmHash(ctx, c, spec, w.Keys)

@@ -320,3 +320,26 @@ func LoginCommand(host string) string {
 	}
 	return "docker login " + host
 }
+
+// Refusal words, once for pulls and builds alike, what to do when a
+// registry refused an image: host is the registry ("" when unknown), sent
+// says where the credentials sent came from (SourceAnonymous or the zero
+// Source when none were), inCode how the caller gives credentials in code,
+// e.g. `Auth(...) on the builder`. It never holds a credential.
+func Refusal(host string, sent Source, inCode string) string {
+	reg := "the registry"
+	if host != "" {
+		reg += " " + host
+	}
+	places := inCode + ", else " + LookupOrder
+	if sent.Kind == "" || sent.Kind == SourceAnonymous {
+		return fmt.Sprintf("%s refused the pull without credentials: if the name is right and the image is private, log in (%s) or pass %s; credentials are looked up in %s",
+			reg, LoginCommand(host), inCode, places)
+	}
+	from := sent.String()
+	if sent.Kind == SourceExplicit {
+		from = inCode
+	}
+	return fmt.Sprintf("%s refused the credentials from %s: check them, or log in again (%s); credentials are looked up in %s",
+		reg, from, LoginCommand(host), places)
+}

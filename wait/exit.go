@@ -24,11 +24,8 @@ func (s *ExitStrategy) String() string { return fmt.Sprintf("exit code %d", s.co
 // Ready blocks until the container exits; another exit code is an error
 // carrying the log tail.
 func (s *ExitStrategy) Ready(ctx context.Context, t Target) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
 	start := time.Now()
 	st, err := t.WaitExit(ctx)
 	if err != nil {

@@ -64,13 +64,10 @@ func (m *MultiStrategy) Ready(ctx context.Context, t Target) error {
 	if len(m.strategies) == 0 {
 		return nil
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
-		defer cancel()
-	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	results := make(chan error, len(m.strategies))
 	for _, s := range m.strategies {
 		go func(s Strategy) { results <- s.Ready(ctx, t) }(s)

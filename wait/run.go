@@ -117,15 +117,12 @@ func (o *observation) get() string {
 var errProbeDone = errors.New("probe finished")
 
 // run applies the default timeout and fail-fast to a probe: the probe runs
-// while the container's exit is watched; whichever ends first decides.
-// When exitIsSuccess, the container's exit ends the wait without error
-// (ForExit does its own checks).
+// while the container's exit is watched; whichever ends first decides. An
+// exit fails the wait with the exit code and the log tail; awaited names
+// what the probe waited for in that message.
 func run(ctx context.Context, t Target, awaited string, probe func(ctx context.Context, seen *observation) error) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
 	start := time.Now()
 	pctx, pcancel := context.WithCancelCause(ctx)
 	defer pcancel(errProbeDone)

@@ -29,6 +29,14 @@ type Strategy interface {
 // DefaultTimeout bounds a wait whose ctx carries no deadline.
 const DefaultTimeout = 60 * time.Second
 
+// withDefaultTimeout gives ctx DefaultTimeout when it carries no deadline.
+func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, DefaultTimeout)
+}
+
 // Target is what a strategy may ask of a container. The container handle
 // implements it; tests can implement it with a fake.
 type Target interface {

@@ -20,7 +20,6 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/testkit/testenv"
-	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/modules/postgres"
 )
 
@@ -49,8 +48,7 @@ func queryStrings(t testing.TB, conn *pgx.Conn, sql string) []string {
 
 func noLeftovers(t *testing.T, h *berth.Harness) {
 	t.Helper()
-	left, err := testenv.Wire(h.Engine()).ContainerList(context.Background(), true, wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()}})
-	require.NoError(t, err)
+	left := testenv.Left(t, h.Engine(), h.Session().ID(), t.Name(), engine.KindContainer)
 	assert.Empty(t, left)
 }
 

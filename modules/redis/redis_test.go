@@ -15,7 +15,6 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/testkit/testenv"
-	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/modules/redis"
 	"github.com/berth-go/berth/wait"
 )
@@ -35,8 +34,7 @@ func client(t testing.TB, url string) *goredis.Client {
 
 func noLeftovers(t *testing.T, h *berth.Harness) {
 	t.Helper()
-	left, err := testenv.Wire(h.Engine()).ContainerList(context.Background(), true, wire.Filters{"label": {engine.LabelTest + "=" + t.Name(), engine.LabelSession + "=" + h.Session().ID()}})
-	require.NoError(t, err)
+	left := testenv.Left(t, h.Engine(), h.Session().ID(), t.Name(), engine.KindContainer)
 	assert.Empty(t, left)
 }
 

@@ -236,7 +236,7 @@ func PrivateBase(t *testing.T, e Expect) {
 	t.Run("wrong credentials", func(t *testing.T) {
 		_, err := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).
 			Auth(host, registry.AuthConfig{Username: "berth", Password: "wr0ng-pw"}).ImageE(ctx)
-		refused(t, err, registry.SourceExplicit, "registry "+host+" refused the credentials from the build's own keychain")
+		refused(t, err, registry.SourceExplicit, "registry "+host+" refused the credentials from Auth(\""+host+"\", ...) on the builder (build.Options.Keychain)")
 	})
 	t.Run("image of COPY --from", func(t *testing.T) {
 		other := build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nCOPY --from=" + base + " /bin/busybox /copied\nRUN echo " + Unique(t) + "\n")})

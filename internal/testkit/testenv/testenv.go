@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -185,3 +186,27 @@ func Wire(c *engine.Client) *wire.Client { return link.Wire(c) }
 
 // Public is the public engine client of w.
 func Public(w *wire.Client) *engine.Client { return link.Wrap(w).(*engine.Client) }
+
+// Left lists what is still on the engine of one test of one session (both
+// labels), of the given kinds (all kinds when none are given). It is the
+// leftover check of the engine tests: a test ends with nothing of its own
+// left, whatever other suites on the same engine hold.
+func Left(t testing.TB, c *engine.Client, session, test string, kinds ...engine.Kind) []engine.Resource {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	rs, err := c.List(ctx, engine.Labelled(engine.SessionSelector(session), engine.LabelTest+"="+test))
+	if err != nil {
+		t.Fatalf("list leftovers: %v", err)
+	}
+	if len(kinds) == 0 {
+		return rs
+	}
+	var out []engine.Resource
+	for _, r := range rs {
+		if slices.Contains(kinds, r.Kind) {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package berth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -34,9 +35,19 @@ func (s *scope) Container(image string) *ContainerBuilder {
 
 func (b *ContainerBuilder) fail(call string, err error) *ContainerBuilder {
 	if b.err == nil && err != nil {
-		b.err = fmt.Errorf("%s: %w", call, err)
+		b.err = callError(call, err)
 	}
 	return b
+}
+
+// callError names the builder call that failed, unless err is a
+// *container.SpecError, which names it already.
+func callError(call string, err error) error {
+	var se *container.SpecError
+	if errors.As(err, &se) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", call, err)
 }
 
 // Spec returns the container's description so far.
@@ -44,8 +55,8 @@ func (b *ContainerBuilder) Spec() container.Spec { return b.spec }
 
 // Env sets an environment variable.
 func (b *ContainerBuilder) Env(key, value string) *ContainerBuilder {
-	if key == "" || strings.Contains(key, "=") {
-		return b.fail("Env", &container.SpecError{Field: "Env", Value: key, Hint: "a variable name must be non-empty and contain no '='"})
+	if err := container.CheckEnvName(key); err != nil {
+		return b.fail("Env", err)
 	}
 	if b.spec.Env == nil {
 		b.spec.Env = map[string]string{}
@@ -105,8 +116,8 @@ func (b *ContainerBuilder) Name(name string) *ContainerBuilder { b.spec.Name = n
 
 // BindMount mounts a host path.
 func (b *ContainerBuilder) BindMount(hostPath, target string, readOnly bool) *ContainerBuilder {
-	if _, err := os.Stat(hostPath); err != nil {
-		return b.fail("BindMount", &container.SpecError{Field: "BindMount", Value: hostPath, Hint: "the host path does not exist: create it or fix the path"})
+	if err := container.CheckBindSource(hostPath); err != nil {
+		return b.fail("BindMount", err)
 	}
 	b.spec.Mounts = append(b.spec.Mounts, container.Mount{Type: container.MountBind, Source: hostPath, Target: target, ReadOnly: readOnly})
 	return b
@@ -132,8 +143,8 @@ func (b *ContainerBuilder) TmpfsMount(target string, sizeBytes int64) *Container
 // File copies a host file or directory to target before the container
 // starts.
 func (b *ContainerBuilder) File(hostPath, target string) *ContainerBuilder {
-	if _, err := os.Stat(hostPath); err != nil {
-		return b.fail("File", &container.SpecError{Field: "File", Value: hostPath, Hint: "the host file does not exist"})
+	if err := container.CheckHostFile(hostPath); err != nil {
+		return b.fail("File", err)
 	}
 	b.spec.Files = append(b.spec.Files, container.File{HostPath: hostPath, Target: target})
 	return b
@@ -164,8 +175,8 @@ func (b *ContainerBuilder) CapAdd(caps ...string) *ContainerBuilder {
 // ExtraHost adds a host name → IP entry to /etc/hosts ("host-gateway"
 // names the host).
 func (b *ContainerBuilder) ExtraHost(host, ip string) *ContainerBuilder {
-	if host == "" || ip == "" {
-		return b.fail("ExtraHost", &container.SpecError{Field: "ExtraHost", Value: host + ":" + ip, Hint: "give both a host name and an IP"})
+	if err := container.CheckExtraHost(host + ":" + ip); err != nil {
+		return b.fail("ExtraHost", err)
 	}
 	b.spec.ExtraHosts = append(b.spec.ExtraHosts, host+":"+ip)
 	return b
@@ -231,7 +242,7 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 	}
 	opts := b.s.runOptions()
 	if b.keychain != nil {
-		opts.Credentials = credentialsFrom(b.keychain)
+		opts.Keychain = b.keychain
 	}
 	if b.warm != nil && WarmEnabled() {
 		ctr, res, err := container.RunWarm(ctx, b.s.client(), b.spec, opts, *b.warm)
