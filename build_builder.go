@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/berth-go/berth/build"
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/registry"
 )
 
@@ -258,6 +259,11 @@ func (b *BuildBuilder) ImageE(ctx context.Context) (string, error) {
 	if b.err != nil {
 		return "", b.err
 	}
+	done, err := b.s.enter(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer done()
 	o := b.opts
 	o.Keychain = b.s.session.keychain
 	if len(b.auths) > 0 {
@@ -269,7 +275,7 @@ func (b *BuildBuilder) ImageE(ctx context.Context) (string, error) {
 	}
 	if !b.keep {
 		for _, t := range b.opts.Tags {
-			b.s.add(resource{kind: "image", id: t})
+			b.s.add(resource{kind: engine.KindImage, id: t})
 		}
 	}
 	return res.ImageID, nil

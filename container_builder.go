@@ -240,6 +240,11 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
+	done, err := b.s.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	opts := b.s.runOptions()
 	if b.keychain != nil {
 		opts.Keychain = b.keychain

@@ -57,6 +57,7 @@ func New(t testing.TB, opts ...Option) *Harness {
 		t.Helper() // report at the test's berth.New line
 		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 		defer cancel()
+		h.gate.close(ctx) // what the test left running (goroutines) ends first
 		if t.Failed() {
 			h.diagnose(ctx, t)
 		}
@@ -109,6 +110,11 @@ func DriverOption(key, value string) NetworkOption {
 
 // NetworkE creates a network owned by the scope and returns errors.
 func (s *scope) NetworkE(ctx context.Context, name string, opts ...NetworkOption) (*network.Network, error) {
+	done, err := s.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	o := network.Options{Name: s.uniqueName(name), Labels: s.labels}
 	for _, f := range opts {
 		f(&o)

@@ -39,6 +39,11 @@ func (s *Session) Push(ctx context.Context, ref string, progress io.Writer) erro
 // Tag gives an image another reference, removed again at the end of the
 // test or session.
 func (s *scope) Tag(ctx context.Context, image, ref string) error {
+	done, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	r, err := registry.ParseReference(ref)
 	if err != nil {
 		return err

@@ -32,13 +32,19 @@ type scope struct {
 	tb      testing.TB // nil for a session
 	labels  map[string]string
 
+	gate gate
+
 	mu        sync.Mutex
 	resources []resource
 	uniq      string
 }
 
 func newScope(s *Session, tb testing.TB, labels map[string]string) *scope {
-	return &scope{session: s, tb: tb, labels: labels}
+	what := "session"
+	if tb != nil {
+		what = "test " + tb.Name()
+	}
+	return &scope{session: s, tb: tb, labels: labels, gate: gate{what: what}}
 }
 
 func (s *scope) client() *engine.Client { return s.session.client }

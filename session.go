@@ -88,6 +88,7 @@ func (s *Session) Engine() *engine.Client { return s.client }
 func (s *Session) Close(ctx context.Context) error {
 	var err error
 	s.closed.Do(func() {
+		s.gate.close(ctx) // in-flight starts end, and register what they made
 		err = s.scope.cleanup(ctx)
 		// What the scope did not know of: creates that were in flight.
 		if _, lerr := s.client.RemoveSession(ctx, s.id); lerr != nil && err == nil {

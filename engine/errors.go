@@ -20,6 +20,9 @@ var (
 	ErrDaemonUnreachable = wire.ErrDaemonUnreachable
 	// ErrClosed: the client (or the session holding it) was closed.
 	ErrClosed = wire.ErrClosed
+	// ErrNilContext: a nil context.Context was passed; use
+	// context.Background() or t.Context().
+	ErrNilContext = wire.ErrNilContext
 	// ErrNoClient: a nil *Client was passed where a client is needed.
 	ErrNoClient = wire.ErrNoClient
 )

@@ -458,6 +458,9 @@ func (c *Client) newRequest(ctx context.Context, r Request) (*http.Request, erro
 	if c == nil {
 		return nil, fmt.Errorf("%s %s: %w", r.Method, r.Path, ErrNoClient)
 	}
+	if ctx == nil {
+		return nil, fmt.Errorf("%s %s: %w", r.Method, r.Path, ErrNilContext)
+	}
 	if c.isClosed() {
 		return nil, fmt.Errorf("%s %s: %w", r.Method, r.Path, ErrClosed)
 	}

@@ -16,6 +16,7 @@ var (
 	ErrNotModified       = errors.New("not modified")
 	ErrDaemonUnreachable = errors.New("docker engine unreachable")
 	ErrUnsupported       = errors.New("not supported by this engine")
+	ErrNilContext        = errors.New("nil context.Context: pass context.Background() or t.Context()")
 	ErrNoClient          = errors.New("no engine client (nil): pass the client from engine.New, Harness.Engine or Session.Engine")
 	ErrClosed            = errors.New("engine client closed: make a new client (or session) for more work")
 )
