@@ -265,6 +265,7 @@ func (b *BuildBuilder) ImageE(ctx context.Context) (string, error) {
 	}
 	defer done()
 	o := b.opts
+	o.TempDir = b.s.session.tmp
 	o.Keychain = b.s.session.keychain
 	if len(b.auths) > 0 {
 		o.Keychain = registry.Chain(registry.Static(b.auths), o.Keychain)

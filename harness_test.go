@@ -394,6 +394,17 @@ func leakHelper(mode string) int {
 		fmt.Println("error", err)
 		return 2
 	}
+	// A tag carries no session label, and a build's temporary files live
+	// outside the engine: the watchdog must remove both.
+	if err := s.Tag(ctx, busybox, "berth-test/crash:"+s.ID()); err != nil {
+		fmt.Println("error", err)
+		return 2
+	}
+	tmp := filepath.Join(os.TempDir(), "berth-session-"+s.ID())
+	if err := os.MkdirAll(filepath.Join(tmp, "berth-buildkit-1"), 0o700); err != nil {
+		fmt.Println("error", err)
+		return 2
+	}
 	fmt.Printf("session %s container %s\n", s.ID(), c.ID())
 	os.Stdout.Sync()
 	switch mode {
@@ -451,6 +462,12 @@ func TestCrashSafety(t *testing.T) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
+			require.Eventually(t, func() bool {
+				_, err := client.ImageInspect(context.Background(), "berth-test/crash:"+session)
+				return errors.Is(err, wire.ErrNotFound)
+			}, 15*time.Second, 100*time.Millisecond, "the session's tag outlived the helper (%s)", mode)
+			_, err = os.Stat(filepath.Join(os.TempDir(), "berth-session-"+session))
+			assert.True(t, os.IsNotExist(err), "the session's temporary directory outlived the helper (%s): %v", mode, err)
 		})
 	}
 }

@@ -58,6 +58,10 @@ func (s *scope) add(r resource) {
 		}
 	}
 	s.resources = append(s.resources, r)
+	if r.kind == engine.KindImage {
+		// A tag carries no labels of ours: the watchdog must be told.
+		s.session.watchdog.note("image", r.id, true)
+	}
 }
 
 func (s *scope) runOptions() container.RunOptions {
@@ -118,7 +122,11 @@ func (s *scope) cleanup(ctx context.Context) error {
 			}
 			return nil
 		}
-		return c.Remove(ctx, r)
+		err := c.Remove(ctx, r)
+		if err == nil && r.Kind == engine.KindImage {
+			s.session.watchdog.note("image", r.ID, false)
+		}
+		return err
 	})
 }
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -39,6 +39,7 @@ func WithoutWatchdog() Option { return func(c *sessionConfig) { c.watchdog = fal
 type Session struct {
 	*scope
 	client   *engine.Client
+	tmp      string // the session's temporary files (builds'); removed at Close and by the watchdog
 	id       string
 	keychain registry.Keychain
 	watchdog *watchdog
@@ -62,10 +63,10 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 		return nil, fmt.Errorf("berth: %w", err)
 	}
 	s := &Session{client: client, id: uuid.NewString(), keychain: registry.DefaultKeychain()}
-	s.scope = newScope(s, nil, map[string]string{
-		engine.LabelSession: s.id,
-		engine.LabelPID:     strconv.Itoa(os.Getpid()),
-	})
+	s.tmp = filepath.Join(os.TempDir(), "berth-session-"+s.id)
+	labels := ownerLabels(time.Now())
+	labels[engine.LabelSession] = s.id
+	s.scope = newScope(s, nil, labels)
 	if cfg.watchdog {
 		wd, err := startWatchdog(s.id, link.Wire(client).Endpoint().Host)
 		if err != nil {
@@ -73,7 +74,9 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 			return nil, fmt.Errorf("berth: start watchdog: %w", err)
 		}
 		s.watchdog = wd
+		wd.note("dir", s.tmp, true)
 	}
+	go removeExpired(client)
 	return s, nil
 }
 
@@ -94,6 +97,7 @@ func (s *Session) Close(ctx context.Context) error {
 		if _, lerr := s.client.RemoveSession(ctx, s.id); lerr != nil && err == nil {
 			err = lerr
 		}
+		os.RemoveAll(s.tmp)
 		if s.watchdog != nil {
 			s.watchdog.release()
 		}

@@ -1,10 +1,14 @@
 package berth
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,7 +32,9 @@ func init() {
 }
 
 type watchdog struct {
-	cmd  *exec.Cmd
+	cmd *exec.Cmd
+
+	mu   sync.Mutex
 	pipe *os.File
 }
 
@@ -59,17 +65,52 @@ func startWatchdog(session, host string) (*watchdog, error) {
 
 // release tells the watchdog the session closed cleanly.
 func (w *watchdog) release() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.pipe.Write([]byte(watchdogRelease))
 	w.pipe.Close()
 }
 
-func runWatchdog(session, host string, parent io.Reader) int {
-	buf := make([]byte, len(watchdogRelease))
-	n, _ := io.ReadFull(parent, buf)
-	if string(buf[:n]) == watchdogRelease {
-		return 0
+// note tells the watchdog of something the session's labels do not find
+// (an image tag, a temporary directory) that it must remove if the
+// process dies; forget says the session removed it itself.
+func (w *watchdog) note(kind, value string, keep bool) {
+	if w == nil || strings.ContainsAny(value, "\n") {
+		return
 	}
-	io.Copy(io.Discard, parent)
+	if !keep {
+		kind = "-" + kind
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	fmt.Fprintf(w.pipe, "%s %s\n", kind, value)
+}
+
+// watchdogSweeps are the delays between the watchdog's sweeps after the
+// parent died: creates the parent had in flight can finish many seconds
+// later on a loaded engine, and each sweep removes what has appeared.
+var watchdogSweeps = []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second, 10 * time.Second, 10 * time.Second}
+
+func runWatchdog(session, host string, parent io.Reader) int {
+	images := map[string]bool{}
+	var dirs []string
+	sc := bufio.NewScanner(parent)
+	for sc.Scan() {
+		kind, value, _ := strings.Cut(sc.Text(), " ")
+		switch kind {
+		case strings.TrimSuffix(watchdogRelease, "\n"):
+			return 0
+		case "image":
+			images[value] = true
+		case "-image":
+			delete(images, value)
+		case "dir":
+			dirs = append(dirs, value)
+		}
+	}
+	for _, d := range dirs {
+		os.RemoveAll(d)
+	}
 	var opts []engine.Option
 	if host != "" {
 		opts = append(opts, engine.WithHost(host))
@@ -78,12 +119,15 @@ func runWatchdog(session, host string, parent io.Reader) int {
 	if err != nil {
 		return 1
 	}
-	// Sweep at once, and again shortly after, for creates the parent had in
-	// flight when it died.
-	for _, delay := range []time.Duration{0, 2 * time.Second, 3 * time.Second} {
+	for i, delay := range watchdogSweeps {
 		time.Sleep(delay)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		c.RemoveSession(ctx, session)
+		if i == 0 {
+			for ref := range images {
+				c.Remove(ctx, engine.Resource{Kind: engine.KindImage, ID: ref})
+			}
+		}
 		cancel()
 	}
 	return 0

@@ -51,6 +51,11 @@ type Options struct {
 	// Keychain supplies credentials for private base images; nil means the
 	// user's Docker configuration.
 	Keychain registry.Keychain
+	// TempDir is where a build writes temporary files (in-memory context
+	// files, which may hold secrets); it is created when missing. Empty
+	// means os.TempDir(). The harness gives each session its own, which
+	// the session and its watchdog remove.
+	TempDir string
 }
 
 // check finds inputs that cannot work, before any cache lookup or build:

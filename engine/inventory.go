@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,22 @@ type Resource struct {
 
 // Session is the berth session the resource belongs to, "" for none.
 func (r Resource) Session() string { return r.Labels[LabelSession] }
+
+// Expires is the end of the resource's lease (LabelExpires), the zero
+// time when it has none.
+func (r Resource) Expires() time.Time {
+	n, err := strconv.ParseInt(r.Labels[LabelExpires], 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(n, 0)
+}
+
+// Expired reports whether the resource's lease ended before now.
+func (r Resource) Expired(now time.Time) bool {
+	e := r.Expires()
+	return !e.IsZero() && e.Before(now)
+}
 
 // Test is the test the resource was made for, "" for none.
 func (r Resource) Test() string { return r.Labels[LabelTest] }
@@ -243,4 +260,22 @@ func (c *Client) RemoveSession(ctx context.Context, session string) ([]Resource,
 // TagImage gives the image (a reference or ID) the name repo:tag.
 func (c *Client) TagImage(ctx context.Context, image, repo, tag string) error {
 	return c.w.ImageTag(ctx, image, repo, tag)
+}
+
+// RemoveExpired removes every resource whose lease (LabelExpires) ended
+// before now: its session has ended however it ended, even where no
+// watchdog could run (a CI machine that died using a remote engine). It
+// returns what it removed.
+func (c *Client) RemoveExpired(ctx context.Context, now time.Time) ([]Resource, error) {
+	rs, err := c.List(ctx, Labelled(LabelExpires))
+	if err != nil {
+		return nil, err
+	}
+	var gone []Resource
+	for _, r := range rs {
+		if r.Expired(now) {
+			gone = append(gone, r)
+		}
+	}
+	return gone, c.RemoveAll(ctx, gone)
 }

@@ -22,6 +22,15 @@ const (
 	LabelCacheBase = "berth.cache.base"
 	// LabelBuild marks images berth built.
 	LabelBuild = "berth.build"
+	// LabelExpires is the lease of a session's resource: a Unix time in
+	// seconds after which its session has certainly ended (its test
+	// binary's -test.timeout has passed), so anyone may remove it.
+	LabelExpires = "berth.expires"
+	// LabelHost is the host name of the machine the session ran on.
+	LabelHost = "berth.host"
+	// LabelPIDNS names the PID namespace of the session's process, so a
+	// PID is only judged where it means the same process.
+	LabelPIDNS = "berth.pidns"
 )
 
 // Kind is a kind of engine resource.

@@ -263,6 +263,7 @@ type inputs struct {
 	dfDir      string
 	df         []byte
 	tmp        []string
+	tmpRoot    string // where tempDir makes directories; "" for os.TempDir()
 }
 
 func (in *inputs) writeDockerfile(df []byte) error {
@@ -277,7 +278,12 @@ func (in *inputs) cleanup() {
 }
 
 func (in *inputs) tempDir() (string, error) {
-	d, err := os.MkdirTemp("", "berth-buildkit-")
+	if in.tmpRoot != "" {
+		if err := os.MkdirAll(in.tmpRoot, 0o700); err != nil {
+			return "", err
+		}
+	}
+	d, err := os.MkdirTemp(in.tmpRoot, "berth-buildkit-")
 	if err == nil {
 		in.tmp = append(in.tmp, d)
 	}
@@ -290,7 +296,7 @@ func (in *inputs) tempDir() (string, error) {
 // temporary directory first. The Dockerfile always goes in a directory of
 // its own, so .dockerignore can never exclude it.
 func prepare(ctx context.Context, bc *build.Context, o build.Options) (_ *inputs, err error) {
-	in := &inputs{mounts: map[string]fsutil.FS{}, dockerfile: "Dockerfile"}
+	in := &inputs{mounts: map[string]fsutil.FS{}, dockerfile: "Dockerfile", tmpRoot: o.TempDir}
 	defer func() {
 		if err != nil {
 			in.cleanup()

@@ -184,8 +184,13 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		state := "process gone"
-		if items[0].alive() {
-			state = "process " + items[0].pid + " running"
+		switch it := items[0]; {
+		case it.alive() && it.judgeable():
+			state = "process " + it.pid + " running"
+		case it.alive():
+			state = fmt.Sprintf("on %s (another host or PID namespace), lease ends in %s", orDash(it.Labels[engine.LabelHost]), time.Until(it.Expires()).Round(time.Second))
+		case it.Expired(time.Now()):
+			state = "lease ended"
 		}
 		fmt.Fprintf(stdout, "  session %s: %d resources, oldest %s ago, %s\n", s, len(items), age(oldest), state)
 		for _, it := range items {
@@ -233,11 +238,37 @@ type item struct {
 
 // alive reports whether the session's process still runs on this machine.
 func (it item) alive() bool {
+	if it.Expired(time.Now()) {
+		// Past its lease the session has ended, whatever process now
+		// holds its PID.
+		return false
+	}
+	if !it.judgeable() {
+		// Another machine's or PID namespace's process: keep it until
+		// its lease ends.
+		return true
+	}
 	pid, err := strconv.Atoi(it.pid)
 	if err != nil || pid <= 0 {
 		return false
 	}
 	return syscall.Kill(pid, 0) == nil
+}
+
+// judgeable reports whether the session's PID names a process here: it
+// ran on this host in this PID namespace (older sessions did not say).
+func (it item) judgeable() bool {
+	if h := it.Labels[engine.LabelHost]; h != "" {
+		if mine, err := os.Hostname(); err != nil || mine != h {
+			return false
+		}
+	}
+	if ns := it.Labels[engine.LabelPIDNS]; ns != "" {
+		if mine, err := os.Readlink("/proc/self/ns/pid"); err != nil || mine != ns {
+			return false
+		}
+	}
+	return true
 }
 
 // sessionOwned drops warm-start cache images: they carry a blanked session

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -147,4 +148,53 @@ func TestDoctorNamesCredentialSourcesNeverSecrets(t *testing.T) {
 	out, _ = runBin(t, bin, []string{"DOCKER_CONFIG=" + dir, "DOCKER_AUTH_CONFIG="}, "doctor", "-registry", "localhost:5000")
 	assert.Contains(t, out, filepath.Join(dir, "config.json"))
 	assert.NotContains(t, out, auth)
+}
+
+// prune judges a PID only where it names the same process (this host and
+// PID namespace); elsewhere, and past a lease, the lease decides.
+func TestPruneJudgesLivenessOnlyWhereItCan(t *testing.T) {
+	bin := berthBinary(t)
+	ctx := context.Background()
+	c, err := wire.New()
+	require.NoError(t, err)
+	base := "cli-lease-" + itoa(os.Getpid())
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	pidns, err := os.Readlink("/proc/self/ns/pid")
+	require.NoError(t, err)
+	future := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
+	past := strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10)
+	mk := func(session string, labels map[string]string) string {
+		labels[engine.LabelSession] = base + "-" + session
+		resp, err := c.ContainerCreate(ctx, "", &wire.ContainerConfig{Image: "busybox:1.36", Cmd: []string{"sleep", "3600"}, Labels: labels}, "")
+		require.NoError(t, err)
+		t.Cleanup(func() { c.ContainerRemove(context.Background(), resp.ID, wire.RemoveOptions{Force: true}) })
+		return resp.ID
+	}
+	me := itoa(os.Getpid())
+	ids := map[string]string{
+		// Another machine's session, leased: its PID means nothing here.
+		"remote": mk("remote", map[string]string{engine.LabelPID: "1", engine.LabelHost: "ci-runner-elsewhere", engine.LabelPIDNS: pidns, engine.LabelExpires: future}),
+		// Another PID namespace on this host (a container), leased.
+		"otherns": mk("otherns", map[string]string{engine.LabelPID: "1", engine.LabelHost: host, engine.LabelPIDNS: "pid:[1]", engine.LabelExpires: future}),
+		// This process's PID, but the lease has ended: the PID was reused.
+		"reused": mk("reused", map[string]string{engine.LabelPID: me, engine.LabelHost: host, engine.LabelPIDNS: pidns, engine.LabelExpires: past}),
+		// Another machine's session whose lease has ended.
+		"remote-expired": mk("remote-expired", map[string]string{engine.LabelPID: "1", engine.LabelHost: "ci-runner-elsewhere", engine.LabelExpires: past}),
+	}
+	for name, id := range ids {
+		out, code := runBin(t, bin, nil, "prune", "-session", base+"-"+name)
+		assert.Equal(t, 0, code, out)
+		_, err := c.ContainerInspect(ctx, id)
+		switch name {
+		case "remote", "otherns":
+			assert.NoError(t, err, "%s: removed though its lease runs: %s", name, out)
+			assert.Contains(t, out, "1 kept", name)
+		default:
+			assert.ErrorIs(t, err, wire.ErrNotFound, "%s: kept past its lease: %s", name, out)
+		}
+	}
+	out, code := runBin(t, bin, nil, "doctor")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "on ci-runner-elsewhere (another host or PID namespace), lease ends in")
 }
