@@ -184,6 +184,7 @@ func TestContainerPortsAndLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, st.Running)
 	require.NoError(t, c.Start(ctx))
+	require.NoError(t, c.Start(ctx), "starting a running container is no error, as with docker start")
 	require.NoError(t, c.Kill(ctx, "SIGKILL"))
 	code, err := c.Wait(ctx, "not-running")
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package build
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,5 +52,6 @@ COPY --from=$IMG /c /c
 copy --from=BUILD /d /d
 FROM scratch
 `
-	assert.Equal(t, []string{"localhost:5000", "ghcr.io", "quay.io"}, fromHosts([]byte(df)))
+	assert.Equal(t, []string{"localhost:5000", "ghcr.io", "quay.io"}, fromHosts([]byte(df), func(string) bool { return false }))
+	assert.Equal(t, []string{"ghcr.io", "quay.io"}, fromHosts([]byte(df), func(img string) bool { return strings.HasPrefix(img, "localhost:5000/") }), "an image the engine has is not pulled: its registry is not asked")
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/berth-go/berth/internal/testkit/buildtest"
 	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
+	"github.com/berth-go/berth/registry"
 )
 
 func TestMain(m *testing.M) { berth.Main(m) }
@@ -195,4 +196,29 @@ func TestCacheLookupRace(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d builds while siblings came and went", builds)
 	assert.Empty(t, failures)
+}
+
+// askedKeychain records the registries it was asked about.
+type askedKeychain struct {
+	mu    sync.Mutex
+	hosts []string
+}
+
+func (k *askedKeychain) Resolve(_ context.Context, host string) (registry.AuthConfig, registry.Source, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.hosts = append(k.hosts, host)
+	return registry.AuthConfig{}, registry.Source{Kind: registry.SourceAnonymous}, nil
+}
+
+// A build FROM an image the engine has pulls nothing, so no credential
+// helper is asked (one may prompt the user, or be slow); Pull asks.
+func TestLocalBaseImageAsksNoCredentials(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	df := "FROM busybox:1.36\nRUN echo " + buildtest.Unique(t) + " > /id\n"
+	kc := &askedKeychain{}
+	_, err := build.Build(t.Context(), h.Engine(), build.FilesContext(map[string][]byte{"Dockerfile": []byte(df)}), build.Options{Keychain: kc})
+	require.NoError(t, err)
+	assert.Empty(t, kc.hosts, "the build asked for credentials of a registry it does not pull from")
 }

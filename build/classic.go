@@ -100,7 +100,7 @@ func (classic) Build(ctx context.Context, ec *engine.Client, bc *Context, o Opti
 		q.Set("shmsize", strconv.FormatInt(o.ShmSize, 10))
 	}
 	rec := regauth.NewRecorder(o.Keychain)
-	configHeader, err := registryConfig(ctx, bc, rec)
+	configHeader, err := registryConfig(ctx, c, bc, rec, o.Pull)
 	if err != nil {
 		return "", &Error{Backend: "classic", Step: "credentials", Err: err}
 	}
@@ -187,8 +187,10 @@ func explainClassic(err error, bc *Context) error {
 var copyFrom = regexp.MustCompile(`(?im)^\s*COPY\s+(?:--\S+\s+)*?--from=(\S+)`)
 
 // fromHosts lists the registries of the images the Dockerfile pulls: its
-// FROM images and those of COPY --from.
-func fromHosts(df []byte) []string {
+// FROM images and those of COPY --from, but for those local says the
+// engine has (the build will not pull them, so no credential helper is
+// asked: one may prompt, or be slow).
+func fromHosts(df []byte, local func(image string) bool) []string {
 	seen := map[string]bool{}
 	var hosts []string
 	imgs, stages := fromLines(df)
@@ -203,7 +205,7 @@ func fromHosts(df []byte) []string {
 			continue
 		}
 		r, err := registry.ParseReference(img)
-		if err != nil || seen[r.Domain] {
+		if err != nil || seen[r.Domain] || local(img) {
 			continue
 		}
 		seen[r.Domain] = true
@@ -213,14 +215,21 @@ func fromHosts(df []byte) []string {
 }
 
 // registryConfig is the X-Registry-Config header: credentials for every
-// registry the Dockerfile pulls from (FROM, COPY --from), looked up through kc, which
-// remembers what it gave.
-func registryConfig(ctx context.Context, bc *Context, kc *regauth.Recorder) (string, error) {
+// registry the Dockerfile pulls from (FROM, COPY --from, of images the
+// engine lacks unless pull is set), looked up through kc, which remembers
+// what it gave.
+func registryConfig(ctx context.Context, c *wire.Client, bc *Context, kc *regauth.Recorder, pull bool) (string, error) {
 	df, err := bc.Dockerfile()
 	if err != nil {
 		return "", err
 	}
-	hosts := fromHosts(df)
+	hosts := fromHosts(df, func(img string) bool {
+		if pull {
+			return false
+		}
+		_, err := c.ImageInspect(ctx, img)
+		return err == nil
+	})
 	if len(hosts) == 0 {
 		return "", nil
 	}

@@ -382,10 +382,14 @@ func (c *Container) HealthEvents(ctx context.Context) (<-chan string, error) {
 	return out, nil
 }
 
-// Start starts a stopped container.
+// Start starts a stopped container; a running one is left as it is.
 func (c *Container) Start(ctx context.Context) error {
 	c.forgetBindings()
-	return c.client.ContainerStart(ctx, c.id)
+	err := c.client.ContainerStart(ctx, c.id)
+	if errors.Is(err, wire.ErrNotModified) {
+		return nil // running already: what was asked holds, as with `docker start`
+	}
+	return err
 }
 
 // Stop stops the container, sending SIGKILL after timeout (negative: the
