@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/berth-go/berth/engine"
@@ -50,9 +49,8 @@ func startWatchdog(session, host string) (*watchdog, error) {
 	cmd := exec.Command(exe, "-test.run=^$")
 	cmd.Env = append(os.Environ(), envWatchdog+"="+session, envWatchdogHost+"="+host)
 	cmd.Stdin = r
-	// Its own process group: a Ctrl-C to the test's group must not reach
-	// it. No stdout/stderr: go test waits for those to close.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// No stdout/stderr: go test waits for those to close.
+	detach(cmd)
 	if err := cmd.Start(); err != nil {
 		r.Close()
 		w.Close()

@@ -51,6 +51,9 @@ fi
 step "exported API names no internal type"
 bash scripts/check-api.sh || fail=1
 
+step "builds for linux, darwin and windows (amd64, arm64)"
+bash scripts/cross.sh || fail=1
+
 step "engine.sh cold paths (private namespaces, a throw-away dockerd)"
 bash scripts/engine-selftest.sh > "$logdir/engine-selftest.log" 2>&1 ||
   { grep -E 'FAIL|^    \|' "$logdir/engine-selftest.log" | head -60; fail=1; }

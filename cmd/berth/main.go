@@ -17,7 +17,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/berth-go/berth/build"
@@ -252,7 +251,7 @@ func (it item) alive() bool {
 	if err != nil || pid <= 0 {
 		return false
 	}
-	return syscall.Kill(pid, 0) == nil
+	return processAlive(pid)
 }
 
 // judgeable reports whether the session's PID names a process here: it
