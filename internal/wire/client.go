@@ -542,8 +542,10 @@ func (c *Client) transportError(ctx context.Context, method, path string, err er
 	return fmt.Errorf("engine: %s %s: %w", method, path, err)
 }
 
+// readAPIError reads at most maxErrorBody of an error answer and keeps at
+// most maxErrorMessage of its message.
 func readAPIError(method, path string, resp *http.Response) error {
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	msg := strings.TrimSpace(string(data))
 	var body struct {
 		Message string `json:"message"`
@@ -551,24 +553,29 @@ func readAPIError(method, path string, resp *http.Response) error {
 	if json.Unmarshal(data, &body) == nil && body.Message != "" {
 		msg = body.Message
 	}
-	return &APIError{Method: method, Path: path, StatusCode: resp.StatusCode, Message: msg}
+	return &APIError{Method: method, Path: path, StatusCode: resp.StatusCode, Message: cutMessage(msg)}
 }
 
 // DoJSON sends r and decodes a JSON answer into out (when out is not nil).
+// The answer is bounded (4 MiB, and a number of JSON values): a larger one
+// is an *AnswerTooLargeError.
 func (c *Client) DoJSON(ctx context.Context, r Request, out any) error {
+	return c.doJSON(ctx, r, objectAnswer, out)
+}
+
+func (c *Client) doJSON(ctx context.Context, r Request, b answerBound, out any) error {
 	resp, err := c.Do(ctx, r)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if out == nil {
-		io.Copy(io.Discard, resp.Body)
+		// Read what a sane answer holds so the connection can be reused;
+		// closing the body drops it otherwise.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("engine: %s %s: decode answer: %w", r.Method, r.Path, err)
-	}
-	return nil
+	return decodeAnswer(resp.Body, r.Method, r.Path, b, out)
 }
 
 // Filters are Engine API list filters such as {"label": {"a=b"}}.

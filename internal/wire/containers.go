@@ -137,9 +137,7 @@ func (c *Client) ContainerList(ctx context.Context, all bool, f Filters) ([]Cont
 	if all {
 		q.Set("all", "1")
 	}
-	var out []ContainerSummary
-	err := c.DoJSON(ctx, Request{Method: http.MethodGet, Path: "/containers/json", Query: q}, &out)
-	return out, err
+	return listJSON[ContainerSummary](ctx, c, Request{Method: http.MethodGet, Path: "/containers/json", Query: q})
 }
 
 // LogsOptions select what ContainerLogs returns.
@@ -211,7 +209,7 @@ func (c *Client) ContainerTop(ctx context.Context, id, psArgs string) (TopRespon
 		q = url.Values{"ps_args": {psArgs}}
 	}
 	var out TopResponse
-	err := c.DoJSON(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/top", Query: q}, &out)
+	err := c.doJSON(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/top", Query: q}, listAnswer, &out)
 	return out, err
 }
 
@@ -228,9 +226,7 @@ func (c *Client) ContainerStats(ctx context.Context, id string, stream bool) (io
 
 // ContainerChanges lists the filesystem changes of a container.
 func (c *Client) ContainerChanges(ctx context.Context, id string) ([]ChangeItem, error) {
-	var out []ChangeItem
-	err := c.DoJSON(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/changes"}, &out)
-	return out, err
+	return listJSON[ChangeItem](ctx, c, Request{Method: http.MethodGet, Path: "/containers/" + id + "/changes"})
 }
 
 // ContainerExport streams the container's filesystem as a tar.
@@ -331,7 +327,7 @@ func (c *Client) ContainersPrune(ctx context.Context, f Filters) ([]string, erro
 	var out struct {
 		ContainersDeleted []string
 	}
-	err := c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/containers/prune", Query: filterQuery(nil, f)}, &out)
+	err := c.doJSON(ctx, Request{Method: http.MethodPost, Path: "/containers/prune", Query: filterQuery(nil, f)}, listAnswer, &out)
 	return out.ContainersDeleted, err
 }
 
@@ -349,9 +345,7 @@ func (c *Client) CheckpointCreate(ctx context.Context, id, name string, exit boo
 
 // CheckpointList lists a container's checkpoints.
 func (c *Client) CheckpointList(ctx context.Context, id string) ([]Checkpoint, error) {
-	var out []Checkpoint
-	err := c.DoJSON(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/checkpoints"}, &out)
-	return out, err
+	return listJSON[Checkpoint](ctx, c, Request{Method: http.MethodGet, Path: "/containers/" + id + "/checkpoints"})
 }
 
 // CheckpointDelete deletes a checkpoint.

@@ -3,6 +3,7 @@ package wire
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -32,6 +33,10 @@ func (c *Client) Stream(ctx context.Context, r Request, fn func(JSONMessage) err
 	if err := DecodeStream(resp.Body, fn); err != nil {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
+		}
+		var tl *AnswerTooLargeError
+		if errors.As(err, &tl) {
+			tl.Method, tl.Path = r.Method, r.Path
 		}
 		return err
 	}
@@ -97,9 +102,7 @@ func (c *Client) ImageRemove(ctx context.Context, ref string, force, noPrune boo
 
 // ImageList lists images matching f.
 func (c *Client) ImageList(ctx context.Context, f Filters) ([]ImageSummary, error) {
-	var out []ImageSummary
-	err := c.DoJSON(ctx, Request{Method: http.MethodGet, Path: "/images/json", Query: filterQuery(nil, f)}, &out)
-	return out, err
+	return listJSON[ImageSummary](ctx, c, Request{Method: http.MethodGet, Path: "/images/json", Query: filterQuery(nil, f)})
 }
 
 // ImageLoad loads a `docker save` tarball.
