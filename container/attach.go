@@ -232,7 +232,7 @@ func (c *Container) registerWait(ctx context.Context, condition string) (<-chan 
 	}
 	// The engine sends the answer's headers once the wait is registered,
 	// and the body when the condition is met.
-	resp, err := c.client.Do(ctx, wire.Request{Method: http.MethodPost, Path: "/containers/" + c.id + "/wait", Query: q})
+	resp, err := c.client.Do(ctx, wire.Request{Method: http.MethodPost, Path: "/containers/" + c.id + "/wait", Query: q, Long: true})
 	if err != nil {
 		return nil, fmt.Errorf("wait for %s (%s): %w", c, condition, err)
 	}

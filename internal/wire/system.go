@@ -28,7 +28,7 @@ func (c *Client) Info(ctx context.Context) (SystemInfo, error) {
 func (c *Client) Events(ctx context.Context, f Filters) (<-chan Event, <-chan error) {
 	events := make(chan Event, 16)
 	errc := make(chan error, 1)
-	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/events", Query: filterQuery(nil, f)})
+	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/events", Query: filterQuery(nil, f), Long: true})
 	if err != nil {
 		close(events)
 		errc <- err
