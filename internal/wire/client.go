@@ -113,8 +113,12 @@ func New(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 		c.ep = ep
-	} else if err := validateHost(c.ep); err != nil {
-		return nil, err
+	} else {
+		ep, err := redactEndpoint(c.ep)
+		if err != nil {
+			return nil, err
+		}
+		c.ep = ep
 	}
 	if err := c.setupTransport(); err != nil {
 		return nil, err
