@@ -100,13 +100,13 @@ func (c *Container) Attach(ctx context.Context, opts AttachOptions) (*Attachment
 		closed := a.closed
 		a.mu.Unlock()
 		switch {
-		case err == nil:
 		case closed || ctx.Err() != nil || errors.Is(err, net.ErrClosed):
 			err = nil // detached on purpose
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			err = nil // the engine may cut the last frame when the process exits
-		}
-		if err != nil {
+		case err == nil || errors.Is(err, io.ErrUnexpectedEOF):
+			// The engine may cut the last frame when the process exits;
+			// only that end is clean.
+			err = c.streamEnd(ctx, "attach", err)
+		default:
 			err = fmt.Errorf("attach to %s: read output: %w", c, err)
 		}
 		a.err = err
@@ -147,7 +147,9 @@ func (a *Attachment) Done() <-chan struct{} { return a.done }
 
 // Wait blocks until the output ends (the process exited, the attachment was
 // closed or its ctx ended) or ctx ends, and returns an error only if
-// reading the output failed.
+// reading the output failed. Output that ends while the container still
+// runs was cut (by the network, a proxy or the engine): an error matching
+// io.ErrUnexpectedEOF.
 func (a *Attachment) Wait(ctx context.Context) error {
 	select {
 	case <-a.done:
@@ -232,7 +234,7 @@ func (c *Container) registerWait(ctx context.Context, condition string) (<-chan 
 	}
 	// The engine sends the answer's headers once the wait is registered,
 	// and the body when the condition is met.
-	resp, err := c.client.Do(ctx, wire.Request{Method: http.MethodPost, Path: "/containers/" + c.id + "/wait", Query: q})
+	resp, err := c.client.Do(ctx, wire.Request{Method: http.MethodPost, Path: "/containers/" + c.id + "/wait", Query: q, Long: true})
 	if err != nil {
 		return nil, fmt.Errorf("wait for %s (%s): %w", c, condition, err)
 	}

@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/berth-go/berth/internal/wire"
 )
@@ -38,23 +41,102 @@ func (c *Container) LogsSnapshot(ctx context.Context) (Output, error) {
 	return Output{Stdout: out.Bytes(), Stderr: errb.Bytes()}, err
 }
 
+// Bounds of Tail, which feeds failure diagnostics: one line is cut to
+// maxTailLine bytes, and the tail as a whole keeps the newest lines that
+// fit in maxTailBytes.
+const (
+	maxTailLine  = 4 << 10
+	maxTailBytes = 32 << 10
+)
+
 // Tail returns the last n lines of output, each marked with its stream.
+// It is bounded, for diagnostics: a line longer than 4 KiB is cut, its
+// Text ending in "… [N more bytes cut]", and only the newest lines that
+// fit in 32 KiB are kept, so fewer than n may come back. Memory stays
+// bounded whatever the container wrote.
 func (c *Container) Tail(ctx context.Context, n int) ([]LogLine, error) {
 	body, err := c.client.ContainerLogs(ctx, c.id, wire.LogsOptions{Stdout: true, Stderr: true, Tail: strconv.Itoa(n)})
 	if err != nil {
 		return nil, err
 	}
 	defer body.Close()
-	var lines []LogLine
-	err = c.splitLines(body, func(l LogLine) { lines = append(lines, l) })
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+	t := &tail{n: n}
+	out := &tailWriter{stream: "stdout", t: t}
+	errw := &tailWriter{stream: "stderr", t: t}
+	if c.tty {
+		_, err = io.Copy(out, body)
+	} else {
+		err = wire.Demux(body, out, errw)
 	}
-	return lines, err
+	out.end()
+	errw.end()
+	return t.lines, err
+}
+
+// tail keeps the newest n lines within maxTailBytes.
+type tail struct {
+	n     int
+	lines []LogLine
+	size  int
+}
+
+func (t *tail) push(l LogLine) {
+	t.lines = append(t.lines, l)
+	t.size += len(l.Text)
+	for len(t.lines) > 1 && (len(t.lines) > t.n || t.size > maxTailBytes) {
+		t.size -= len(t.lines[0].Text)
+		t.lines = t.lines[1:]
+	}
+}
+
+// tailWriter turns one stream's chunks into lines of at most maxTailLine
+// bytes, counting what it leaves out.
+type tailWriter struct {
+	stream string
+	t      *tail
+	head   []byte // the current line's first maxTailLine bytes
+	cut    int    // bytes of the current line left out
+	open   bool   // a line has begun
+}
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		chunk := p
+		if i >= 0 {
+			chunk = p[:i]
+		}
+		w.open = true
+		take := min(maxTailLine-len(w.head), len(chunk))
+		w.head = append(w.head, chunk[:take]...)
+		w.cut += len(chunk) - take
+		if i < 0 {
+			break
+		}
+		w.end()
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+// end delivers the current line, if one has begun.
+func (w *tailWriter) end() {
+	if !w.open {
+		return
+	}
+	text := string(bytes.TrimSuffix(w.head, []byte("\r")))
+	if w.cut > 0 {
+		text = fmt.Sprintf("%s… [%d more bytes cut]", strings.ToValidUTF8(text, ""), w.cut)
+	}
+	w.t.push(LogLine{Stream: w.stream, Text: text})
+	w.head, w.cut, w.open = w.head[:0], 0, false
 }
 
 // FollowLogs calls fn for every line the container writes, from the start,
-// until the container stops or ctx ends. It returns nil in both cases.
+// until the container stops or ctx ends; it returns nil in both cases. A
+// stream that ends while the container still runs (cut by the network or
+// the engine) is an error matching io.ErrUnexpectedEOF.
 func (c *Container) FollowLogs(ctx context.Context, fn func(LogLine)) error {
 	body, err := c.client.ContainerLogs(ctx, c.id, wire.LogsOptions{Stdout: true, Stderr: true, Follow: true})
 	if err != nil {
@@ -65,8 +147,48 @@ func (c *Container) FollowLogs(ctx context.Context, fn func(LogLine)) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	return err
+	return c.streamEnd(ctx, "follow logs", err)
 }
+
+// streamEnd judges a followed stream (logs, attach) that ended on its own,
+// with err the reader's error: only the end of the container's process is
+// a clean end. The engine closes the stream before it records the exit
+// on some engines, so a running state is asked again for a moment
+// before it is called a cut.
+func (c *Container) streamEnd(ctx context.Context, op string, err error) error {
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s of %s: %w", op, c, err)
+	}
+	for try := 0; ; try++ {
+		info, ierr := c.client.ContainerInspect(ctx, c.id)
+		switch {
+		case errors.Is(ierr, wire.ErrNotFound):
+			return nil // removed: it ended
+		case ierr != nil:
+			return fmt.Errorf("%s of %s: the stream ended and the container's state cannot be read (%v): %w", op, c, ierr, io.ErrUnexpectedEOF)
+		case info.State == nil || !stillRuns(info.State):
+			return nil
+		case try == streamEndChecks-1:
+			return fmt.Errorf("%s of %s: the stream ended while the container still runs (%s): it was cut by the network, a proxy or the engine: %w", op, c, info.State.Status, io.ErrUnexpectedEOF)
+		}
+		select {
+		case <-time.After(streamEndPause):
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// How often and how far apart streamEnd asks for the state.
+const (
+	streamEndChecks = 5
+	streamEndPause  = 200 * time.Millisecond
+)
+
+// stillRuns reports whether a stream of the container should still be
+// open: its process runs, or is paused. (A follow of a container that has
+// not started ends at once by design.)
+func stillRuns(st *wire.ContainerState) bool { return st.Running && !st.Restarting }
 
 // splitLines demultiplexes body and calls fn per complete line; a last
 // partial line is delivered at the end.
@@ -79,9 +201,6 @@ func (c *Container) splitLines(body io.Reader, fn func(LogLine)) error {
 	err := wire.Demux(body, out, errw)
 	out.flush()
 	errw.flush()
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil // the engine closed a followed stream mid-frame on stop
-	}
 	return err
 }
 

@@ -43,10 +43,11 @@ type Client struct {
 type Option func(*config)
 
 type config struct {
-	host   string
-	tls    *tls.Config
-	ver    string
-	header time.Duration
+	host      string
+	tls       *tls.Config
+	ver       string
+	header    time.Duration
+	headerSet bool
 }
 
 // WithHost uses the engine at host (unix:///path, tcp://host:port,
@@ -59,6 +60,17 @@ func WithTLS(cfg *tls.Config) Option { return func(c *config) { c.tls = cfg } }
 // WithAPIVersion pins the Engine API version ("1.41") instead of
 // negotiating it.
 func WithAPIVersion(v string) Option { return func(c *config) { c.ver = v } }
+
+// WithResponseTimeout bounds how long the engine may take to start
+// answering a call that does no open-ended work (an inspect, a create, a
+// list); a miss is an error matching ErrNoResponse that names the engine
+// and the call. The default is one minute, or BERTH_RESPONSE_TIMEOUT; 0
+// turns the bound off. It bounds the engine's liveness, not the work:
+// streams, waits, pulls, builds, stops, commits, exec and attach are
+// bounded by their ctx alone.
+func WithResponseTimeout(d time.Duration) Option {
+	return func(c *config) { c.header, c.headerSet = d, true }
+}
 
 // New returns a client for the engine named by the options, or else by the
 // environment the way the docker CLI finds it: DOCKER_HOST (with
@@ -76,6 +88,9 @@ func New(opts ...Option) (*Client, error) {
 	}
 	if cfg.ver != "" {
 		wo = append(wo, wire.WithVersion(cfg.ver))
+	}
+	if cfg.headerSet {
+		wo = append(wo, wire.WithResponseTimeout(cfg.header))
 	}
 	w, err := wire.New(wo...)
 	if err != nil {

@@ -25,4 +25,11 @@ var (
 	ErrNilContext = wire.ErrNilContext
 	// ErrNoClient: a nil *Client was passed where a client is needed.
 	ErrNoClient = wire.ErrNoClient
+	// ErrNoResponse: the engine took a call and did not start to answer
+	// it within the response timeout (see WithResponseTimeout): it looks
+	// hung. It matches ErrDaemonUnreachable too.
+	ErrNoResponse = wire.ErrNoResponse
+	// ErrAnswerTooLarge: the engine's answer went past berth's bound for
+	// that kind of answer (a broken engine or proxy); reading stopped.
+	ErrAnswerTooLarge = wire.ErrAnswerTooLarge
 )

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // Errors of the credential-helper protocol, for errors.Is.
@@ -44,16 +43,16 @@ type Helper struct {
 func (h Helper) Program() string { return "docker-credential-" + h.Name }
 
 // HelperError reports a failed helper run. Its message names the program,
-// the action and what the helper said; it never contains the helper's
-// input, and output that may hold credentials is withheld.
+// the action and the registry, and says how to run the helper by hand to
+// see what it said: berth never shows a helper's output or its input,
+// since a helper may print a token or password in its own error text.
 type HelperError struct {
 	Program string // e.g. docker-credential-pass
 	Action  string // get, store, erase or list
 	// ServerURL is the registry the action was about (empty for list).
 	ServerURL string
-	// Output is the helper's sanitised message, possibly empty.
-	Output string
-	Err    error
+	Err       error
+	byHand    bool // the helper ran and failed: say how to rerun it
 }
 
 func (e *HelperError) Error() string {
@@ -68,13 +67,33 @@ func (e *HelperError) Error() string {
 		return b.String()
 	}
 	b.WriteString(e.Err.Error())
-	if e.Output != "" {
-		fmt.Fprintf(&b, ": %s", e.Output)
+	if e.byHand {
+		fmt.Fprintf(&b, "; what the helper printed is not shown (it may hold a secret): to see it, run `%s` in a shell", e.tryCommand())
 	}
 	return b.String()
 }
 
 func (e *HelperError) Unwrap() error { return e.Err }
+
+// tryCommand is the shell command that repeats the failed action without
+// any secret: a store is tried as a list, since its input holds one.
+func (e *HelperError) tryCommand() string {
+	switch e.Action {
+	case "get", "erase":
+		return "echo " + shellQuote(e.ServerURL) + " | " + e.Program + " " + e.Action
+	}
+	return e.Program + " list"
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
 
 type helperCredentials struct {
 	ServerURL string `json:"ServerURL"`
@@ -87,7 +106,7 @@ type helperCredentials struct {
 // secret an identity token. It returns an error matching
 // ErrCredentialsNotFound when the helper has none.
 func (h Helper) Get(ctx context.Context, serverURL string) (AuthConfig, error) {
-	out, err := h.run(ctx, "get", serverURL, []byte(serverURL), nil)
+	out, err := h.run(ctx, "get", serverURL, []byte(serverURL))
 	if err != nil {
 		return AuthConfig{}, err
 	}
@@ -124,20 +143,20 @@ func (h Helper) Store(ctx context.Context, a AuthConfig) error {
 	if err != nil {
 		return fmt.Errorf("registry: credential helper %s store: %w", h.Program(), err)
 	}
-	_, err = h.run(ctx, "store", c.ServerURL, in, []string{c.Secret, d.Password, d.IdentityToken, a.Auth})
+	_, err = h.run(ctx, "store", c.ServerURL, in)
 	return err
 }
 
 // Erase removes the helper's credentials for serverURL.
 func (h Helper) Erase(ctx context.Context, serverURL string) error {
-	_, err := h.run(ctx, "erase", serverURL, []byte(serverURL), nil)
+	_, err := h.run(ctx, "erase", serverURL, []byte(serverURL))
 	return err
 }
 
 // List returns the server URLs the helper holds credentials for, mapped to
 // their user names.
 func (h Helper) List(ctx context.Context) (map[string]string, error) {
-	out, err := h.run(ctx, "list", "", nil, nil)
+	out, err := h.run(ctx, "list", "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -154,66 +173,57 @@ func (h Helper) List(ctx context.Context) (map[string]string, error) {
 
 // run executes the helper with input on stdin and returns its stdout. A
 // failure is a *HelperError; "credentials not found" also matches
-// ErrCredentialsNotFound. secrets are scrubbed from any output quoted in an
-// error.
-func (h Helper) run(ctx context.Context, action, serverURL string, input []byte, secrets []string) ([]byte, error) {
-	fail := func(err error, output string) error {
-		return &HelperError{Program: h.Program(), Action: action, ServerURL: serverURL, Output: output, Err: err}
+// ErrCredentialsNotFound. What the helper printed is never quoted.
+func (h Helper) run(ctx context.Context, action, serverURL string, input []byte) ([]byte, error) {
+	fail := func(err error) *HelperError {
+		return &HelperError{Program: h.Program(), Action: action, ServerURL: serverURL, Err: err}
 	}
 	if h.Name == "" || strings.ContainsAny(h.Name, `/\`) {
-		return nil, fail(fmt.Errorf("helper name %q is invalid: use the suffix of docker-credential-<name>", h.Name), "")
+		return nil, fail(fmt.Errorf("helper name %q is invalid: use the suffix of docker-credential-<name>", h.Name))
 	}
 	path, err := exec.LookPath(h.Program())
 	if err != nil {
-		return nil, fail(ErrHelperNotInstalled, "")
+		return nil, fail(ErrHelperNotInstalled)
 	}
 	cmd := exec.CommandContext(ctx, path, action)
 	cmd.Stdin = bytes.NewReader(input)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	stdout := &capped{max: maxHelperAnswer}
+	stderr := &capped{max: maxHelperAnswer}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = helperWaitDelay
 	if err := cmd.Run(); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fail(context.Cause(ctx), "")
+			return nil, fail(context.Cause(ctx))
 		}
-		msg := strings.TrimSpace(stdout.String())
-		if m := strings.TrimSpace(stderr.String()); m != "" {
-			msg = strings.TrimSpace(m + " " + msg)
+		msg := strings.ToLower(stderr.String() + " " + stdout.String())
+		if strings.Contains(msg, "credentials not found") {
+			return nil, fail(ErrCredentialsNotFound)
 		}
-		if strings.Contains(strings.ToLower(msg), "credentials not found") {
-			return nil, fail(ErrCredentialsNotFound, "")
-		}
-		return nil, fail(err, sanitizeHelperOutput(msg, secrets))
+		he := fail(err)
+		he.byHand = true
+		return nil, he
+	}
+	if stdout.over {
+		return nil, fail(fmt.Errorf("answer is larger than %d bytes", maxHelperAnswer))
 	}
 	return stdout.Bytes(), nil
 }
 
-// maxHelperOutput bounds how much of a helper's message an error quotes.
-const maxHelperOutput = 512
+// maxHelperAnswer bounds what is kept of a helper's output.
+const maxHelperAnswer = 1 << 20
 
-// sanitizeHelperOutput makes a helper's failure message safe to show: known
-// secrets are replaced, output that looks like it carries credentials is
-// withheld, control characters are dropped and the length is capped.
-func sanitizeHelperOutput(msg string, secrets []string) string {
-	for _, s := range secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "[redacted]")
-		}
+// capped keeps the first max bytes written to it and drops the rest.
+type capped struct {
+	bytes.Buffer
+	max  int
+	over bool
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.max - c.Len(); len(p) > room {
+		c.over = true
+		c.Buffer.Write(p[:max(room, 0)])
+		return len(p), nil
 	}
-	lower := strings.ToLower(msg)
-	for _, w := range []string{`"secret"`, `"password"`, `"identitytoken"`, `"auth"`} {
-		if strings.Contains(lower, w) {
-			return "(output withheld: it may contain credentials)"
-		}
-	}
-	msg = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, msg)
-	if len(msg) > maxHelperOutput {
-		msg = strings.ToValidUTF8(msg[:maxHelperOutput], "") + "..."
-	}
-	return msg
+	return c.Buffer.Write(p)
 }

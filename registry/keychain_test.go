@@ -467,7 +467,7 @@ func TestDefaultKeychainHelperErrors(t *testing.T) {
 			name:     "helper fails",
 			file:     obj{"credsStore": testHelperName},
 			mode:     "fail",
-			contains: []string{"docker-credential-berthtest get", "gpg: decryption failed", "credsStore in "},
+			contains: []string{"docker-credential-berthtest get", "credsStore in ", "in a shell"},
 		},
 		{
 			name:     "helper answers garbage",

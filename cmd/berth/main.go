@@ -60,6 +60,24 @@ func usage(w io.Writer) {
 `)
 }
 
+// Bounds of a command. An engine that takes a call and never answers is
+// reported after cliResponseTimeout (BERTH_RESPONSE_TIMEOUT overrides
+// it): a person is waiting, and a live engine answers these calls in
+// milliseconds. The deadlines bound each command as a whole.
+const (
+	cliResponseTimeout = 15 * time.Second
+	doctorDeadline     = 30 * time.Second
+	pruneDeadline      = 5 * time.Minute
+)
+
+// newClient is the one place the commands make their engine client.
+func newClient(opts ...wire.Option) (*wire.Client, error) {
+	if os.Getenv(wire.EnvResponseTimeout) == "" {
+		opts = append(opts, wire.WithResponseTimeout(cliResponseTimeout))
+	}
+	return wire.New(opts...)
+}
+
 type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
@@ -73,7 +91,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), doctorDeadline)
 	defer cancel()
 	ep, err := wire.EndpointFromEnv()
 	if err != nil {
@@ -86,7 +104,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 		transport += "+tls (material from " + ep.TLSFrom + ")"
 	}
 	fmt.Fprintf(stdout, "transport:   %s\n", transport)
-	c, err := wire.New(wire.WithEndpoint(ep))
+	c, err := newClient(wire.WithEndpoint(ep))
 	if err != nil {
 		fmt.Fprintf(stdout, "engine:      unusable: %v\n", err)
 		return 1
@@ -329,13 +347,14 @@ func prune(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "berth prune: -older-than must be positive")
 		return 2
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), pruneDeadline)
 	defer cancel()
-	c, err := engine.New()
+	w, err := newClient()
 	if err != nil {
 		fmt.Fprintf(stderr, "berth prune: %v\n", err)
 		return 1
 	}
+	c := link.Wrap(w).(*engine.Client)
 	defer c.Close()
 	label := engine.LabelSession
 	switch {

@@ -15,7 +15,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,12 +33,16 @@ const (
 
 // Client talks to one engine. It is safe for concurrent use.
 type Client struct {
-	ep       Endpoint
-	dial     func(ctx context.Context) (net.Conn, error)
-	http     *http.Client
-	urlHost  string // host part of request URLs
-	scheme   string // http or https
-	userAgnt string
+	ep   Endpoint
+	dial func(ctx context.Context) (net.Conn, error)
+	http *http.Client
+	// respTimeout bounds how long the engine may take to start answering
+	// a call that is not Long; 0 means no bound.
+	respTimeout time.Duration
+	respFrom    string // where respTimeout came from, for the error
+	urlHost     string // host part of request URLs
+	scheme      string // http or https
+	userAgnt    string
 
 	mu       sync.Mutex
 	closed   bool
@@ -60,13 +66,46 @@ func WithHost(host string) Option {
 // WithVersion pins the API version and skips negotiation.
 func WithVersion(v string) Option { return func(c *Client) { c.version = v } }
 
+// DefaultResponseTimeout is how long the engine may take to start
+// answering a call that does no open-ended work. A live engine answers
+// such calls in milliseconds and, on a loaded machine, in seconds (creates
+// were seen taking 10-12 s on two busy cores); a minute is well past that
+// and still turns a hung engine into an error long before a test
+// binary's -timeout.
+const DefaultResponseTimeout = time.Minute
+
+// EnvResponseTimeout names the environment variable that overrides
+// DefaultResponseTimeout (a Go duration; 0 turns the bound off).
+const EnvResponseTimeout = "BERTH_RESPONSE_TIMEOUT"
+
+// WithResponseTimeout bounds how long the engine may take to start
+// answering (send the status line and headers of) a call that is not a
+// stream or a wait; d = 0 turns the bound off. It overrides
+// BERTH_RESPONSE_TIMEOUT. This is a bound on the engine's liveness, not a
+// deadline for work: streams, waits, pulls, pushes, builds, stops,
+// commits, exec and attach are not bounded this way, and reading an
+// answer is not either; ctx stays the deadline for all of them.
+func WithResponseTimeout(d time.Duration) Option {
+	return func(c *Client) { c.respTimeout, c.respFrom = d, "option" }
+}
+
 // New returns a client for the engine named by opts, or by the environment
 // (DOCKER_HOST, DOCKER_CONTEXT, config.json) when no endpoint is given. It
 // does not contact the engine; the first request negotiates the version.
 func New(opts ...Option) (*Client, error) {
-	c := &Client{userAgnt: "berth"}
+	c := &Client{userAgnt: "berth", respTimeout: DefaultResponseTimeout, respFrom: "default"}
+	if v := os.Getenv(EnvResponseTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%s=%q is not a duration: use e.g. 2m, or 0 to turn the bound off", EnvResponseTimeout, v)
+		}
+		c.respTimeout, c.respFrom = d, EnvResponseTimeout
+	}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.respTimeout < 0 {
+		return nil, fmt.Errorf("WithResponseTimeout(%v): the bound must not be negative: use 0 to turn it off", c.respTimeout)
 	}
 	if c.ep.Host == "" {
 		ep, err := EndpointFromEnv()
@@ -74,8 +113,12 @@ func New(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 		c.ep = ep
-	} else if err := validateHost(c.ep); err != nil {
-		return nil, err
+	} else {
+		ep, err := redactEndpoint(c.ep)
+		if err != nil {
+			return nil, err
+		}
+		c.ep = ep
 	}
 	if err := c.setupTransport(); err != nil {
 		return nil, err
@@ -115,8 +158,19 @@ func (c *Client) setupTransport() error {
 					return nil, err
 				}
 				tc := tls.Client(conn, cfg)
-				if err := tc.HandshakeContext(ctx); err != nil {
+				// An endpoint that takes the connection and never
+				// answers the handshake gets the response bound too.
+				hctx, cancel := ctx, context.CancelFunc(func() {})
+				if c.respTimeout > 0 {
+					hctx, cancel = context.WithTimeoutCause(ctx, c.respTimeout, errNoResponse)
+				}
+				err = tc.HandshakeContext(hctx)
+				cancel()
+				if err != nil {
 					conn.Close()
+					if ctx.Err() == nil && errors.Is(context.Cause(hctx), errNoResponse) {
+						return nil, fmt.Errorf("the TLS handshake got no answer within %v (%s): the engine looks hung", c.respTimeout, c.respFrom)
+					}
 					return nil, c.tlsError(err)
 				}
 				if tc.ConnectionState().Version >= tls.VersionTLS13 {
@@ -142,6 +196,9 @@ func (c *Client) setupTransport() error {
 		}
 		return conn, nil
 	}
+	// One transport for all calls, so a stream can reuse an idle
+	// connection (over ssh:// each is a process); the response bound is
+	// kept per call by send.
 	tr := &http.Transport{
 		DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return c.dial(ctx) },
 		MaxIdleConns:        64,
@@ -152,6 +209,124 @@ func (c *Client) setupTransport() error {
 	c.http = &http.Client{Transport: tr}
 	c.closeFns = append(c.closeFns, tr.CloseIdleConnections)
 	return nil
+}
+
+// errNoResponse is the cause a call's ctx is cancelled with when the
+// engine missed the response bound.
+var errNoResponse = errors.New("no response within the bound")
+
+// send sends req; unless long, the engine must start its answer within
+// respTimeout of the request being written (an upload is not counted),
+// or the call ends with a *NoResponseError. The bound ends at the first
+// byte of the answer: reading the body is bounded by ctx alone.
+func (c *Client) send(ctx context.Context, req *http.Request, long bool) (*http.Response, error) {
+	if long || c.respTimeout <= 0 {
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return nil, c.transportError(ctx, req.Method, c.callPath(req), err)
+		}
+		return resp, nil
+	}
+	rctx, cancel := context.WithCancelCause(req.Context())
+	var (
+		mu              sync.Mutex
+		timer           *time.Timer
+		answered, fired bool
+	)
+	stop := func() bool { // reports whether the bound was missed
+		mu.Lock()
+		defer mu.Unlock()
+		answered = true
+		if timer != nil {
+			timer.Stop()
+		}
+		return fired
+	}
+	trace := &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			mu.Lock()
+			defer mu.Unlock()
+			if answered || timer != nil {
+				return
+			}
+			timer = time.AfterFunc(c.respTimeout, func() {
+				mu.Lock()
+				if answered {
+					mu.Unlock()
+					return
+				}
+				fired = true
+				mu.Unlock()
+				cancel(errNoResponse)
+			})
+		},
+		GotFirstResponseByte: func() { stop() },
+	}
+	resp, err := c.http.Do(req.WithContext(httptrace.WithClientTrace(rctx, trace)))
+	if stop() && ctx.Err() == nil {
+		if err == nil {
+			resp.Body.Close()
+		}
+		cancel(nil)
+		return nil, &NoResponseError{Host: c.ep.Host, From: c.ep.From, Method: req.Method, Path: c.callPath(req), After: c.respTimeout, TimeoutFrom: c.respFrom}
+	}
+	if err != nil {
+		cancel(nil)
+		return nil, c.transportError(ctx, req.Method, c.callPath(req), err)
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// callPath is the path of req without the version prefix, for messages.
+func (c *Client) callPath(req *http.Request) string {
+	p := req.URL.Path
+	if strings.HasPrefix(p, "/v") {
+		if i := strings.IndexByte(p[1:], '/'); i > 0 {
+			return p[1+i:]
+		}
+	}
+	return p
+}
+
+// cancelOnClose releases a call's ctx when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelCauseFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel(nil)
+	return err
+}
+
+// ErrNoResponse matches a *NoResponseError.
+var ErrNoResponse = errors.New("engine sent no answer in time")
+
+// NoResponseError says the engine took a call but did not start to
+// answer it within the response timeout: it is hung, or far slower than
+// an engine should be. It matches ErrNoResponse and ErrDaemonUnreachable.
+type NoResponseError struct {
+	Host, From   string // the engine and where it was configured
+	Method, Path string
+	After        time.Duration
+	// TimeoutFrom says where the bound came from: "default", "option"
+	// or BERTH_RESPONSE_TIMEOUT.
+	TimeoutFrom string
+}
+
+func (e *NoResponseError) Error() string {
+	how := "raise it with " + EnvResponseTimeout + " (0 turns it off)"
+	if e.TimeoutFrom == "option" {
+		how = "raise it with WithResponseTimeout"
+	}
+	return fmt.Sprintf("engine: %s %s: the engine at %s (from %s) took the call but sent no answer within %v: it looks hung (does `docker info` answer?); if it is only slow, %s", e.Method, e.Path, e.Host, e.From, e.After, how)
+}
+
+// Is makes the error match ErrNoResponse and ErrDaemonUnreachable.
+func (e *NoResponseError) Is(target error) bool {
+	return target == ErrNoResponse || target == ErrDaemonUnreachable
 }
 
 // TLSError says the TLS handshake with the engine failed, or the engine
@@ -324,9 +499,9 @@ func (c *Client) Ping(ctx context.Context) (Ping, error) {
 	if err != nil {
 		return Ping{}, err
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(ctx, req, false)
 	if err != nil {
-		return Ping{}, c.transportError(ctx, "GET", "/_ping", err)
+		return Ping{}, err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -452,6 +627,10 @@ type Request struct {
 	Body   io.Reader
 	// JSON, when set, is encoded as the body with a JSON content type.
 	JSON any
+	// Long marks a call whose answer waits on work of open-ended length
+	// (a followed stream, a wait, a pull, a build, a stop): the response
+	// timeout does not apply to it, ctx alone bounds it.
+	Long bool
 }
 
 func (c *Client) newRequest(ctx context.Context, r Request) (*http.Request, error) {
@@ -504,9 +683,9 @@ func (c *Client) Do(ctx context.Context, r Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(ctx, req, r.Long)
 	if err != nil {
-		return nil, c.transportError(ctx, r.Method, r.Path, err)
+		return nil, err
 	}
 	if resp.StatusCode >= 400 || resp.StatusCode == http.StatusNotModified {
 		defer resp.Body.Close()
@@ -542,8 +721,10 @@ func (c *Client) transportError(ctx context.Context, method, path string, err er
 	return fmt.Errorf("engine: %s %s: %w", method, path, err)
 }
 
+// readAPIError reads at most maxErrorBody of an error answer and keeps at
+// most maxErrorMessage of its message.
 func readAPIError(method, path string, resp *http.Response) error {
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	msg := strings.TrimSpace(string(data))
 	var body struct {
 		Message string `json:"message"`
@@ -551,24 +732,29 @@ func readAPIError(method, path string, resp *http.Response) error {
 	if json.Unmarshal(data, &body) == nil && body.Message != "" {
 		msg = body.Message
 	}
-	return &APIError{Method: method, Path: path, StatusCode: resp.StatusCode, Message: msg}
+	return &APIError{Method: method, Path: path, StatusCode: resp.StatusCode, Message: cutMessage(msg)}
 }
 
 // DoJSON sends r and decodes a JSON answer into out (when out is not nil).
+// The answer is bounded (4 MiB, and a number of JSON values): a larger one
+// is an *AnswerTooLargeError.
 func (c *Client) DoJSON(ctx context.Context, r Request, out any) error {
+	return c.doJSON(ctx, r, objectAnswer, out)
+}
+
+func (c *Client) doJSON(ctx context.Context, r Request, b answerBound, out any) error {
 	resp, err := c.Do(ctx, r)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if out == nil {
-		io.Copy(io.Discard, resp.Body)
+		// Read what a sane answer holds so the connection can be reused;
+		// closing the body drops it otherwise.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("engine: %s %s: decode answer: %w", r.Method, r.Path, err)
-	}
-	return nil
+	return decodeAnswer(resp.Body, r.Method, r.Path, b, out)
 }
 
 // Filters are Engine API list filters such as {"label": {"a=b"}}.

@@ -50,12 +50,12 @@ func timeoutQuery(timeout *int) url.Values {
 // ContainerStop stops a container, waiting timeout seconds (nil: the
 // container's default) before killing it.
 func (c *Client) ContainerStop(ctx context.Context, id string, timeout *int) error {
-	return c.containerPost(ctx, id, "stop", timeoutQuery(timeout))
+	return c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/containers/" + id + "/stop", Query: timeoutQuery(timeout), Long: true}, nil)
 }
 
 // ContainerRestart restarts a container.
 func (c *Client) ContainerRestart(ctx context.Context, id string, timeout *int) error {
-	return c.containerPost(ctx, id, "restart", timeoutQuery(timeout))
+	return c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/containers/" + id + "/restart", Query: timeoutQuery(timeout), Long: true}, nil)
 }
 
 // ContainerKill sends signal (empty: SIGKILL) to the container.
@@ -100,7 +100,7 @@ func (c *Client) ContainerWait(ctx context.Context, id, condition string) (WaitR
 		q = url.Values{"condition": {condition}}
 	}
 	var out WaitResponse
-	err := c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/containers/" + id + "/wait", Query: q}, &out)
+	err := c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/containers/" + id + "/wait", Query: q, Long: true}, &out)
 	return out, err
 }
 
@@ -137,9 +137,7 @@ func (c *Client) ContainerList(ctx context.Context, all bool, f Filters) ([]Cont
 	if all {
 		q.Set("all", "1")
 	}
-	var out []ContainerSummary
-	err := c.DoJSON(ctx, Request{Method: http.MethodGet, Path: "/containers/json", Query: q}, &out)
-	return out, err
+	return listJSON[ContainerSummary](ctx, c, Request{Method: http.MethodGet, Path: "/containers/json", Query: q})
 }
 
 // LogsOptions select what ContainerLogs returns.
@@ -174,7 +172,7 @@ func (c *Client) ContainerLogs(ctx context.Context, id string, o LogsOptions) (i
 	if o.Tail != "" {
 		q.Set("tail", o.Tail)
 	}
-	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/logs", Query: q})
+	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/logs", Query: q, Long: o.Follow})
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +209,7 @@ func (c *Client) ContainerTop(ctx context.Context, id, psArgs string) (TopRespon
 		q = url.Values{"ps_args": {psArgs}}
 	}
 	var out TopResponse
-	err := c.DoJSON(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/top", Query: q}, &out)
+	err := c.doJSON(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/top", Query: q}, listAnswer, &out)
 	return out, err
 }
 
@@ -219,7 +217,7 @@ func (c *Client) ContainerTop(ctx context.Context, id, psArgs string) (TopRespon
 // JSON samples, one a second, until ctx ends (stream true).
 func (c *Client) ContainerStats(ctx context.Context, id string, stream bool) (io.ReadCloser, error) {
 	q := url.Values{"stream": {strconv.FormatBool(stream)}}
-	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/stats", Query: q})
+	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/stats", Query: q, Long: stream})
 	if err != nil {
 		return nil, err
 	}
@@ -228,14 +226,12 @@ func (c *Client) ContainerStats(ctx context.Context, id string, stream bool) (io
 
 // ContainerChanges lists the filesystem changes of a container.
 func (c *Client) ContainerChanges(ctx context.Context, id string) ([]ChangeItem, error) {
-	var out []ChangeItem
-	err := c.DoJSON(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/changes"}, &out)
-	return out, err
+	return listJSON[ChangeItem](ctx, c, Request{Method: http.MethodGet, Path: "/containers/" + id + "/changes"})
 }
 
 // ContainerExport streams the container's filesystem as a tar.
 func (c *Client) ContainerExport(ctx context.Context, id string) (io.ReadCloser, error) {
-	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/export"})
+	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/export", Long: true})
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +309,7 @@ func (c *Client) ContainerCommit(ctx context.Context, id string, o CommitOptions
 		ID string `json:"Id"`
 	}
 	// Always a body: Podman fails to decode an empty one.
-	r := Request{Method: http.MethodPost, Path: "/commit", Query: q, JSON: &ContainerConfig{}}
+	r := Request{Method: http.MethodPost, Path: "/commit", Query: q, JSON: &ContainerConfig{}, Long: true}
 	if o.Config != nil {
 		r.JSON = o.Config
 	}
@@ -331,7 +327,7 @@ func (c *Client) ContainersPrune(ctx context.Context, f Filters) ([]string, erro
 	var out struct {
 		ContainersDeleted []string
 	}
-	err := c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/containers/prune", Query: filterQuery(nil, f)}, &out)
+	err := c.doJSON(ctx, Request{Method: http.MethodPost, Path: "/containers/prune", Query: filterQuery(nil, f), Long: true}, listAnswer, &out)
 	return out.ContainersDeleted, err
 }
 
@@ -344,14 +340,12 @@ type Checkpoint struct {
 // with CRIU).
 func (c *Client) CheckpointCreate(ctx context.Context, id, name string, exit bool) error {
 	body := map[string]any{"CheckpointID": name, "Exit": exit}
-	return c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/containers/" + id + "/checkpoints", JSON: body}, nil)
+	return c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/containers/" + id + "/checkpoints", JSON: body, Long: true}, nil)
 }
 
 // CheckpointList lists a container's checkpoints.
 func (c *Client) CheckpointList(ctx context.Context, id string) ([]Checkpoint, error) {
-	var out []Checkpoint
-	err := c.DoJSON(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/checkpoints"}, &out)
-	return out, err
+	return listJSON[Checkpoint](ctx, c, Request{Method: http.MethodGet, Path: "/containers/" + id + "/checkpoints"})
 }
 
 // CheckpointDelete deletes a checkpoint.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,6 +29,54 @@ type Endpoint struct {
 	// TLSFrom says where the TLS material came from, for diagnostics.
 	TLSFrom string
 }
+
+// String is the endpoint's host and where it came from. The Host of an
+// endpoint from EndpointFromEnv or Client.Endpoint never holds a password
+// (see RedactHost); String redacts one set by hand.
+func (e Endpoint) String() string {
+	if e.From == "" {
+		return RedactHost(e.Host)
+	}
+	return RedactHost(e.Host) + " (from " + e.From + ")"
+}
+
+// Format prints the endpoint as String in every verb, so no verb reaches
+// the TLS material (private keys) by reflection.
+func (e Endpoint) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", e.String())
+		return
+	}
+	io.WriteString(f, e.String())
+}
+
+// RedactHost hides the password of an endpoint URL's userinfo:
+// tcp://bob:pw@host:2376 becomes tcp://bob:xxxxx@host:2376. It works on
+// strings url.Parse refuses too. Nothing uses a password in the URL (the
+// engine API takes none, ssh logs in with keys or an agent), so berth
+// keeps only the redacted form.
+func RedactHost(h string) string {
+	start := 0
+	if i := strings.Index(h, "://"); i >= 0 {
+		start = i + 3
+	}
+	rest := h[start:]
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return h
+	}
+	user := rest[:at]
+	colon := strings.Index(user, ":")
+	if colon < 0 || strings.HasPrefix(user, "/") { // no password; a unix path
+		return h
+	}
+	if user[colon+1:] == redacted {
+		return h
+	}
+	return h[:start] + user[:colon] + ":" + redacted + rest[at:]
+}
+
+const redacted = "xxxxx"
 
 // Scheme is the endpoint's transport: unix, tcp, ssh or npipe.
 func (e Endpoint) Scheme() string {
@@ -50,7 +99,7 @@ func EndpointFromEnv() (Endpoint, error) {
 		if tlsCfg != nil {
 			ep.TLS, ep.TLSFrom = tlsCfg, "DOCKER_CERT_PATH"
 		}
-		return ep, validateHost(ep)
+		return redactEndpoint(ep)
 	}
 	name := os.Getenv("DOCKER_CONTEXT")
 	if name == "" {
@@ -65,33 +114,44 @@ func EndpointFromEnv() (Endpoint, error) {
 		if err != nil {
 			return Endpoint{}, err
 		}
-		return ep, validateHost(ep)
+		return redactEndpoint(ep)
 	}
 	return Endpoint{Host: DefaultHost, From: "default"}, nil
 }
 
+// validateHost checks ep.Host; its messages quote the host redacted.
 func validateHost(ep Endpoint) error {
+	host := RedactHost(ep.Host)
 	u, err := url.Parse(ep.Host)
 	if err != nil || u.Scheme == "" {
-		return fmt.Errorf("engine endpoint %q (from %s) is not a URL: use unix:///path, tcp://host:port or ssh://user@host", ep.Host, ep.From)
+		return fmt.Errorf("engine endpoint %q (from %s) is not a URL: use unix:///path, tcp://host:port or ssh://user@host", host, ep.From)
 	}
 	switch u.Scheme {
 	case "unix":
 		if u.Path == "" {
-			return fmt.Errorf("engine endpoint %q (from %s) has no socket path", ep.Host, ep.From)
+			return fmt.Errorf("engine endpoint %q (from %s) has no socket path", host, ep.From)
 		}
 	case "tcp", "http", "https":
 		if u.Host == "" {
-			return fmt.Errorf("engine endpoint %q (from %s) has no host", ep.Host, ep.From)
+			return fmt.Errorf("engine endpoint %q (from %s) has no host", host, ep.From)
 		}
 	case "ssh":
 		if u.Host == "" {
-			return fmt.Errorf("engine endpoint %q (from %s) has no host", ep.Host, ep.From)
+			return fmt.Errorf("engine endpoint %q (from %s) has no host", host, ep.From)
 		}
 	default:
-		return fmt.Errorf("engine endpoint %q (from %s): scheme %q is not supported: use unix, tcp or ssh", ep.Host, ep.From, u.Scheme)
+		return fmt.Errorf("engine endpoint %q (from %s): scheme %q is not supported: use unix, tcp or ssh", host, ep.From, u.Scheme)
 	}
 	return nil
+}
+
+// redactEndpoint validates ep and drops any password from its Host.
+func redactEndpoint(ep Endpoint) (Endpoint, error) {
+	if err := validateHost(ep); err != nil {
+		return Endpoint{}, err
+	}
+	ep.Host = RedactHost(ep.Host)
+	return ep, nil
 }
 
 // dockerConfigDir is $DOCKER_CONFIG or ~/.docker.

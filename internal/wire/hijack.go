@@ -71,9 +71,16 @@ func (c *Client) Hijack(ctx context.Context, r Request, proto string) (*Hijacked
 	if err := req.Write(conn); err != nil {
 		return fail(fmt.Errorf("engine: %s %s: write request: %w", r.Method, r.Path, err))
 	}
-	br := bufio.NewReader(conn)
+	// The status line and headers are bounded like net/http bounds them;
+	// after them the connection is read unbounded, as a stream.
+	lr := &limitedReader{r: conn, n: maxAnswerHeader}
+	br := bufio.NewReader(lr)
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
+		if lr.n <= 0 {
+			err = &AnswerTooLargeError{Method: r.Method, Path: r.Path, Kind: "answer header", Limit: maxAnswerHeader, Unit: "bytes"}
+			return fail(err)
+		}
 		return fail(fmt.Errorf("engine: %s %s: read answer: %w", r.Method, r.Path, err))
 	}
 	switch resp.StatusCode {
@@ -92,6 +99,10 @@ func (c *Client) Hijack(ctx context.Context, r Request, proto string) (*Hijacked
 	}
 	return h, nil
 }
+
+// maxAnswerHeader bounds the status line, headers and error body of a
+// hijack answer.
+const maxAnswerHeader = 1 << 20
 
 func bytesReader(b []byte) io.Reader {
 	cp := make([]byte, len(b))

@@ -3,6 +3,7 @@ package wire
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -24,6 +25,7 @@ func authHeader(auth string) http.Header {
 // fn for each message. An error inside the stream is returned as a
 // *StreamError.
 func (c *Client) Stream(ctx context.Context, r Request, fn func(JSONMessage) error) error {
+	r.Long = true
 	resp, err := c.Do(ctx, r)
 	if err != nil {
 		return err
@@ -32,6 +34,10 @@ func (c *Client) Stream(ctx context.Context, r Request, fn func(JSONMessage) err
 	if err := DecodeStream(resp.Body, fn); err != nil {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
+		}
+		var tl *AnswerTooLargeError
+		if errors.As(err, &tl) {
+			tl.Method, tl.Path = r.Method, r.Path
 		}
 		return err
 	}
@@ -97,9 +103,7 @@ func (c *Client) ImageRemove(ctx context.Context, ref string, force, noPrune boo
 
 // ImageList lists images matching f.
 func (c *Client) ImageList(ctx context.Context, f Filters) ([]ImageSummary, error) {
-	var out []ImageSummary
-	err := c.DoJSON(ctx, Request{Method: http.MethodGet, Path: "/images/json", Query: filterQuery(nil, f)}, &out)
-	return out, err
+	return listJSON[ImageSummary](ctx, c, Request{Method: http.MethodGet, Path: "/images/json", Query: filterQuery(nil, f)})
 }
 
 // ImageLoad loads a `docker save` tarball.
@@ -111,7 +115,7 @@ func (c *Client) ImageLoad(ctx context.Context, tarball io.Reader, fn func(JSONM
 
 // ImageSave streams a `docker save` tarball of the given images.
 func (c *Client) ImageSave(ctx context.Context, refs ...string) (io.ReadCloser, error) {
-	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/images/get", Query: url.Values{"names": refs}})
+	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/images/get", Query: url.Values{"names": refs}, Long: true})
 	if err != nil {
 		return nil, err
 	}
@@ -148,14 +152,15 @@ func (c *Client) BuildCachePrune(ctx context.Context, all bool, f Filters) error
 	if all {
 		q.Set("all", "1")
 	}
-	return c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/build/prune", Query: q}, nil)
+	return c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/build/prune", Query: q, Long: true}, nil)
 }
 
 // Auth checks credentials against a registry through the engine (POST
 // /auth). auth is the AuthConfig value to send as JSON.
 func (c *Client) Auth(ctx context.Context, auth any) (AuthResponse, error) {
 	var out AuthResponse
-	err := c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/auth", JSON: auth}, &out)
+	// The engine asks the registry before it answers.
+	err := c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/auth", JSON: auth, Long: true}, &out)
 	return out, err
 }
 

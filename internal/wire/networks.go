@@ -42,9 +42,7 @@ func (c *Client) NetworkRemove(ctx context.Context, id string) error {
 
 // NetworkList lists networks matching f.
 func (c *Client) NetworkList(ctx context.Context, f Filters) ([]NetworkResource, error) {
-	var out []NetworkResource
-	err := c.DoJSON(ctx, Request{Method: http.MethodGet, Path: "/networks", Query: filterQuery(nil, f)}, &out)
-	return out, err
+	return listJSON[NetworkResource](ctx, c, Request{Method: http.MethodGet, Path: "/networks", Query: filterQuery(nil, f)})
 }
 
 // VolumeCreate creates a named volume.
@@ -69,6 +67,6 @@ func (c *Client) VolumeList(ctx context.Context, f Filters) ([]Volume, error) {
 	var out struct {
 		Volumes []Volume
 	}
-	err := c.DoJSON(ctx, Request{Method: http.MethodGet, Path: "/volumes", Query: filterQuery(nil, f)}, &out)
+	err := c.doJSON(ctx, Request{Method: http.MethodGet, Path: "/volumes", Query: filterQuery(nil, f)}, listAnswer, &out)
 	return out.Volumes, err
 }

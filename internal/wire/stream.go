@@ -42,7 +42,7 @@ func DecodeStream(r io.Reader, fn func(JSONMessage) error) error {
 				return nil
 			}
 			if lr.n <= 0 {
-				return fmt.Errorf("stream message larger than %d bytes", maxStreamMessage)
+				return &AnswerTooLargeError{Kind: "stream message", Limit: maxStreamMessage, Unit: "bytes"}
 			}
 			return fmt.Errorf("decode stream message: %w", err)
 		}
@@ -54,6 +54,7 @@ func DecodeStream(r io.Reader, fn func(JSONMessage) error) error {
 					se.Message = m.ErrorDetail.Message
 				}
 			}
+			se.Message = cutMessage(se.Message)
 			return se
 		}
 		if fn != nil {

@@ -28,7 +28,7 @@ func (c *Client) Info(ctx context.Context) (SystemInfo, error) {
 func (c *Client) Events(ctx context.Context, f Filters) (<-chan Event, <-chan error) {
 	events := make(chan Event, 16)
 	errc := make(chan error, 1)
-	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/events", Query: filterQuery(nil, f)})
+	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/events", Query: filterQuery(nil, f), Long: true})
 	if err != nil {
 		close(events)
 		errc <- err
@@ -37,10 +37,15 @@ func (c *Client) Events(ctx context.Context, f Filters) (<-chan Event, <-chan er
 	go func() {
 		defer close(events)
 		defer resp.Body.Close()
-		dec := json.NewDecoder(resp.Body)
+		lr := &limitedReader{r: resp.Body}
+		dec := json.NewDecoder(lr)
 		for {
+			lr.n = maxEvent
 			var ev Event
 			if err := dec.Decode(&ev); err != nil {
+				if lr.n <= 0 {
+					err = &AnswerTooLargeError{Method: http.MethodGet, Path: "/events", Kind: "event", Limit: maxEvent, Unit: "bytes"}
+				}
 				if ctx.Err() != nil || errors.Is(err, io.EOF) {
 					errc <- nil
 				} else {
