@@ -74,6 +74,7 @@ type Builder struct {
 	config   []setting
 	inits    []initFile
 	cold     bool
+	tzTables bool
 	// The container builder's common calls: Env, Network (other
 	// containers reach the server at alias:3306, see NetworkDSN), Label,
 	// Name, Memory, Customize.
@@ -91,7 +92,7 @@ type initFile struct {
 
 // New starts describing a server in scope s: image DefaultImage, database
 // "test", user "test" (with all rights on it; root has the same password),
-// a random password.
+// a random password, no time zone tables (see TimeZoneTables).
 //
 // Warm starts are on by default (off with Cold or BERTH_WARM=0): the first
 // start with given inputs (image, user, password, database, settings, init
@@ -239,6 +240,13 @@ func (b *Builder) Config(key, value string) *Builder {
 	return b
 }
 
+// TimeZoneTables loads the time zone tables at initialization, as the
+// official images do by default, so named zones work (CONVERT_TZ(t,
+// 'UTC', 'Europe/Paris'), SET time_zone = 'Asia/Tokyo'). The module
+// leaves them out unless asked: loading them costs about 4 s of a 7 s cold
+// start here.
+func (b *Builder) TimeZoneTables() *Builder { b.tzTables = true; return b }
+
 // Err is the first error recorded by the builder's calls.
 func (b *Builder) Err() error { return b.err }
 
@@ -268,6 +276,9 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	}
 	if b.user != "root" {
 		c.Env("MYSQL_USER", b.user).Env("MYSQL_PASSWORD", b.password)
+	}
+	if !b.tzTables {
+		c.Env("MYSQL_INITDB_SKIP_TZINFO", "1")
 	}
 	for i, f := range b.inits {
 		target := fmt.Sprintf("%s/%03d-%s", initDir, i, f.name)

@@ -113,6 +113,9 @@ func TestDefaults(t *testing.T) {
 	db := open(t, my.DSN())
 	assert.Equal(t, []string{"test"}, strings1(t, db, "SELECT DATABASE()"))
 	assert.Equal(t, fmt.Sprintf("mysql://test:%s@127.0.0.1:%d/test", my.Password(), my.Port()), my.URL())
+	var tz sql.NullString
+	require.NoError(t, db.QueryRow("SELECT CONVERT_TZ('2020-01-01 00:00:00', 'UTC', 'Europe/Paris')").Scan(&tz))
+	assert.False(t, tz.Valid, "no time zone tables unless asked for")
 	other := mysql.New(h).Cold().Spec()
 	assert.NotEqual(t, my.Password(), other.Env["MYSQL_PASSWORD"], "each cold server gets its own password")
 	if berth.WarmEnabled() {
@@ -123,9 +126,11 @@ func TestDefaults(t *testing.T) {
 func TestRootUser(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	my := mysql.New(h).Cold().User("root").Password("root-pw").Start()
+	my := mysql.New(h).Cold().User("root").Password("root-pw").TimeZoneTables().Start()
 	db := open(t, my.DSN())
 	assert.Equal(t, []string{"root@%"}, strings1(t, db, "SELECT CURRENT_USER()"))
+	assert.Equal(t, []string{"2020-01-01 01:00:00"}, strings1(t, db, "SELECT CONVERT_TZ('2020-01-01 00:00:00', 'UTC', 'Europe/Paris')"),
+		"TimeZoneTables loads the zones")
 	_, err := db.Exec("CREATE DATABASE other")
 	require.NoError(t, err, "root may do anything")
 }
