@@ -246,6 +246,16 @@ greet() {
   exec 7>&-
 }
 
+# The modules' servers boot in seconds (rabbitmq ~10 s, mariadb's init
+# ~7 s): start them all first, so their boots overlap the checks.
+mq_c=$(run -p 127.0.0.1::5672 -e RABBITMQ_DEFAULT_USER=checker -e RABBITMQ_DEFAULT_PASS=pw-check -e RABBITMQ_DEFAULT_VHOST=shop "$MQ")
+mq_m=$(run -p 127.0.0.1::5672 -p 127.0.0.1::15672 "$MQM")
+md_none=$(run "$MD")
+md_rand=$(run -e MARIADB_RANDOM_ROOT_PASSWORD=1 -e MARIADB_INITDB_SKIP_TZINFO=1 "$MD" --datadir=/var/lib/mysql-other)
+nt_default=$(run -p 127.0.0.1::4222 -p 127.0.0.1::8222 "$NT")
+nt_js=$(run "$NT" -js -m 8222)
+mc=$(run -p 127.0.0.1::11211 "$MC" -m 8)
+
 echo "== mariadb ($MD)"
 mkdir -p "$tmp/mariadb-init"
 cat > "$tmp/mariadb-init/01-schema.sql" <<'EOF'
@@ -279,11 +289,11 @@ if wait_log "$c" 'ready for connections' 2; then
 else
   bad "mariadb did not become ready"
 fi
-c=$(run "$MD")
+c=$md_none
 "$DOCKER" wait "$c" > /dev/null
 expect "no root password option: exits with the official error" "password option is not specified" "$("$DOCKER" logs "$c" 2>&1)"
 expect "no root password option: exit code 1" "1" "$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$c")"
-c=$(run -e MARIADB_RANDOM_ROOT_PASSWORD=1 -e MARIADB_INITDB_SKIP_TZINFO=1 "$MD" --datadir=/var/lib/mysql-other)
+c=$md_rand
 if wait_log "$c" 'ready for connections' 2; then
   expect "MARIADB_RANDOM_ROOT_PASSWORD: generated and logged" "GENERATED ROOT PASSWORD" "$("$DOCKER" logs "$c" 2>&1)"
   expect "datadir from the arguments ('-' prepends mariadbd)" "mysql" "$("$DOCKER" exec "$c" ls /var/lib/mysql-other)"
@@ -294,8 +304,8 @@ expect "other first argument: runs as a plain command" "plain command" "$("$DOCK
 expect "mariadbd --version" "10.11" "$("$DOCKER" run --rm --label "berth.session=$SESSION" "$MD" mariadbd --version 2>&1)"
 
 echo "== rabbitmq ($MQ, $MQM)"
-c=$(run -p 127.0.0.1::5672 -e RABBITMQ_DEFAULT_USER=checker -e RABBITMQ_DEFAULT_PASS=pw-check -e RABBITMQ_DEFAULT_VHOST=shop "$MQ")
-m=$(run -p 127.0.0.1::5672 -p 127.0.0.1::15672 "$MQM")
+c=$mq_c
+m=$mq_m
 if wait_log "$c" 'Server startup complete' 1; then
   ok "log on the console, startup complete"
   out=$("$DOCKER" exec "$c" rabbitmqctl list_users 2>&1)
@@ -316,7 +326,7 @@ else
 fi
 
 echo "== nats ($NT)"
-c=$(run -p 127.0.0.1::4222 -p 127.0.0.1::8222 "$NT")
+c=$nt_default
 if wait_log "$c" 'Server is ready' 1; then
   expect "INFO on the client port" "INFO {" "$(greet "$(hostport "$c" 4222)")"
   expect "monitoring on 8222 by default" '"status":"ok"' "$(curl -s "http://$(hostport "$c" 8222)/healthz")"
@@ -324,7 +334,7 @@ if wait_log "$c" 'Server is ready' 1; then
 else
   bad "nats did not become ready"
 fi
-c=$(run "$NT" -js -m 8222)
+c=$nt_js
 if wait_log "$c" 'Server is ready' 1; then
   expect "flags as the command ('-' prepends nats-server)" "Starting JetStream" "$("$DOCKER" logs "$c" 2>&1)"
 else
@@ -333,7 +343,7 @@ fi
 expect "nats-server --version" "v2.9" "$("$DOCKER" run --rm --label "berth.session=$SESSION" "$NT" nats-server --version 2>&1)"
 
 echo "== memcached ($MC)"
-c=$(run -p 127.0.0.1::11211 "$MC" -m 8)
+c=$mc
 out=""
 for _ in $(seq 1 20); do
   out=$(resp "$(hostport "$c" 11211)" version "stats" 2>/dev/null)
