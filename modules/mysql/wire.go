@@ -103,13 +103,13 @@ func ping(ctx context.Context, addr, user, password, database string) error {
 	}
 	conn.SetDeadline(deadline)
 	pc := &packetConn{conn: conn}
-	err = login(pc, user, password, database)
+	done, err := login(pc, user, password, database)
 	var se *ServerError
 	if errors.As(err, &se) && (se.Code == 1045 || se.Code == 1044 || se.Code == 1049) {
 		// access denied (user, database), unknown database
 		return modkit.Permanent(err)
 	}
-	if err != nil {
+	if err != nil || !done {
 		return err
 	}
 	pc.seq = 0
@@ -126,18 +126,21 @@ func ping(ctx context.Context, addr, user, password, database string) error {
 	return nil
 }
 
-func login(pc *packetConn, user, password, database string) error {
+// login reports done when the server accepted the login, and false
+// (without an error) when it wants the full password over a channel the
+// check does not open (see below): the server is up either way.
+func login(pc *packetConn, user, password, database string) (done bool, err error) {
 	p, err := pc.read()
 	if err != nil {
-		return fmt.Errorf("no handshake from the server (not up yet): %w", err)
+		return false, fmt.Errorf("no handshake from the server (not up yet): %w", err)
 	}
 	scramble, plugin, err := parseHandshake(p)
 	if err != nil {
-		return err
+		return false, err
 	}
 	auth, err := authResponse(plugin, password, scramble)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var r bytes.Buffer
 	binary.Write(&r, binary.LittleEndian, uint32(clientLongPassword|clientConnectWithDB|clientProtocol41|
@@ -154,44 +157,48 @@ func login(pc *packetConn, user, password, database string) error {
 	r.WriteString(plugin)
 	r.WriteByte(0)
 	if err := pc.write(r.Bytes()); err != nil {
-		return err
+		return false, err
 	}
 	for range 4 {
 		p, err := pc.read()
 		if err != nil {
-			return err
+			return false, err
 		}
 		switch {
 		case len(p) == 0:
-			return errors.New("mysql: an empty packet during login")
+			return false, errors.New("mysql: an empty packet during login")
 		case p[0] == 0x00:
-			return nil
+			return true, nil
 		case p[0] == 0xfe: // auth switch: plugin name, then its data
 			name, data, _ := bytes.Cut(p[1:], []byte{0})
 			plugin, scramble = string(name), bytes.TrimSuffix(data, []byte{0})
 			auth, err := authResponse(plugin, password, scramble)
 			if err != nil {
-				return err
+				return false, err
 			}
 			if err := pc.write(auth); err != nil {
-				return err
+				return false, err
 			}
 		case p[0] == 0x01 && len(p) == 2 && p[1] == 0x03: // caching_sha2: fast path passed
 		case p[0] == 0x01 && len(p) == 2 && p[1] == 0x04:
 			// caching_sha2 wants the password in full, which needs TLS or
 			// the server's RSA key. The server is up and knows the user;
-			// the password is proven by the client's first login.
-			return nil
+			// the password is proven by the client's first login. No
+			// COM_PING: the server waits for the password now.
+			return false, nil
 		default:
-			return fmt.Errorf("mysql: unexpected packet %#x during login", p[0])
+			return false, fmt.Errorf("mysql: unexpected packet %#x during login", p[0])
 		}
 	}
-	return errors.New("mysql: login did not end after 4 exchanges")
+	return false, errors.New("mysql: login did not end after 4 exchanges")
 }
 
 func parseHandshake(p []byte) (scramble []byte, plugin string, err error) {
 	bad := fmt.Errorf("mysql: a malformed handshake (%d bytes)", len(p))
-	if len(p) < 1 || p[0] != 10 {
+	if len(p) < 1 {
+		return nil, "", bad
+	}
+	if p[0] != 10 {
 		return nil, "", fmt.Errorf("mysql: handshake protocol %d, want 10", p[0])
 	}
 	i := bytes.IndexByte(p[1:], 0)
