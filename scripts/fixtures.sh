@@ -132,6 +132,31 @@ build_base() {
   echo "fixture $img: built in $(elapsed "$start") s"
 }
 
+# build_base_bg IMAGE RECIPE BINARY...: build_base in the background, so
+# a second debootstrap (mostly downloads, one package at a time) overlaps
+# the first base and its images; wait_base_bg waits for it and prints its
+# output.
+build_base_bg() {
+  bg_log=$(mktemp /tmp/berth-fixture-base.XXXXXX)
+  bg_replaced=$(mktemp /tmp/berth-fixture-replaced.XXXXXX)
+  cleanup+=("$bg_log" "$bg_replaced")
+  (
+    cleanup=()
+    replaced=()
+    trap on_exit EXIT
+    build_base "$@"
+    [ ${#replaced[@]} -eq 0 ] || printf '%s\n' "${replaced[@]}" > "$bg_replaced"
+  ) > "$bg_log" 2>&1 &
+  bg_pid=$!
+}
+wait_base_bg() {
+  local rc=0 id
+  wait "$bg_pid" || rc=$?
+  cat "$bg_log"
+  [ $rc -eq 0 ] || exit $rc
+  while read -r id; do replaced+=("$id"); done < "$bg_replaced"
+}
+
 # build IMAGE DIR [EXTRA=VALUE...]: a classic build of fixtures/DIR.
 build() {
   local img=$1 dir=$2
@@ -162,6 +187,13 @@ build() {
   echo "fixture $img: built in $(elapsed "$start") s"
 }
 
+if [ "$(label_of "$BASE")" != "$(recipe_hash -- fixtures/base.recipe)" ] ||
+  [ "$(label_of "$EXTRA")" != "$(recipe_hash -- fixtures/extra.recipe)" ]; then
+  apt_ensure debootstrap # once, before two builds may need it
+fi
+build_base_bg "$EXTRA" fixtures/extra.recipe \
+  usr/sbin/mariadbd usr/bin/mariadb-install-db usr/lib/rabbitmq/bin/rabbitmq-server \
+  usr/sbin/nats-server usr/bin/memcached usr/bin/setpriv
 build_base "$BASE" fixtures/base.recipe \
   usr/lib/postgresql/15/bin/postgres usr/lib/postgresql/15/bin/initdb usr/bin/redis-server usr/bin/docker-registry usr/bin/setpriv
 base_id=$(image_id "$BASE")
@@ -175,9 +207,7 @@ if ! have busybox-static; then
 fi
 build busybox:1.36 busybox "busybox=$(sha256sum < /bin/busybox | cut -d' ' -f1)"
 
-build_base "$EXTRA" fixtures/extra.recipe \
-  usr/sbin/mariadbd usr/bin/mariadb-install-db usr/lib/rabbitmq/bin/rabbitmq-server \
-  usr/bin/nats-server usr/bin/memcached usr/bin/setpriv
+wait_base_bg
 extra_id=$(image_id "$EXTRA")
 build mariadb:10.11 mariadb "base=$extra_id"
 build rabbitmq:3.10 rabbitmq "base=$extra_id"
