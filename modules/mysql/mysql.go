@@ -247,6 +247,10 @@ func (b *Builder) Config(key, value string) *Builder {
 // start here.
 func (b *Builder) TimeZoneTables() *Builder { b.tzTables = true; return b }
 
+// Format prints the builder as mysql.Builder(image) in every verb, so no
+// secret it holds reaches a log through fmt.
+func (b *Builder) Format(f fmt.State, verb rune) { fmt.Fprintf(f, "mysql.Builder(%s)", b.image) }
+
 // Err is the first error recorded by the builder's calls.
 func (b *Builder) Err() error { return b.err }
 
@@ -316,6 +320,10 @@ func (b *Builder) Start() *Container {
 	}
 	return modkit.Must(b.s, b.StartE)
 }
+
+// Format prints the container as its handle does (ID, image, name) in
+// every verb, never the credentials it holds.
+func (c *Container) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.Container) }
 
 // Container is a started server. It embeds the container handle (Exec,
 // Logs, Stop, ...).

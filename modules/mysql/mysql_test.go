@@ -99,8 +99,11 @@ func TestInitScriptsAndAuth(t *testing.T) {
 	assert.EqualValues(t, 1045, me.Number, "access denied")
 
 	// The secret stays out of the handle's String.
-	assert.NotContains(t, fmt.Sprint(my), "s3cret")
-	assert.NotContains(t, fmt.Sprintf("%+v", my), "s3cret")
+	for _, v := range []any{my, mysql.New(h).Password("s3cret pass")} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			assert.NotContains(t, fmt.Sprintf(verb, v), "s3cret", verb)
+		}
+	}
 }
 
 func TestDefaults(t *testing.T) {

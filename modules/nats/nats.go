@@ -154,6 +154,10 @@ func (b *Builder) Arg(args ...string) *Builder {
 	return b
 }
 
+// Format prints the builder as nats.Builder(image) in every verb, so no
+// secret it holds reaches a log through fmt.
+func (b *Builder) Format(f fmt.State, verb rune) { fmt.Fprintf(f, "nats.Builder(%s)", b.image) }
+
 // Err is the first error recorded by the builder's calls.
 func (b *Builder) Err() error { return b.err }
 
@@ -307,6 +311,10 @@ func readLine(r *bufio.Reader) (string, error) {
 		}
 	}
 }
+
+// Format prints the container as its handle does (ID, image, name) in
+// every verb, never the credentials it holds.
+func (c *Container) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.Container) }
 
 // Container is a started server. It embeds the container handle (Exec,
 // Logs, Stop, ...).

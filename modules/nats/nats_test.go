@@ -143,8 +143,12 @@ func TestUserPassword(t *testing.T) {
 	_, err = natsgo.Connect(fmt.Sprintf("nats://127.0.0.1:%d", srv.Port()), natsgo.UserInfo("app", "wrong"), natsgo.Timeout(5*time.Second))
 	assert.Error(t, err, "a wrong password")
 
-	assert.NotContains(t, fmt.Sprint(srv), "s3cret")
-	assert.NotContains(t, fmt.Sprintf("%+v", srv), "s3cret")
+	for _, v := range []any{srv, nats.New(h).User("app", "s3cret:p@ss/word")} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			assert.NotContains(t, fmt.Sprintf(verb, v), "s3cret", verb)
+		}
+	}
+	assert.Contains(t, fmt.Sprintf("%#v", srv), srv.ID()[:12], "the handle prints as the container")
 }
 
 func TestToken(t *testing.T) {

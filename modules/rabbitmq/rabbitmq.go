@@ -126,6 +126,10 @@ func (b *Builder) VHost(name string) *Builder {
 // ManagementPort; see ManagementURL), on any image.
 func (b *Builder) Management() *Builder { b.management = true; return b }
 
+// Format prints the builder as rabbitmq.Builder(image) in every verb, so no
+// secret it holds reaches a log through fmt.
+func (b *Builder) Format(f fmt.State, verb rune) { fmt.Fprintf(f, "rabbitmq.Builder(%s)", b.image) }
+
 // Err is the first error recorded by the builder's calls.
 func (b *Builder) Err() error { return b.err }
 
@@ -180,6 +184,10 @@ func (b *Builder) Start() *Container {
 	}
 	return modkit.Must(b.s, b.StartE)
 }
+
+// Format prints the container as its handle does (ID, image, name) in
+// every verb, never the credentials it holds.
+func (c *Container) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.Container) }
 
 // Container is a started broker. It embeds the container handle (Exec,
 // Logs, Stop, ...).

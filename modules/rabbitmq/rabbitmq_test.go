@@ -105,8 +105,11 @@ func TestUserVHostManagement(t *testing.T) {
 	require.NoError(t, json.Unmarshal(body, &vhosts))
 	assert.Equal(t, "orders/eu", vhosts[0].Name)
 
-	assert.NotContains(t, fmt.Sprint(mq), "s3cret")
-	assert.NotContains(t, fmt.Sprintf("%+v", mq), "s3cret")
+	for _, v := range []any{mq, rabbitmq.New(h).User("app", "s3cret:p@ss/word")} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			assert.NotContains(t, fmt.Sprintf(verb, v), "s3cret", verb)
+		}
+	}
 }
 
 func TestNetworkAMQPURL(t *testing.T) {
