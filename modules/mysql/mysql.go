@@ -176,6 +176,10 @@ func (b *Builder) User(name string) *Builder {
 	if len(name) > 32 {
 		return b.fail("User", "%q is longer than 32 characters", name)
 	}
+	if strings.ContainsAny(name, ":@") {
+		// The DSN's user part ends at the first ':'.
+		return b.fail("User", "%q contains ':' or '@', which the DSN cannot carry", name)
+	}
 	b.user = name
 	return b
 }

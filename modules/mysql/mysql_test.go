@@ -212,6 +212,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"empty database", func(b *mysql.Builder) *mysql.Builder { return b.Database("") }, "Database"},
 		{"quote in user", func(b *mysql.Builder) *mysql.Builder { return b.User("a'b") }, "User"},
+		{"colon in user", func(b *mysql.Builder) *mysql.Builder { return b.User("a:b") }, "DSN"},
 		{"long user", func(b *mysql.Builder) *mysql.Builder { return b.User(strings.Repeat("u", 33)) }, "32 characters"},
 		{"empty password", func(b *mysql.Builder) *mysql.Builder { return b.Password("") }, "Password"},
 		{"newline in password", func(b *mysql.Builder) *mysql.Builder { return b.Password("hunter2\n") }, "line breaks"},
