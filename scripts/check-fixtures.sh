@@ -4,10 +4,15 @@
 # scripts, password over TCP, argument rules, the ready line twice), redis
 # (protected mode off, requirepass, config files, runs as redis), registry
 # (no auth by default, htpasswd from REGISTRY_* env, docker login + push +
-# pull) and busybox. Every container carries berth.session and is removed.
+# pull), busybox, and the modules' servers: mariadb (MARIADB_*/MYSQL_* env,
+# init scripts, the ready line twice, datadir from the arguments), rabbitmq
+# (RABBITMQ_DEFAULT_*, guest from outside, the management API), nats (flags
+# as the command, monitoring) and memcached. Every container carries
+# berth.session and is removed.
 #
 # Image names can be overridden to check a trial build:
-#   POSTGRES_IMAGE REDIS_IMAGE REGISTRY_IMAGE BUSYBOX_IMAGE
+#   POSTGRES_IMAGE REDIS_IMAGE REGISTRY_IMAGE BUSYBOX_IMAGE MARIADB_IMAGE
+#   RABBITMQ_IMAGE RABBITMQ_MANAGEMENT_IMAGE NATS_IMAGE MEMCACHED_IMAGE
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
@@ -16,6 +21,11 @@ PG=${POSTGRES_IMAGE:-postgres:15-bookworm}
 RD=${REDIS_IMAGE:-redis:7-bookworm}
 RG=${REGISTRY_IMAGE:-registry:2.8}
 BB=${BUSYBOX_IMAGE:-busybox:1.36}
+MD=${MARIADB_IMAGE:-mariadb:10.11}
+MQ=${RABBITMQ_IMAGE:-rabbitmq:3.10}
+MQM=${RABBITMQ_MANAGEMENT_IMAGE:-rabbitmq:3.10-management}
+NT=${NATS_IMAGE:-nats:2.9}
+MC=${MEMCACHED_IMAGE:-memcached:1.6}
 SESSION=fixture-check-$$-$RANDOM
 tmp=$(mktemp -d /tmp/berth-fixture-check.XXXXXX)
 failures=0
@@ -225,6 +235,124 @@ out=$("$DOCKER" run --rm --label "berth.session=$SESSION" "$BB" sh -c 'id nobody
 expect "user nobody exists" "uid=65534(nobody)" "$out"
 expect "/tmp is 1777" "tmp 1777" "$out"
 expect "applets installed" "/bin/httpd" "$out"
+
+# greet HOSTPORT [BYTES]: what a server sends first on a new connection
+# (handshake, banner), as text, within 3 s.
+greet() {
+  local hp=$1
+  exec 7<>"/dev/tcp/${hp%:*}/${hp#*:}" || return 1
+  [ -n "${2:-}" ] && printf '%b' "$2" >&7
+  timeout 3 cat <&7 | tr -c '[:print:]\n' '.'
+  exec 7>&-
+}
+
+# The modules' servers boot in seconds (rabbitmq ~10 s, mariadb's init
+# ~7 s): start them all first, so their boots overlap the checks.
+mq_c=$(run -p 127.0.0.1::5672 -e RABBITMQ_DEFAULT_USER=checker -e RABBITMQ_DEFAULT_PASS=pw-check -e RABBITMQ_DEFAULT_VHOST=shop "$MQ")
+mq_m=$(run -p 127.0.0.1::5672 -p 127.0.0.1::15672 "$MQM")
+md_none=$(run "$MD")
+md_rand=$(run -e MARIADB_RANDOM_ROOT_PASSWORD=1 -e MARIADB_INITDB_SKIP_TZINFO=1 "$MD" --datadir=/var/lib/mysql-other)
+nt_default=$(run -p 127.0.0.1::4222 -p 127.0.0.1::8222 "$NT")
+nt_js=$(run "$NT" -js -m 8222)
+mc=$(run -p 127.0.0.1::11211 "$MC" -m 8)
+
+echo "== mariadb ($MD)"
+mkdir -p "$tmp/mariadb-init"
+cat > "$tmp/mariadb-init/01-schema.sql" <<'EOF'
+CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(32));
+INSERT INTO items VALUES (1, 'one'), (2, 'two');
+EOF
+cat > "$tmp/mariadb-init/02-more.sh" <<'EOF'
+MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb -uroot "$MYSQL_DATABASE" -e "INSERT INTO items VALUES (3, 'from sh')"
+EOF
+printf "INSERT INTO items VALUES (4, 'from gz');\n" | gzip > "$tmp/mariadb-init/03-gz.sql.gz"
+c=$(create -p 127.0.0.1::3306 -e MARIADB_ROOT_PASSWORD=root-check -e MYSQL_DATABASE=shop -e MYSQL_USER=app \
+  -e MYSQL_PASSWORD=pw-check "$MD")
+"$DOCKER" cp "$tmp/mariadb-init/." "$c:/docker-entrypoint-initdb.d/"
+"$DOCKER" start "$c" > /dev/null
+if wait_log "$c" 'ready for connections' 2; then
+  ok "ready line logged twice (init server, then the real one)"
+  mq() { "$DOCKER" exec -e MYSQL_PWD="$2" "$c" mariadb -h127.0.0.1 --protocol=tcp -u"$1" -N -e "$3" shop 2>&1; }
+  expect "init .sql, .sh and .sql.gz ran in order, as MYSQL_USER" "1,2,3,4" "$(mq app pw-check "SELECT GROUP_CONCAT(id ORDER BY id) FROM items")"
+  expect "MYSQL_USER has MYSQL_DATABASE only" "denied" "$(mq app pw-check "CREATE DATABASE other")"
+  expect "root from other hosts with MARIADB_ROOT_PASSWORD" "root@%" "$(mq root root-check "SELECT CURRENT_USER()")"
+  expect "wrong password refused over TCP" "Access denied" "$(mq app wrong "SELECT 1")"
+  expect "handshake on the mapped port" "MariaDB" "$(greet "$(hostport "$c" 3306)")"
+  expect "server runs as mysql" "mysql" "$("$DOCKER" exec "$c" stat -c %U /proc/1)"
+  "$DOCKER" restart "$c" > /dev/null
+  if wait_log "$c" 'ready for connections' 3; then
+    expect "restart keeps the data, skips init" "Skipping initialization" "$("$DOCKER" logs "$c" 2>&1)"
+    expect "data after restart" "4" "$(mq app pw-check "SELECT COUNT(*) FROM items")"
+  else
+    bad "mariadb restart"
+  fi
+else
+  bad "mariadb did not become ready"
+fi
+c=$md_none
+"$DOCKER" wait "$c" > /dev/null
+expect "no root password option: exits with the official error" "password option is not specified" "$("$DOCKER" logs "$c" 2>&1)"
+expect "no root password option: exit code 1" "1" "$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$c")"
+c=$md_rand
+if wait_log "$c" 'ready for connections' 2; then
+  expect "MARIADB_RANDOM_ROOT_PASSWORD: generated and logged" "GENERATED ROOT PASSWORD" "$("$DOCKER" logs "$c" 2>&1)"
+  expect "datadir from the arguments ('-' prepends mariadbd)" "mysql" "$("$DOCKER" exec "$c" ls /var/lib/mysql-other)"
+else
+  bad "mariadb with --datadir did not become ready"
+fi
+expect "other first argument: runs as a plain command" "plain command" "$("$DOCKER" run --rm --label "berth.session=$SESSION" "$MD" echo plain command 2>&1)"
+expect "mariadbd --version" "10.11" "$("$DOCKER" run --rm --label "berth.session=$SESSION" "$MD" mariadbd --version 2>&1)"
+
+echo "== rabbitmq ($MQ, $MQM)"
+c=$mq_c
+m=$mq_m
+if wait_log "$c" 'Server startup complete' 1; then
+  ok "log on the console, startup complete"
+  out=$("$DOCKER" exec "$c" rabbitmqctl list_users 2>&1)
+  expect "RABBITMQ_DEFAULT_USER made" "checker" "$out"
+  refute "no guest beside RABBITMQ_DEFAULT_USER" "guest" "$out"
+  expect "RABBITMQ_DEFAULT_VHOST made" "shop" "$("$DOCKER" exec "$c" rabbitmqctl list_vhosts 2>&1)"
+  expect "AMQP 0-9-1 Connection.Start on the mapped port" "PLAIN" "$(greet "$(hostport "$c" 5672)" 'AMQP\0\0\x09\x01')"
+  expect "broker runs as rabbitmq" "rabbitmq" "$("$DOCKER" exec "$c" stat -c %U /proc/1)"
+else
+  bad "rabbitmq did not become ready"
+fi
+if wait_log "$m" 'Server startup complete' 1; then
+  hp=$(hostport "$m" 15672)
+  expect "management image: API as guest from outside" '"name":"guest"' "$(curl -s -u guest:guest "http://$hp/api/whoami")"
+  expect "management image: wrong password is 401" "401" "$(curl -s -o /dev/null -w '%{http_code}' -u guest:wrong "http://$hp/api/whoami")"
+else
+  bad "rabbitmq management did not become ready"
+fi
+
+echo "== nats ($NT)"
+c=$nt_default
+if wait_log "$c" 'Server is ready' 1; then
+  expect "INFO on the client port" "INFO {" "$(greet "$(hostport "$c" 4222)")"
+  expect "monitoring on 8222 by default" '"status":"ok"' "$(curl -s "http://$(hostport "$c" 8222)/healthz")"
+  expect "cluster port 6222 by default" "route connections on 0.0.0.0:6222" "$("$DOCKER" logs "$c" 2>&1)"
+else
+  bad "nats did not become ready"
+fi
+c=$nt_js
+if wait_log "$c" 'Server is ready' 1; then
+  expect "flags as the command ('-' prepends nats-server)" "Starting JetStream" "$("$DOCKER" logs "$c" 2>&1)"
+else
+  bad "nats -js did not become ready"
+fi
+expect "nats-server --version" "v2.9" "$("$DOCKER" run --rm --label "berth.session=$SESSION" "$NT" nats-server --version 2>&1)"
+
+echo "== memcached ($MC)"
+c=$mc
+out=""
+for _ in $(seq 1 20); do
+  out=$(resp "$(hostport "$c" 11211)" version "stats" 2>/dev/null)
+  [[ "$out" == *VERSION* ]] && break
+  sleep 0.25
+done
+expect "version on the mapped port" "VERSION 1.6" "$out"
+expect "flags as the command ('-' prepends memcached)" "limit_maxbytes 8388608" "$out"
+expect "runs as memcache" "memcache" "$("$DOCKER" exec "$c" stat -c %U /proc/1)"
 
 echo "fixture checks: $failures failed ($(elapsed "$t0") s)"
 [ "$failures" = 0 ]

@@ -8,6 +8,15 @@
 #   redis:7-bookworm                fixtures/redis
 #   registry:2.8                    fixtures/registry
 #   busybox:1.36                    fixtures/busybox + Debian's static busybox
+#   berth-fixtures/bookworm-extra:1 debootstrap rootfs (fixtures/extra.recipe)
+#   mariadb:10.11                   fixtures/mariadb
+#   rabbitmq:3.10                   fixtures/rabbitmq
+#   rabbitmq:3.10-management        fixtures/rabbitmq-management
+#   nats:2.9                        fixtures/nats
+#   memcached:1.6                   fixtures/memcached
+#
+# The modules' servers have a base of their own, so the first base (which
+# most tests use) stays as it is when they change.
 #
 # Each image carries the label berth.fixture.recipe=<sha256 of its inputs>:
 # the recipe files (names, modes, contents), the base image's ID for images
@@ -22,6 +31,7 @@ export DOCKER_BUILDKIT=0
 RECIPE_FORMAT=2
 LABEL=berth.fixture.recipe
 BASE=berth-fixtures/bookworm-base:1
+EXTRA=berth-fixtures/bookworm-extra:1
 t0=$(date +%s.%N)
 
 # One build at a time per machine: a second run waits, then finds the
@@ -77,24 +87,29 @@ mirror() {
 
 replaced=() # IDs of images a rebuild replaced, removed at the end when unused
 
+# build_base IMAGE RECIPE BINARY...: a debootstrap rootfs as IMAGE, from
+# the suite, variant and packages RECIPE sets; each BINARY (a path in the
+# rootfs) must be there afterwards.
 build_base() {
+  local img=$1 recipe=$2
+  shift 2
   local h
-  h=$(recipe_hash -- fixtures/base.recipe)
-  if [ "$(label_of "$BASE")" = "$h" ]; then
-    echo "fixture $BASE: up to date"
+  h=$(recipe_hash -- "$recipe")
+  if [ "$(label_of "$img")" = "$h" ]; then
+    echo "fixture $img: up to date"
     return
   fi
   apt_ensure debootstrap
   local suite variant include
   # shellcheck source=/dev/null
-  . fixtures/base.recipe
+  . "$recipe"
   local start dir log m
   start=$(date +%s.%N)
   m=$(mirror)
   dir=$(mktemp -d /var/tmp/berth-rootfs.XXXXXX)
   cleanup+=("$dir")
-  log=/var/tmp/berth-debootstrap.log
-  echo "fixture $BASE: debootstrap $suite ($variant + $include), about a minute..."
+  log=/var/tmp/berth-debootstrap-$(basename "$recipe" .recipe).log
+  echo "fixture $img: debootstrap $suite ($variant + $include), a minute or more..."
   if ! PATH=$PATH:/usr/sbin:/sbin debootstrap --variant="$variant" --include="$include" "$suite" "$dir" "$m" > "$log" 2>&1; then
     echo "debootstrap failed; the end of $log:" >&2
     tail -20 "$log" >&2
@@ -102,19 +117,44 @@ build_base() {
   fi
   rm -f "$dir"/var/cache/apt/archives/*.deb
   local bin
-  for bin in usr/lib/postgresql/15/bin/postgres usr/lib/postgresql/15/bin/initdb usr/bin/redis-server usr/bin/docker-registry usr/bin/setpriv; do
+  for bin in "$@"; do
     [ -x "$dir/$bin" ] || { echo "debootstrap left no /$bin in the rootfs; see $log" >&2; exit 1; }
   done
   local old
-  old=$(image_id "$BASE")
+  old=$(image_id "$img")
   tar -C "$dir" -c . | "$DOCKER" import \
     --change "LABEL $LABEL=$h" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["bash"]' \
-    - "$BASE" > /dev/null
+    - "$img" > /dev/null
   [ -n "$old" ] && replaced+=("$old")
   rm -rf "$dir"
-  echo "fixture $BASE: built in $(elapsed "$start") s"
+  echo "fixture $img: built in $(elapsed "$start") s"
+}
+
+# build_base_bg IMAGE RECIPE BINARY...: build_base in the background, so
+# a second debootstrap (mostly downloads, one package at a time) overlaps
+# the first base and its images; wait_base_bg waits for it and prints its
+# output.
+build_base_bg() {
+  bg_log=$(mktemp /tmp/berth-fixture-base.XXXXXX)
+  bg_replaced=$(mktemp /tmp/berth-fixture-replaced.XXXXXX)
+  cleanup+=("$bg_log" "$bg_replaced")
+  (
+    cleanup=()
+    replaced=()
+    trap on_exit EXIT
+    build_base "$@"
+    [ ${#replaced[@]} -eq 0 ] || printf '%s\n' "${replaced[@]}" > "$bg_replaced"
+  ) > "$bg_log" 2>&1 &
+  bg_pid=$!
+}
+wait_base_bg() {
+  local rc=0 id
+  wait "$bg_pid" || rc=$?
+  cat "$bg_log"
+  [ $rc -eq 0 ] || exit $rc
+  while read -r id; do replaced+=("$id"); done < "$bg_replaced"
 }
 
 # build IMAGE DIR [EXTRA=VALUE...]: a classic build of fixtures/DIR.
@@ -147,7 +187,15 @@ build() {
   echo "fixture $img: built in $(elapsed "$start") s"
 }
 
-build_base
+if [ "$(label_of "$BASE")" != "$(recipe_hash -- fixtures/base.recipe)" ] ||
+  [ "$(label_of "$EXTRA")" != "$(recipe_hash -- fixtures/extra.recipe)" ]; then
+  apt_ensure debootstrap # once, before two builds may need it
+fi
+build_base_bg "$EXTRA" fixtures/extra.recipe \
+  usr/sbin/mariadbd usr/bin/mariadb-install-db usr/lib/rabbitmq/bin/rabbitmq-server \
+  usr/sbin/nats-server usr/bin/memcached usr/bin/setpriv
+build_base "$BASE" fixtures/base.recipe \
+  usr/lib/postgresql/15/bin/postgres usr/lib/postgresql/15/bin/initdb usr/bin/redis-server usr/bin/docker-registry usr/bin/setpriv
 base_id=$(image_id "$BASE")
 build postgres:15-bookworm postgres "base=$base_id"
 build redis:7-bookworm redis "base=$base_id"
@@ -158,6 +206,14 @@ if ! have busybox-static; then
   apt_ensure busybox-static
 fi
 build busybox:1.36 busybox "busybox=$(sha256sum < /bin/busybox | cut -d' ' -f1)"
+
+wait_base_bg
+extra_id=$(image_id "$EXTRA")
+build mariadb:10.11 mariadb "base=$extra_id"
+build rabbitmq:3.10 rabbitmq "base=$extra_id"
+build rabbitmq:3.10-management rabbitmq-management "base=$(image_id rabbitmq:3.10)"
+build nats:2.9 nats "base=$extra_id"
+build memcached:1.6 memcached "base=$extra_id"
 
 # The images a rebuild replaced, newest first so children go before their
 # parents. An image still used by a container or by another tag or image

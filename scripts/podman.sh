@@ -50,7 +50,8 @@ done
 # Fixture images: copy from the Docker engine when Podman lacks them or has
 # another ID. `docker save` names load as localhost/NAME:TAG; tag the
 # docker.io names too so references resolve like on dockerd.
-for img in busybox:1.36 postgres:15-bookworm redis:7-bookworm registry:2.8; do
+for img in busybox:1.36 postgres:15-bookworm redis:7-bookworm registry:2.8 \
+  mariadb:10.11 rabbitmq:3.10 nats:2.9 memcached:1.6; do
   want=$(docker image inspect -f '{{.Id}}' "$img" 2>/dev/null | sed 's/^sha256://') || continue
   have=$(podman image inspect -f '{{.Id}}' "docker.io/library/$img" 2>/dev/null || true)
   if [ "$want" != "$have" ]; then

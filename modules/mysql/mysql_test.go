@@ -1,0 +1,313 @@
+package mysql_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/modules/mysql"
+	"github.com/berth-go/berth/wait"
+)
+
+// TestMain fails the binary when a test leaves a resource of the shared
+// session behind.
+func TestMain(m *testing.M) { berth.Main(m) }
+
+func open(t testing.TB, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("mysql", dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, db.PingContext(ctx))
+	return db
+}
+
+func strings1(t testing.TB, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.Query(query)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+func noLeftovers(t *testing.T, h *berth.Harness) {
+	t.Helper()
+	left := testenv.Left(t, h.Engine(), h.Session().ID(), t.Name(), engine.KindContainer)
+	assert.Empty(t, left)
+}
+
+func TestInitScriptsAndAuth(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	my := mysql.New(h).Cold().
+		Database("shop").User("app").Password("s3cret pass/with:chars@").
+		InitScript("testdata/schema.sql", "testdata/seed.sh", "testdata/more.sql.gz").
+		InitSQL("INSERT INTO orders (item, qty) VALUES ('from-sql', 1);").
+		Start()
+	assert.Equal(t, "shop", my.Database())
+	assert.Equal(t, "app", my.User())
+	assert.Equal(t, fmt.Sprintf("app:s3cret pass/with:chars@@tcp(127.0.0.1:%d)/shop", my.Port()), my.DSN())
+	cfg, err := gomysql.ParseDSN(my.DSN("parseTime=true"))
+	require.NoError(t, err, "the driver reads the DSN")
+	assert.Equal(t, "s3cret pass/with:chars@", cfg.Passwd)
+	assert.True(t, cfg.ParseTime)
+
+	db := open(t, my.DSN())
+	// The scripts ran in the order given: the table first, then the rows.
+	assert.Equal(t, []string{"from-shell", "from-gzip", "from-sql"}, strings1(t, db, "SELECT item FROM orders ORDER BY id"))
+	assert.Equal(t, []string{"app@%"}, strings1(t, db, "SELECT CURRENT_USER()"))
+
+	// The user has the database, not the server.
+	_, err = db.Exec("CREATE DATABASE other")
+	var me *gomysql.MySQLError
+	require.ErrorAs(t, err, &me)
+	assert.EqualValues(t, 1044, me.Number, "access denied to the user")
+
+	// Root has the same password; a wrong one is refused.
+	rootCfg := *cfg
+	rootCfg.User = "root"
+	rootCfg.ParseTime = false
+	root := open(t, rootCfg.FormatDSN())
+	assert.Equal(t, []string{"root@%"}, strings1(t, root, "SELECT CURRENT_USER()"))
+	bad := *cfg
+	bad.Passwd = "wrong"
+	wrong, err := sql.Open("mysql", bad.FormatDSN())
+	require.NoError(t, err)
+	defer wrong.Close()
+	err = wrong.Ping()
+	require.ErrorAs(t, err, &me)
+	assert.EqualValues(t, 1045, me.Number, "access denied")
+
+	// The secret stays out of the handle's String.
+	for _, v := range []any{my, mysql.New(h).Password("s3cret pass")} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			assert.NotContains(t, fmt.Sprintf(verb, v), "s3cret", verb)
+		}
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	my := mysql.New(h).Cold().Start()
+	assert.Equal(t, "test", my.Database())
+	assert.Equal(t, "test", my.User())
+	assert.Len(t, my.Password(), 24, "a random password when cold")
+	db := open(t, my.DSN())
+	assert.Equal(t, []string{"test"}, strings1(t, db, "SELECT DATABASE()"))
+	assert.Equal(t, fmt.Sprintf("mysql://test:%s@127.0.0.1:%d/test", my.Password(), my.Port()), my.URL())
+	var tz sql.NullString
+	require.NoError(t, db.QueryRow("SELECT CONVERT_TZ('2020-01-01 00:00:00', 'UTC', 'Europe/Paris')").Scan(&tz))
+	assert.False(t, tz.Valid, "no time zone tables unless asked for")
+	other := mysql.New(h).Cold().Spec()
+	assert.NotEqual(t, my.Password(), other.Env["MYSQL_PASSWORD"], "each cold server gets its own password")
+	if berth.WarmEnabled() {
+		assert.Equal(t, mysql.WarmPassword, mysql.New(h).Spec().Env["MYSQL_PASSWORD"], "warm starts need a stable password")
+	}
+}
+
+func TestRootUser(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	my := mysql.New(h).Cold().User("root").Password("root-pw").TimeZoneTables().Start()
+	db := open(t, my.DSN())
+	assert.Equal(t, []string{"root@%"}, strings1(t, db, "SELECT CURRENT_USER()"))
+	assert.Equal(t, []string{"2020-01-01 01:00:00"}, strings1(t, db, "SELECT CONVERT_TZ('2020-01-01 00:00:00', 'UTC', 'Europe/Paris')"),
+		"TimeZoneTables loads the zones")
+	_, err := db.Exec("CREATE DATABASE other")
+	require.NoError(t, err, "root may do anything")
+}
+
+func TestConfig(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	my := mysql.New(h).Cold().
+		Config("max_connections", "42").
+		Config("sql_mode", "ANSI_QUOTES").
+		Config("sql_mode", "ANSI_QUOTES,STRICT_ALL_TABLES"). // the last call wins
+		Start()
+	db := open(t, my.DSN())
+	assert.Equal(t, []string{"42"}, strings1(t, db, "SELECT @@max_connections"))
+	assert.Equal(t, []string{"ANSI_QUOTES,STRICT_ALL_TABLES"}, strings1(t, db, "SELECT @@GLOBAL.sql_mode"))
+}
+
+func TestWarmStart(t *testing.T) {
+	if !berth.WarmEnabled() {
+		t.Skip("BERTH_WARM=0")
+	}
+	t.Parallel()
+	forget := testenv.RemoveImages(t)
+	h := berth.New(t)
+	ctx := t.Context()
+	// A fresh schema per run: the first start must fill the cache.
+	nonce := fmt.Sprintf("n%d", time.Now().UnixNano())
+	schema := "CREATE TABLE items (name VARCHAR(64)); INSERT INTO items VALUES ('" + nonce + "');"
+
+	start := time.Now()
+	cold := mysql.New(h).Database("shop").InitSQL(schema).Start()
+	coldTook := time.Since(start)
+	res := cold.WarmResult()
+	require.NotNil(t, res)
+	forget(res.Image)
+	assert.False(t, res.Hit)
+
+	start = time.Now()
+	warm := mysql.New(h).Database("shop").InitSQL(schema).Start()
+	warmTook := time.Since(start)
+	res2 := warm.WarmResult()
+	require.NotNil(t, res2)
+	assert.True(t, res2.Hit, "the second start uses the cache")
+	logs, err := warm.LogsSnapshot(ctx)
+	require.NoError(t, err)
+	all := string(logs.Stdout) + string(logs.Stderr)
+	assert.NotContains(t, all, "init process done", "no initialization on a warm start")
+	t.Logf("start to login: cold (filling the cache) %s, warm %s", coldTook, warmTook)
+
+	db := open(t, warm.DSN())
+	assert.Equal(t, []string{nonce}, strings1(t, db, "SELECT name FROM items"), "data from the init script is there")
+}
+
+func TestNetworkDSN(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	net := h.Network("db")
+	my := mysql.New(h).Network(net, "db").Start()
+	dsn := my.NetworkDSN("db")
+	assert.Equal(t, "test:"+my.Password()+"@tcp(db:3306)/test", dsn)
+	// Another container on the network reaches the server by alias.
+	client := h.Container(mysql.DefaultImage).Entrypoint("sleep", "3600").Network(net).Start()
+	res, err := client.Exec(ctx, []string{"sh", "-c", `MYSQL_PWD="$0" mysql -h db -u test -N -e 'SELECT 40 + 2' test`, my.Password()})
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.ExitCode, string(res.Stderr))
+	assert.Equal(t, "42\n", string(res.Stdout))
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		build func(*mysql.Builder) *mysql.Builder
+		want  string
+	}{
+		{"empty database", func(b *mysql.Builder) *mysql.Builder { return b.Database("") }, "Database"},
+		{"quote in user", func(b *mysql.Builder) *mysql.Builder { return b.User("a'b") }, "User"},
+		{"colon in user", func(b *mysql.Builder) *mysql.Builder { return b.User("a:b") }, "DSN"},
+		{"long user", func(b *mysql.Builder) *mysql.Builder { return b.User(strings.Repeat("u", 33)) }, "32 characters"},
+		{"empty password", func(b *mysql.Builder) *mysql.Builder { return b.Password("") }, "Password"},
+		{"newline in password", func(b *mysql.Builder) *mysql.Builder { return b.Password("hunter2\n") }, "line breaks"},
+		{"bad option", func(b *mysql.Builder) *mysql.Builder { return b.Config("Max Connections", "1") }, "option name"},
+		{"datadir", func(b *mysql.Builder) *mysql.Builder { return b.Config("datadir", "/x") }, "datadir"},
+		{"missing script", func(b *mysql.Builder) *mysql.Builder { return b.InitScript("testdata/nope.sql") }, "does not exist"},
+		{"script dir", func(b *mysql.Builder) *mysql.Builder { return b.InitScript("testdata") }, "directory"},
+		{"empty image", func(b *mysql.Builder) *mysql.Builder { return b.Image("") }, "Image"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := berth.New(t)
+			b := tt.build(mysql.New(h).Password("hunter2-secret"))
+			require.ErrorIs(t, b.Err(), mysql.ErrInvalidInput)
+			_, err := b.StartE(t.Context())
+			require.ErrorIs(t, err, mysql.ErrInvalidInput)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "hunter2")
+			noLeftovers(t, h)
+		})
+	}
+}
+
+func TestFailedStart(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		build func(*mysql.Builder) *mysql.Builder
+		want  string
+	}{
+		// The init script fails: the entrypoint exits, and the wait says so
+		// at once instead of running into its timeout.
+		{"broken init script", func(b *mysql.Builder) *mysql.Builder { return b.InitSQL("SELEKT 1;") }, ""},
+		{"unknown option", func(b *mysql.Builder) *mysql.Builder { return b.Config("no_such_option", "1") }, ""},
+		{"missing image", func(b *mysql.Builder) *mysql.Builder { return b.Image("berth-test/no-such-mysql:1") }, "no-such-mysql"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := berth.New(t)
+			ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := tt.build(mysql.New(h).Cold().Password("hunter2-secret")).StartE(ctx)
+			require.Error(t, err)
+			assert.Less(t, time.Since(start), 30*time.Second, "a dead server is reported without waiting for the timeout")
+			assert.False(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "hunter2")
+			noLeftovers(t, h)
+		})
+	}
+}
+
+// A login the server refuses ends the wait at once: here the image's
+// environment is overridden so the user gets another password.
+func TestRefusedLogin(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
+	defer cancel()
+	_, err := mysql.New(h).Cold().Password("hunter2-secret").Env("MYSQL_PASSWORD", "other").StartE(ctx)
+	require.Error(t, err)
+	var se *mysql.ServerError
+	require.ErrorAs(t, err, &se)
+	assert.EqualValues(t, 1045, se.Code)
+	assert.False(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	var exit *wait.ExitError
+	assert.False(t, errors.As(err, &exit), "the server still runs")
+	assert.NotContains(t, err.Error(), "hunter2")
+	noLeftovers(t, h)
+}
+
+// BenchmarkStartToReady measures New(...).Start() until a login works,
+// cold (initialization and all) and warm.
+func BenchmarkStartToReady(b *testing.B) {
+	for _, cold := range []bool{true, false} {
+		b.Run(fmt.Sprint("cold=", cold), func(b *testing.B) {
+			h := berth.New(b)
+			for b.Loop() {
+				bl := mysql.New(h)
+				if cold {
+					bl.Cold()
+				}
+				my, err := bl.StartE(b.Context())
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if err := my.Remove(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+		})
+	}
+}

@@ -1,0 +1,280 @@
+package nats_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/modules/nats"
+	"github.com/berth-go/berth/wait"
+)
+
+// TestMain fails the binary when a test leaves a resource of the shared
+// session behind.
+func TestMain(m *testing.M) { berth.Main(m) }
+
+func connect(t testing.TB, url string, opts ...natsgo.Option) *natsgo.Conn {
+	t.Helper()
+	nc, err := natsgo.Connect(url, append(opts, natsgo.Timeout(5*time.Second))...)
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+func noLeftovers(t *testing.T, h *berth.Harness) {
+	t.Helper()
+	left := testenv.Left(t, h.Engine(), h.Session().ID(), t.Name(), engine.KindContainer)
+	assert.Empty(t, left)
+}
+
+func getJSON(t *testing.T, url string) map[string]any {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, url)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	require.NoError(t, err)
+	var v map[string]any
+	require.NoError(t, json.Unmarshal(body, &v), string(body))
+	return v
+}
+
+func TestPublishSubscribe(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	srv := nats.New(h).Start()
+	assert.Equal(t, fmt.Sprintf("nats://127.0.0.1:%d", srv.Port()), srv.URL())
+	assert.False(t, srv.JetStreamEnabled())
+
+	nc := connect(t, srv.URL())
+	sub, err := nc.SubscribeSync("orders.>")
+	require.NoError(t, err)
+	require.NoError(t, nc.Publish("orders.new", []byte("42")))
+	msg, err := sub.NextMsg(5 * time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, "orders.new", msg.Subject)
+	assert.Equal(t, "42", string(msg.Data))
+
+	// Request-reply through the server.
+	_, err = nc.Subscribe("echo", func(m *natsgo.Msg) { m.Respond(append([]byte("re: "), m.Data...)) })
+	require.NoError(t, err)
+	reply, err := nc.Request("echo", []byte("hi"), 5*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, "re: hi", string(reply.Data))
+
+	// JetStream is off unless asked for.
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	_, err = js.AccountInfo(t.Context())
+	assert.ErrorIs(t, err, jetstream.ErrJetStreamNotEnabled)
+}
+
+func TestJetStream(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	srv := nats.New(h).JetStream().Start()
+	assert.True(t, srv.JetStreamEnabled())
+
+	nc := connect(t, srv.URL())
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.*"}})
+	require.NoError(t, err)
+	for i := range 3 {
+		_, err := js.Publish(ctx, "orders.new", []byte(fmt.Sprint(i)))
+		require.NoError(t, err)
+	}
+	info, err := stream.Info(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3), info.State.Msgs)
+
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "settings"})
+	require.NoError(t, err)
+	_, err = kv.Put(ctx, "color", []byte("blue"))
+	require.NoError(t, err)
+	entry, err := kv.Get(ctx, "color")
+	require.NoError(t, err)
+	assert.Equal(t, "blue", string(entry.Value()))
+
+	// The monitoring endpoint reports JetStream too.
+	jsz := getJSON(t, srv.MonitorURL()+"/jsz")
+	assert.EqualValues(t, 2, jsz["streams"], "ORDERS and the key-value bucket: %v", jsz)
+}
+
+func TestMonitoring(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	srv := nats.New(h).Arg("--server_name", "berth-monitored").Start()
+	assert.True(t, strings.HasPrefix(srv.MonitorURL(), "http://127.0.0.1:"), srv.MonitorURL())
+	assert.Equal(t, "ok", getJSON(t, srv.MonitorURL()+"/healthz")["status"])
+	connect(t, srv.URL(), natsgo.Name("watched-client"))
+	varz := getJSON(t, srv.MonitorURL()+"/varz")
+	assert.Equal(t, "berth-monitored", varz["server_name"], "Arg reaches nats-server")
+	connz := getJSON(t, srv.MonitorURL()+"/connz")
+	assert.Contains(t, fmt.Sprint(connz["connections"]), "watched-client")
+}
+
+func TestUserPassword(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	srv := nats.New(h).User("app", "s3cret:p@ss/word").Start()
+	assert.Equal(t, fmt.Sprintf("nats://app:s3cret%%3Ap%%40ss%%2Fword@127.0.0.1:%d", srv.Port()), srv.URL())
+	nc := connect(t, srv.URL())
+	require.NoError(t, nc.Flush())
+
+	_, err := natsgo.Connect(fmt.Sprintf("nats://127.0.0.1:%d", srv.Port()), natsgo.Timeout(5*time.Second))
+	assert.ErrorIs(t, err, natsgo.ErrAuthorization, "no credentials")
+	_, err = natsgo.Connect(fmt.Sprintf("nats://127.0.0.1:%d", srv.Port()), natsgo.UserInfo("app", "wrong"), natsgo.Timeout(5*time.Second))
+	assert.Error(t, err, "a wrong password")
+
+	for _, v := range []any{srv, nats.New(h).User("app", "s3cret:p@ss/word")} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			assert.NotContains(t, fmt.Sprintf(verb, v), "s3cret", verb)
+		}
+	}
+	assert.Contains(t, fmt.Sprintf("%#v", srv), srv.ID()[:12], "the handle prints as the container")
+}
+
+func TestToken(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	srv := nats.New(h).Token("t0ken-value").Start()
+	assert.Equal(t, fmt.Sprintf("nats://t0ken-value@127.0.0.1:%d", srv.Port()), srv.URL())
+	nc := connect(t, srv.URL())
+	require.NoError(t, nc.Flush())
+	_, err := natsgo.Connect(fmt.Sprintf("nats://127.0.0.1:%d", srv.Port()), natsgo.Timeout(5*time.Second))
+	assert.ErrorIs(t, err, natsgo.ErrAuthorization)
+}
+
+func TestNetworkURL(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	net := h.Network("bus")
+	srv := nats.New(h).Token("net-token").Network(net, "bus").Start()
+	assert.Equal(t, "nats://net-token@bus:4222", srv.NetworkURL("bus"))
+	nc := connect(t, srv.URL())
+	sub, err := nc.SubscribeSync("from.peer")
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+	// Another container on the network speaks the protocol by hand.
+	peer := h.Container(nats.DefaultImage).Entrypoint("sleep", "3600").Network(net).Start()
+	res, err := peer.Exec(ctx, []string{"bash", "-c",
+		`exec 3<>/dev/tcp/bus/4222 && read -r info <&3 && printf 'CONNECT {"verbose":false,"auth_token":"net-token"}\r\nPUB from.peer 5\r\nhello\r\nPING\r\n' >&3 && read -r pong <&3 && echo "$pong"`})
+	require.NoError(t, err)
+	assert.Equal(t, "PONG", strings.TrimSpace(string(res.Stdout)), string(res.Stderr))
+	msg, err := sub.NextMsg(5 * time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(msg.Data))
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		build func(*nats.Builder) *nats.Builder
+		want  string
+	}{
+		{"empty image", func(b *nats.Builder) *nats.Builder { return b.Image("") }, "Image"},
+		{"empty password", func(b *nats.Builder) *nats.Builder { return b.User("u", "") }, "password must not be empty"},
+		{"quote in password", func(b *nats.Builder) *nats.Builder { return b.User("u", `hunter2"x`) }, "quote"},
+		{"newline in token", func(b *nats.Builder) *nats.Builder { return b.Token("hunter2\nx") }, "control"},
+		{"user and token", func(b *nats.Builder) *nats.Builder { return b.User("u", "hunter2").Token("hunter2") }, "one or the other"},
+		{"NUL in arg", func(b *nats.Builder) *nats.Builder { return b.Arg("a\x00b") }, "NUL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := berth.New(t)
+			b := tt.build(nats.New(h))
+			require.ErrorIs(t, b.Err(), nats.ErrInvalidInput)
+			_, err := b.StartE(t.Context())
+			require.ErrorIs(t, err, nats.ErrInvalidInput)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "hunter2")
+			noLeftovers(t, h)
+		})
+	}
+}
+
+func TestFailedStart(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := nats.New(h).Token("hunter2-secret").Arg("--no-such-flag").StartE(ctx)
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 20*time.Second, "a dead server is reported without waiting for the timeout")
+	assert.False(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	var exit *wait.ExitError
+	assert.ErrorAs(t, err, &exit, "the server's exit is named, with its log tail")
+	assert.NotContains(t, err.Error(), "hunter2")
+	noLeftovers(t, h)
+}
+
+// A readiness check with the wrong credentials ends at once instead of
+// running into the timeout.
+func TestRefusedCredentials(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	// A flag after the configuration file wins: the server wants another
+	// token than the one the readiness check sends.
+	_, err := nats.New(h).Token("hunter2-secret").Arg("--auth", "other-token").StartE(ctx)
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 20*time.Second)
+	assert.Contains(t, err.Error(), "refused the credentials")
+	assert.NotContains(t, err.Error(), "hunter2")
+	noLeftovers(t, h)
+}
+
+func TestSession(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, err := berth.NewSession(ctx)
+	require.NoError(t, err)
+	defer s.Close(context.Background())
+	srv, err := nats.New(s).StartE(ctx)
+	require.NoError(t, err)
+	nc := connect(t, srv.URL())
+	require.NoError(t, nc.Flush())
+	nc.Close()
+	require.NoError(t, s.Close(ctx))
+	_, err = natsgo.Connect(srv.URL(), natsgo.Timeout(2*time.Second))
+	require.Error(t, err, "the server is gone with its session")
+}
+
+// BenchmarkStartToReady measures New(...).Start() until PING answers.
+func BenchmarkStartToReady(b *testing.B) {
+	h := berth.New(b)
+	for b.Loop() {
+		srv, err := nats.New(h).StartE(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := srv.Remove(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}

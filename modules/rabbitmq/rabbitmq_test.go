@@ -1,0 +1,209 @@
+package rabbitmq_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/modules/rabbitmq"
+	"github.com/berth-go/berth/wait"
+)
+
+// TestMain fails the binary when a test leaves a resource of the shared
+// session behind.
+func TestMain(m *testing.M) { berth.Main(m) }
+
+func dial(t testing.TB, url string) *amqp.Connection {
+	t.Helper()
+	conn, err := amqp.DialConfig(url, amqp.Config{Dial: amqp.DefaultDial(10 * time.Second)})
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func noLeftovers(t *testing.T, h *berth.Harness) {
+	t.Helper()
+	left := testenv.Left(t, h.Engine(), h.Session().ID(), t.Name(), engine.KindContainer)
+	assert.Empty(t, left)
+}
+
+// roundTrip declares a queue, publishes to it and gets the message back.
+func roundTrip(t *testing.T, conn *amqp.Connection, body string) {
+	t.Helper()
+	ctx := t.Context()
+	ch, err := conn.Channel()
+	require.NoError(t, err)
+	defer ch.Close()
+	q, err := ch.QueueDeclare("", false, true, true, false, nil)
+	require.NoError(t, err)
+	require.NoError(t, ch.PublishWithContext(ctx, "", q.Name, false, false, amqp.Publishing{Body: []byte(body)}))
+	msgs, err := ch.ConsumeWithContext(ctx, q.Name, "", true, true, false, false, nil)
+	require.NoError(t, err)
+	select {
+	case m := <-msgs:
+		assert.Equal(t, body, string(m.Body))
+	case <-time.After(10 * time.Second):
+		t.Fatal("no message back")
+	}
+}
+
+func TestPublishConsume(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	mq := rabbitmq.New(h).Start()
+	assert.Equal(t, fmt.Sprintf("amqp://guest:guest@127.0.0.1:%d/", mq.Port()), mq.AMQPURL())
+	assert.Equal(t, "", mq.ManagementURL(), "management is off by default")
+	conn := dial(t, mq.AMQPURL())
+	roundTrip(t, conn, "hello")
+}
+
+func TestUserVHostManagement(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	mq := rabbitmq.New(h).User("app", "s3cret:p@ss/word").VHost("orders/eu").Management().Start()
+	assert.Equal(t, fmt.Sprintf("amqp://app:s3cret%%3Ap%%40ss%%2Fword@127.0.0.1:%d/orders%%2Feu", mq.Port()), mq.AMQPURL())
+	uri, err := amqp.ParseURI(mq.AMQPURL())
+	require.NoError(t, err)
+	assert.Equal(t, "orders/eu", uri.Vhost, "amqp091 reads the virtual host back")
+	assert.Equal(t, "s3cret:p@ss/word", uri.Password)
+
+	conn := dial(t, mq.AMQPURL())
+	roundTrip(t, conn, "to orders/eu")
+
+	// guest is not there when another user is made.
+	_, err = amqp.Dial(fmt.Sprintf("amqp://guest:guest@127.0.0.1:%d/", mq.Port()))
+	require.Error(t, err)
+	var ae *amqp.Error
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, amqp.AccessRefused, ae.Code)
+
+	// The management API answers as the user, and lists the queue's vhost.
+	require.NotEmpty(t, mq.ManagementURL())
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, mq.ManagementURL()+"/api/vhosts", nil)
+	require.NoError(t, err)
+	req.SetBasicAuth(mq.User(), mq.Password())
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	var vhosts []struct{ Name string }
+	require.NoError(t, json.Unmarshal(body, &vhosts))
+	assert.Equal(t, "orders/eu", vhosts[0].Name)
+
+	for _, v := range []any{mq, rabbitmq.New(h).User("app", "s3cret:p@ss/word")} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			assert.NotContains(t, fmt.Sprintf(verb, v), "s3cret", verb)
+		}
+	}
+}
+
+func TestNetworkAMQPURL(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	net := h.Network("mq")
+	mq := rabbitmq.New(h).Network(net, "broker").Start()
+	assert.Equal(t, "amqp://guest:guest@broker:5672/", mq.NetworkAMQPURL("broker"))
+	// Another container on the network reaches the broker by alias: the
+	// protocol header is answered with Connection.Start.
+	peer := h.Container(rabbitmq.DefaultImage).Entrypoint("sleep", "3600").Network(net).Start()
+	res, err := peer.Exec(ctx, []string{"bash", "-c",
+		`exec 3<>/dev/tcp/broker/5672 && printf 'AMQP\0\0\x09\x01' >&3 && timeout 2 cat <&3 > /tmp/start; grep -ac PLAIN /tmp/start`})
+	require.NoError(t, err)
+	assert.Equal(t, "1\n", string(res.Stdout), string(res.Stderr))
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		build func(*rabbitmq.Builder) *rabbitmq.Builder
+		want  string
+	}{
+		{"empty image", func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.Image("") }, "Image"},
+		{"empty user", func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.User("", "hunter2") }, "user name must not be empty"},
+		{"newline in password", func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.User("u", "hunter2\n") }, "control"},
+		{"long password", func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.User("u", "hunter2"+strings.Repeat("x", 255)) }, "longer"},
+		{"empty vhost", func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.VHost("") }, "VHost"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := berth.New(t)
+			b := tt.build(rabbitmq.New(h))
+			require.ErrorIs(t, b.Err(), rabbitmq.ErrInvalidInput)
+			_, err := b.StartE(t.Context())
+			require.ErrorIs(t, err, rabbitmq.ErrInvalidInput)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "hunter2")
+			noLeftovers(t, h)
+		})
+	}
+}
+
+func TestFailedStart(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := rabbitmq.New(h).User("app", "hunter2-secret").
+		Customize(func(cb *berth.ContainerBuilder) {
+			cb.FileContent("/etc/rabbitmq/conf.d/99-broken.conf", []byte("no_such_setting = 1\n"), 0o644)
+		}).StartE(ctx)
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 45*time.Second, "a dead broker is reported without waiting for the timeout")
+	var exit *wait.ExitError
+	assert.ErrorAs(t, err, &exit, "the broker's exit is named, with its log tail")
+	assert.NotContains(t, err.Error(), "hunter2")
+	noLeftovers(t, h)
+}
+
+// A login the broker refuses ends the wait at once: here the image's
+// environment is overridden so the user gets another password.
+func TestRefusedLogin(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	_, err := rabbitmq.New(h).User("app", "hunter2-secret").Env("RABBITMQ_DEFAULT_PASS", "other").StartE(ctx)
+	require.Error(t, err)
+	var ae *rabbitmq.AMQPError
+	require.ErrorAs(t, err, &ae)
+	assert.EqualValues(t, 403, ae.Code, ae.Text)
+	assert.False(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	assert.NotContains(t, err.Error(), "hunter2")
+	noLeftovers(t, h)
+}
+
+// BenchmarkStartToReady measures New(...).Start() until the virtual host
+// opens.
+func BenchmarkStartToReady(b *testing.B) {
+	h := berth.New(b)
+	for b.Loop() {
+		mq, err := rabbitmq.New(h).StartE(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := mq.Remove(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
