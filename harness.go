@@ -68,6 +68,19 @@ func New(t testing.TB, opts ...Option) *Harness {
 	return h
 }
 
+// Scope is where a module makes its container: a *Harness in a test (the
+// container is removed when the test ends) or a *Session (removed at
+// Close). T is the test, nil for a session.
+type Scope interface {
+	Container(image string) *ContainerBuilder
+	T() testing.TB
+}
+
+var (
+	_ Scope = (*Harness)(nil)
+	_ Scope = (*Session)(nil)
+)
+
 // T is the test the harness belongs to.
 func (h *Harness) T() testing.TB { return h.tb }
 

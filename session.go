@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/berth-go/berth/engine"
@@ -79,6 +80,9 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 	go removeExpired(client)
 	return s, nil
 }
+
+// T is nil: a session belongs to no test (see Scope).
+func (s *Session) T() testing.TB { return nil }
 
 // ID is the session's UUID, the value of the berth.session label.
 func (s *Session) ID() string { return s.id }

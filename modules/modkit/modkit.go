@@ -22,9 +22,7 @@ import (
 
 // Scope is where a module's container is made: a *berth.Harness in a test
 // (the container is removed when the test ends) or a *berth.Session.
-type Scope interface {
-	Container(image string) *berth.ContainerBuilder
-}
+type Scope = berth.Scope
 
 // Start starts cb and returns the container with the host and the mapped
 // port of port, where clients in the test connect. When reading them fails
@@ -37,9 +35,9 @@ func Start(ctx context.Context, module string, cb *berth.ContainerBuilder, port 
 // (scope) an error fails the test, with the test's context; in a session
 // it panics. The module's Start marks itself t.Helper() first, so a failure
 // is reported at the test's Start line.
-func Must[T any](scope any, startE func(context.Context) (T, error)) T {
-	if h, ok := scope.(*berth.Harness); ok {
-		h.T().Helper()
+func Must[T any](scope Scope, startE func(context.Context) (T, error)) T {
+	if tb := scope.T(); tb != nil {
+		tb.Helper()
 	}
 	return modstart.Must(scope, startE)
 }

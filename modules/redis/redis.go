@@ -46,9 +46,7 @@ var ErrInvalidInput = errors.New("invalid input")
 
 // Scope is where the container is made: a *berth.Harness in a test (the
 // container is removed when the test ends) or a *berth.Session.
-type Scope interface {
-	Container(image string) *berth.ContainerBuilder
-}
+type Scope = berth.Scope
 
 // Builder describes a Redis server. Each method records the first bad
 // input; Start reports it, StartE returns it.

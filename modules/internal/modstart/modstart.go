@@ -33,9 +33,8 @@ func Start(ctx context.Context, module string, cb *berth.ContainerBuilder, port 
 // (scope) an error fails the test, with the test's context; in a session
 // it panics. The caller marks itself t.Helper() first, so a failure is
 // reported at the test's Start line.
-func Must[T any](scope any, startE func(context.Context) (T, error)) T {
-	if h, ok := scope.(*berth.Harness); ok {
-		tb := h.T()
+func Must[T any](scope berth.Scope, startE func(context.Context) (T, error)) T {
+	if tb := scope.T(); tb != nil {
 		tb.Helper()
 		c, err := startE(tb.Context())
 		if err != nil {
