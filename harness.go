@@ -45,6 +45,9 @@ func New(t testing.TB, opts ...Option) *Harness {
 	t.Helper()
 	s, err := sharedSession(opts)
 	if err != nil {
+		if why := skipWithoutEngine(opts, err); why != "" {
+			t.Skip(why)
+		}
 		t.Fatalf("%v", err)
 	}
 	labels := map[string]string{}

@@ -2,6 +2,7 @@ package berth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,6 +22,37 @@ type Option func(*sessionConfig)
 type sessionConfig struct {
 	engineOpts []engine.Option
 	watchdog   bool
+	skip       bool // SkipWithoutEngine
+}
+
+// SkipWithoutEngine makes New skip the test, instead of failing it, when
+// no engine answers: for `go test ./...` on a laptop without Docker. The
+// variable BERTH_SKIP_WITHOUT_ENGINE=1 does the same for every test. On CI
+// (the CI variable set) a missing engine still fails the test unless
+// BERTH_SKIP_WITHOUT_ENGINE=1 says to skip there too. Other errors (a
+// DOCKER_HOST that is not a URL, bad TLS files) always fail.
+func SkipWithoutEngine() Option { return func(c *sessionConfig) { c.skip = true } }
+
+// skipWithoutEngine says why New skips rather than fails on err, "" when
+// it must fail.
+func skipWithoutEngine(opts []Option, err error) string {
+	if !errors.Is(err, engine.ErrDaemonUnreachable) {
+		return ""
+	}
+	var cfg sessionConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	told := os.Getenv("BERTH_SKIP_WITHOUT_ENGINE") == "1"
+	ci := os.Getenv("CI")
+	onCI := ci != "" && ci != "0" && ci != "false"
+	switch {
+	case told:
+		return fmt.Sprintf("berth: no engine answers, test skipped (BERTH_SKIP_WITHOUT_ENGINE=1): %v", err)
+	case cfg.skip && !onCI:
+		return fmt.Sprintf("berth: no engine answers, test skipped (SkipWithoutEngine; on CI it fails unless BERTH_SKIP_WITHOUT_ENGINE=1): %v", err)
+	}
+	return ""
 }
 
 // WithEngine uses the engine at host (unix://, tcp://, ssh://) instead of
