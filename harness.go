@@ -63,6 +63,10 @@ func New(t testing.TB, opts ...Option) *Harness {
 		h.gate.close(ctx) // what the test left running (goroutines) ends first
 		if t.Failed() {
 			h.diagnose(ctx, t)
+			if keepFailed() {
+				t.Log(h.keep())
+				return
+			}
 		}
 		if err := h.cleanup(ctx); err != nil {
 			t.Logf("berth: cleanup: %v", err)

@@ -71,8 +71,11 @@ func WithoutWatchdog() Option { return func(c *sessionConfig) { c.watchdog = fal
 // tools make their own with NewSession and Close it.
 type Session struct {
 	*scope
-	client   *engine.Client
-	tmp      string // the session's temporary files (builds'); removed at Close and by the watchdog
+	client *engine.Client
+	tmp    string // the session's temporary files (builds'); removed at Close and by the watchdog
+
+	keptMu   sync.Mutex
+	kept     map[string]bool // IDs left for a post-mortem (BERTH_KEEP_FAILED)
 	id       string
 	keychain registry.Keychain
 	watchdog *watchdog
@@ -130,7 +133,7 @@ func (s *Session) Close(ctx context.Context) error {
 		s.gate.close(ctx) // in-flight starts end, and register what they made
 		err = s.scope.cleanup(ctx)
 		// What the scope did not know of: creates that were in flight.
-		if _, lerr := s.client.RemoveSession(ctx, s.id); lerr != nil && err == nil {
+		if lerr := s.sweep(ctx); lerr != nil && err == nil {
 			err = lerr
 		}
 		os.RemoveAll(s.tmp)
@@ -142,9 +145,14 @@ func (s *Session) Close(ctx context.Context) error {
 	return err
 }
 
-// Leftovers lists the session's resources still on the engine.
+// Leftovers lists the session's resources still on the engine, but for
+// those kept on purpose (BERTH_KEEP_FAILED).
 func (s *Session) Leftovers(ctx context.Context) ([]engine.Resource, error) {
-	return s.client.List(ctx, engine.Labelled(engine.SessionSelector(s.id)))
+	rs, err := s.client.List(ctx, engine.Labelled(engine.SessionSelector(s.id)))
+	if err != nil {
+		return nil, err
+	}
+	return s.unkept(rs), nil
 }
 
 var (

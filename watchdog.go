@@ -90,7 +90,7 @@ func (w *watchdog) note(kind, value string, keep bool) {
 var watchdogSweeps = []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second, 10 * time.Second, 10 * time.Second}
 
 func runWatchdog(session, host string, parent io.Reader) int {
-	images := map[string]bool{}
+	images, kept := map[string]bool{}, map[string]bool{}
 	var dirs []string
 	sc := bufio.NewScanner(parent)
 	for sc.Scan() {
@@ -104,6 +104,8 @@ func runWatchdog(session, host string, parent io.Reader) int {
 			delete(images, value)
 		case "dir":
 			dirs = append(dirs, value)
+		case "keep":
+			kept[value] = true
 		}
 	}
 	for _, d := range dirs {
@@ -120,7 +122,15 @@ func runWatchdog(session, host string, parent io.Reader) int {
 	for i, delay := range watchdogSweeps {
 		time.Sleep(delay)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		c.RemoveSession(ctx, session)
+		if rs, err := c.List(ctx, engine.Labelled(engine.SessionSelector(session))); err == nil {
+			var gone []engine.Resource
+			for _, r := range rs {
+				if !kept[r.ID] {
+					gone = append(gone, r)
+				}
+			}
+			c.RemoveAll(ctx, gone)
+		}
 		if i == 0 {
 			for ref := range images {
 				c.Remove(ctx, engine.Resource{Kind: engine.KindImage, ID: ref})
