@@ -211,6 +211,82 @@ func (b *ContainerBuilder) Pull(p container.PullPolicy) *ContainerBuilder { b.sp
 // Platform selects the image platform ("linux/amd64").
 func (b *ContainerBuilder) Platform(p string) *ContainerBuilder { b.spec.Platform = p; return b }
 
+// ShmSize sets the size of /dev/shm in bytes (docker run --shm-size).
+func (b *ContainerBuilder) ShmSize(bytes int64) *ContainerBuilder { b.spec.ShmSize = bytes; return b }
+
+// Ulimit sets a resource limit of the container's processes (docker run
+// --ulimit name=soft:hard).
+func (b *ContainerBuilder) Ulimit(name string, soft, hard int64) *ContainerBuilder {
+	u := container.Ulimit{Name: name, Soft: soft, Hard: hard}
+	if err := container.CheckUlimit(u); err != nil {
+		return b.fail("Ulimit", err)
+	}
+	b.spec.Ulimits = append(b.spec.Ulimits, u)
+	return b
+}
+
+// Sysctl sets a namespaced kernel parameter (docker run --sysctl).
+func (b *ContainerBuilder) Sysctl(key, value string) *ContainerBuilder {
+	if b.spec.Sysctls == nil {
+		b.spec.Sysctls = map[string]string{}
+	}
+	b.spec.Sysctls[key] = value
+	return b
+}
+
+// Device makes a host device available: "/dev/fuse", or
+// "/dev/host:/dev/container:rwm" (docker run --device).
+func (b *ContainerBuilder) Device(device string) *ContainerBuilder {
+	if err := container.CheckDevice(device); err != nil {
+		return b.fail("Device", err)
+	}
+	b.spec.Devices = append(b.spec.Devices, device)
+	return b
+}
+
+// Init runs an init process as PID 1 that forwards signals and reaps
+// zombies (docker run --init).
+func (b *ContainerBuilder) Init() *ContainerBuilder { b.spec.Init = true; return b }
+
+// CapDrop drops Linux capabilities ("NET_RAW", or "ALL").
+func (b *ContainerBuilder) CapDrop(caps ...string) *ContainerBuilder {
+	b.spec.CapDrop = append(b.spec.CapDrop, caps...)
+	return b
+}
+
+// SecurityOpt adds a security option ("no-new-privileges",
+// "seccomp=unconfined", "apparmor=PROFILE").
+func (b *ContainerBuilder) SecurityOpt(opts ...string) *ContainerBuilder {
+	b.spec.SecurityOpt = append(b.spec.SecurityOpt, opts...)
+	return b
+}
+
+// ReadOnlyRootfs mounts the container's root filesystem read-only.
+func (b *ContainerBuilder) ReadOnlyRootfs() *ContainerBuilder { b.spec.ReadOnlyRootfs = true; return b }
+
+// Modify changes the engine's create request after berth has filled it,
+// for any setting the builder has no call for, in the Engine API's own
+// names:
+//
+//	Modify(func(r *container.CreateRequest) error {
+//		r.HostConfig["OomScoreAdj"] = 500
+//		return nil
+//	})
+//
+// Calls run in order; an error fails the start, naming Modify.
+func (b *ContainerBuilder) Modify(f func(*container.CreateRequest) error) *ContainerBuilder {
+	prev := b.spec.Modify
+	b.spec.Modify = func(r *container.CreateRequest) error {
+		if prev != nil {
+			if err := prev(r); err != nil {
+				return err
+			}
+		}
+		return f(r)
+	}
+	return b
+}
+
 // StopTimeout is the grace period of Stop (default: kill at once) and of
 // the stop before a warm fill's commit (default there: 30 s, see Warm).
 func (b *ContainerBuilder) StopTimeout(d time.Duration) *ContainerBuilder {

@@ -297,6 +297,30 @@ func buildConfig(spec Spec, labels map[string]string) (*wire.ContainerConfig, er
 	if spec.CPUs > 0 {
 		hc.NanoCPUs = int64(math.Round(spec.CPUs * 1e9))
 	}
+	hc.ShmSize, hc.Sysctls, hc.CapDrop, hc.SecurityOpt, hc.ReadonlyRootfs = spec.ShmSize, spec.Sysctls, spec.CapDrop, spec.SecurityOpt, spec.ReadOnlyRootfs
+	if spec.Init {
+		hc.Init = &spec.Init
+	}
+	for _, u := range spec.Ulimits {
+		hc.Ulimits = append(hc.Ulimits, wire.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
+	}
+	for _, d := range spec.Devices {
+		hc.Devices = append(hc.Devices, deviceMapping(d))
+	}
+	if spec.Modify != nil {
+		cfg.Edit = func(body map[string]any) error {
+			hostConfig, _ := body["HostConfig"].(map[string]any)
+			if hostConfig == nil {
+				hostConfig = map[string]any{}
+			}
+			req := &CreateRequest{Config: body, HostConfig: hostConfig}
+			if err := spec.Modify(req); err != nil {
+				return &SpecError{Field: "Modify", Err: err}
+			}
+			body["HostConfig"] = req.HostConfig
+			return nil
+		}
+	}
 	if len(spec.Ports) > 0 {
 		cfg.ExposedPorts = map[string]struct{}{}
 		hc.PortBindings = map[string][]wire.PortBinding{}

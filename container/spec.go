@@ -77,6 +77,26 @@ type File struct {
 	Mode os.FileMode
 }
 
+// Ulimit is a resource limit of the container's processes, as docker run
+// --ulimit NAME=SOFT:HARD.
+type Ulimit struct {
+	Name       string // "nofile", "nproc", "core", ...
+	Soft, Hard int64
+}
+
+// CreateRequest is the engine's create-container request as berth built
+// it, in the Engine API's own field names (see the API reference for
+// POST /containers/create), for Spec.Modify to change: berth's fields are
+// set, anything else can be added.
+type CreateRequest struct {
+	// Config is the top level: "Image", "Env", "Labels", "Healthcheck",
+	// "StopSignal", ...
+	Config map[string]any
+	// HostConfig is "HostConfig": "OomScoreAdj", "CpusetCpus",
+	// "BlkioWeight", "Dns", ...
+	HostConfig map[string]any
+}
+
 // NetworkAttachment joins the container to a network at create time.
 type NetworkAttachment struct {
 	Network string // ID or name
@@ -120,6 +140,20 @@ type Spec struct {
 	StopTimeout time.Duration
 	// WaitFor decides when Run returns; nil returns once the container runs.
 	WaitFor wait.Strategy
+	// The engine's less common settings (docker run's --shm-size,
+	// --ulimit, --sysctl, --device, --init, --cap-drop, --security-opt,
+	// --read-only).
+	ShmSize        int64 // bytes of /dev/shm
+	Ulimits        []Ulimit
+	Sysctls        map[string]string
+	Devices        []string // "/dev/fuse", "/dev/sda:/dev/xvda:rwm"
+	Init           bool
+	CapDrop        []string
+	SecurityOpt    []string
+	ReadOnlyRootfs bool
+	// Modify changes the create request after berth has filled it, for
+	// what Spec has no field for. It is not part of SpecHash.
+	Modify func(*CreateRequest) error
 	// Reuse, with Name, finds a running container of that name made from
 	// the same spec and returns it instead of creating one. A reused
 	// container is not removed at cleanup; `berth prune --reuse` removes it.
@@ -295,6 +329,19 @@ func (s *Spec) Validate() error {
 		if err := CheckExtraHost(h); err != nil {
 			return err
 		}
+	}
+	for _, u := range s.Ulimits {
+		if err := CheckUlimit(u); err != nil {
+			return err
+		}
+	}
+	for _, d := range s.Devices {
+		if err := CheckDevice(d); err != nil {
+			return err
+		}
+	}
+	if s.ShmSize < 0 {
+		return &SpecError{Field: "ShmSize", Value: strconv.FormatInt(s.ShmSize, 10), Hint: "must be positive (bytes)"}
 	}
 	if s.Memory < 0 || (s.Memory > 0 && s.Memory < 6<<20) {
 		return &SpecError{Field: "Memory", Value: strconv.FormatInt(s.Memory, 10), Hint: "the engine needs at least 6 MiB"}

@@ -1,9 +1,12 @@
 package container
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/berth-go/berth/internal/wire"
 )
 
 // The checks of one field each, shared by Spec.Validate and the builders
@@ -46,6 +49,41 @@ func CheckHostFile(path string) error {
 		return &SpecError{Field: "File", Value: path, Hint: "the host file does not exist"}
 	}
 	return nil
+}
+
+// CheckUlimit checks a resource limit: a name, and a soft limit no
+// higher than the hard one.
+func CheckUlimit(u Ulimit) error {
+	if u.Name == "" || u.Soft < 0 || u.Hard < 0 || u.Soft > u.Hard {
+		return &SpecError{Field: "Ulimit", Value: fmt.Sprintf("%s=%d:%d", u.Name, u.Soft, u.Hard), Hint: `give a name and soft <= hard, as in Ulimit("nofile", 1024, 4096)`}
+	}
+	return nil
+}
+
+// CheckDevice checks a device mapping "host[:container[:permissions]]":
+// absolute paths, permissions of r, w and m.
+func CheckDevice(d string) error {
+	parts := strings.Split(d, ":")
+	bad := len(parts) > 3 || !strings.HasPrefix(parts[0], "/") ||
+		len(parts) > 1 && !strings.HasPrefix(parts[1], "/") ||
+		len(parts) > 2 && (parts[2] == "" || strings.Trim(parts[2], "rwm") != "")
+	if bad {
+		return &SpecError{Field: "Device", Value: d, Hint: `use "/dev/host[:/dev/container[:rwm]]", as in "/dev/fuse"`}
+	}
+	return nil
+}
+
+// deviceMapping is a checked device string as the engine takes it.
+func deviceMapping(d string) wire.DeviceMapping {
+	parts := strings.Split(d, ":")
+	m := wire.DeviceMapping{PathOnHost: parts[0], PathInContainer: parts[0], CgroupPermissions: "rwm"}
+	if len(parts) > 1 {
+		m.PathInContainer = parts[1]
+	}
+	if len(parts) > 2 {
+		m.CgroupPermissions = parts[2]
+	}
+	return m
 }
 
 // CheckExtraHost checks an /etc/hosts entry "name:ip" (ip may be

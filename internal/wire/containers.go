@@ -21,8 +21,23 @@ func (c *Client) ContainerCreate(ctx context.Context, name string, cfg *Containe
 	if platform != "" {
 		q.Set("platform", platform)
 	}
+	var body any = cfg
+	if cfg != nil && cfg.Edit != nil {
+		b, err := json.Marshal(cfg)
+		if err != nil {
+			return CreateResponse{}, err
+		}
+		m := map[string]any{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return CreateResponse{}, err
+		}
+		if err := cfg.Edit(m); err != nil {
+			return CreateResponse{}, err
+		}
+		body = m
+	}
 	var out CreateResponse
-	err := c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/containers/create", Query: q, JSON: cfg}, &out)
+	err := c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/containers/create", Query: q, JSON: body}, &out)
 	return out, err
 }
 

@@ -28,6 +28,10 @@ type ContainerConfig struct {
 
 	HostConfig       *HostConfig       `json:",omitempty"`
 	NetworkingConfig *NetworkingConfig `json:",omitempty"`
+
+	// Edit, when set, changes the body as a JSON object before it is
+	// sent: the caller's way to fields this type does not have.
+	Edit func(body map[string]any) error `json:"-"`
 }
 
 // HealthConfig is a container's HEALTHCHECK.
@@ -99,6 +103,22 @@ type HostConfig struct {
 	CPUQuota        int64                    `json:"CpuQuota,omitempty"`
 	PidsLimit       *int64                   `json:",omitempty"`
 	Sysctls         map[string]string        `json:",omitempty"`
+	Ulimits         []Ulimit                 `json:",omitempty"`
+	Devices         []DeviceMapping          `json:",omitempty"`
+}
+
+// Ulimit is a resource limit of a container's processes.
+type Ulimit struct {
+	Name string
+	Soft int64
+	Hard int64
+}
+
+// DeviceMapping makes a host device available in a container.
+type DeviceMapping struct {
+	PathOnHost        string
+	PathInContainer   string
+	CgroupPermissions string
 }
 
 // NetworkingConfig attaches a new container to networks.
