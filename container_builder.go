@@ -26,7 +26,7 @@ type ContainerBuilder struct {
 
 // Container starts describing a container from image.
 func (s *scope) Container(image string) *ContainerBuilder {
-	b := &ContainerBuilder{s: s, spec: container.Spec{Image: image}}
+	b := &ContainerBuilder{s: s, spec: container.Spec{Image: mirrored(s.session.mirrors, image)}}
 	if err := container.ValidateImageRef(image); err != nil {
 		b.err = err
 	}

@@ -23,6 +23,7 @@ type sessionConfig struct {
 	engineOpts []engine.Option
 	watchdog   bool
 	skip       bool // SkipWithoutEngine
+	mirrors    []mirrorRule
 }
 
 // SkipWithoutEngine makes New skip the test, instead of failing it, when
@@ -71,15 +72,16 @@ func WithoutWatchdog() Option { return func(c *sessionConfig) { c.watchdog = fal
 // tools make their own with NewSession and Close it.
 type Session struct {
 	*scope
-	client *engine.Client
-	tmp    string // the session's temporary files (builds'); removed at Close and by the watchdog
-
-	keptMu   sync.Mutex
-	kept     map[string]bool // IDs left for a post-mortem (BERTH_KEEP_FAILED)
+	client   *engine.Client
 	id       string
 	keychain registry.Keychain
+	mirrors  []mirrorRule // WithImageMirror, then BERTH_IMAGE_MIRROR
 	watchdog *watchdog
+	tmp      string // the session's temporary files (builds'); removed at Close and by the watchdog
 	closed   sync.Once
+
+	keptMu sync.Mutex
+	kept   map[string]bool // IDs left for a post-mortem (BERTH_KEEP_FAILED)
 }
 
 // NewSession connects to the engine (DOCKER_HOST, DOCKER_CONTEXT, or the
@@ -90,6 +92,10 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	envMirrors, err := mirrorsFromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("berth: %w", err)
+	}
 	client, err := engine.New(cfg.engineOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("berth: %w", err)
@@ -98,7 +104,7 @@ func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 		client.Close()
 		return nil, fmt.Errorf("berth: %w", err)
 	}
-	s := &Session{client: client, id: uuid.NewString(), keychain: registry.DefaultKeychain()}
+	s := &Session{client: client, id: uuid.NewString(), keychain: registry.DefaultKeychain(), mirrors: append(cfg.mirrors, envMirrors...)}
 	s.tmp = filepath.Join(os.TempDir(), "berth-session-"+s.id)
 	labels := ownerLabels(time.Now())
 	labels[engine.LabelSession] = s.id
