@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,7 +110,14 @@ func TestSSHMount(t *testing.T) {
 	agent := exec.Command("ssh-agent", "-D", "-a", sock)
 	require.NoError(t, agent.Start())
 	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
-	require.Eventually(t, func() bool { _, err := os.Stat(sock); return err == nil }, 5*time.Second, 20*time.Millisecond)
+	// The socket file exists from bind, a moment before the agent listens.
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond)
 	add := exec.Command("ssh-add", key)
 	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
 	out, err = add.CombinedOutput()
