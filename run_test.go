@@ -6,11 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,44 +17,8 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/testenv"
 )
-
-// suiteModule writes a Go module in a temporary directory whose packages
-// hold the given test files (package name → file content), requiring this
-// module through a replace, and returns its directory.
-func suiteModule(t *testing.T, pkgs map[string]string) string {
-	t.Helper()
-	_, self, _, _ := runtime.Caller(0)
-	root := filepath.Dir(self)
-	dir := t.TempDir()
-	gomod := "module example.com/suite\n\ngo 1.24\n\nrequire github.com/berth-go/berth v0.0.0\n\nreplace github.com/berth-go/berth => " + root + "\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
-	for name, src := range pkgs {
-		require.NoError(t, os.MkdirAll(filepath.Join(dir, name), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name, name+"_test.go"), []byte("package "+name+"\n\n"+src), 0o644))
-	}
-	return dir
-}
-
-// goTest is `go test` of the module in dir, in a process group of its own
-// (the test kills the group's leftovers when it ends).
-func goTest(t *testing.T, dir string, env []string, args ...string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command("go", append([]string{"test"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
-	cmd.Env = append(cmd.Env, env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	t.Cleanup(func() {
-		if cmd.Process != nil {
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		}
-	})
-	return cmd
-}
 
 // runContainers lists the containers labelled with the run of `go`
 // process pid, running or not.
@@ -145,7 +107,7 @@ func mustWd(t *testing.T) string {
 `
 
 func sharedSuite(t *testing.T) string {
-	return suiteModule(t, map[string]string{"pa": sharedSuiteTest, "pb": sharedSuiteTest, "pc": sharedSuiteTest})
+	return testenv.GoModule(t, map[string]string{"pa": sharedSuiteTest, "pb": sharedSuiteTest, "pc": sharedSuiteTest})
 }
 
 // readIDs returns the container IDs the suite's packages wrote.
@@ -181,7 +143,7 @@ func TestSharedAcrossPackages(t *testing.T) {
 	h := berth.New(t)
 	dir := sharedSuite(t)
 	out := t.TempDir()
-	cmd := goTest(t, dir, []string{"OUT=" + out}, "-count=1", "-p", "3", "./...")
+	cmd := testenv.GoTest(t, dir, []string{"OUT=" + out}, "-count=1", "-p", "3", "./...")
 	b, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", b)
 	ids := readIDs(t, out)
@@ -196,7 +158,7 @@ func TestSharedBinaryKilled(t *testing.T) {
 	h := berth.New(t)
 	dir := sharedSuite(t)
 	out := t.TempDir()
-	cmd := goTest(t, dir, []string{"OUT=" + out, "KILL=pb"}, "-count=1", "-p", "3", "./...")
+	cmd := testenv.GoTest(t, dir, []string{"OUT=" + out, "KILL=pb"}, "-count=1", "-p", "3", "./...")
 	b, err := cmd.CombinedOutput()
 	require.Error(t, err, "pb was killed: go test fails")
 	assert.Contains(t, string(b), "ok  \texample.com/suite/pa")
@@ -214,7 +176,7 @@ func TestSharedGoKilled(t *testing.T) {
 	h := berth.New(t)
 	dir := sharedSuite(t)
 	out := t.TempDir()
-	cmd := goTest(t, dir, []string{"OUT=" + out, "HOLD=60s"}, "-count=1", "-p", "3", "./...")
+	cmd := testenv.GoTest(t, dir, []string{"OUT=" + out, "HOLD=60s"}, "-count=1", "-p", "3", "./...")
 	var output strings.Builder
 	cmd.Stdout, cmd.Stderr = &output, &output
 	require.NoError(t, cmd.Start())
@@ -244,7 +206,7 @@ func TestSharedOutsideGoTest(t *testing.T) {
 	dir := sharedSuite(t)
 	out := t.TempDir()
 	bin := filepath.Join(t.TempDir(), "pa.test")
-	build := goTest(t, dir, nil, "-c", "-o", bin, "./pa")
+	build := testenv.GoTest(t, dir, nil, "-c", "-o", bin, "./pa")
 	b, err := build.CombinedOutput()
 	require.NoError(t, err, "%s", b)
 	for _, f := range []string{"pb.id", "pc.id"} { // no other package runs
