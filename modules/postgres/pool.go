@@ -151,12 +151,19 @@ type pool struct {
 	prefix   string
 	seq      atomic.Int64
 	ready    chan string
-	drops    chan string
 
 	startOnce sync.Once
 	mu        sync.Mutex
 	lastErr   error
+	drops     []string // released, not dropped yet
 }
+
+// maxPendingDrops is how many released clones a binary leaves on the
+// server while it is busy making clones. A DROP DATABASE, like a
+// FILE_COPY clone, forces a checkpoint, so drops and clones contend: drops
+// wait for a moment when the pool is full, unless this many are waiting.
+// What is left when the binary ends goes with the server.
+const maxPendingDrops = 64
 
 // procTag tells this process's clones apart from other binaries'.
 var procTag = func() string {
@@ -174,7 +181,6 @@ func newPool(srv *Container, template string, fileCopy bool, size int) *pool {
 		srv: srv, template: template, fileCopy: fileCopy,
 		prefix: fmt.Sprintf("berth_%s_%s_%d_", short, procTag, os.Getpid()%100000),
 		ready:  make(chan string, size),
-		drops:  make(chan string, 1024),
 	}
 }
 
@@ -261,25 +267,35 @@ func (p *pool) fill() {
 	}
 }
 
-// drop queues name for DROP DATABASE; the queue is drained by one
-// goroutine with a connection of its own.
+// drop queues name for DROP DATABASE, done by one goroutine with a
+// connection of its own.
 func (p *pool) drop(name string) {
 	p.start()
-	select {
-	case p.drops <- name:
-	default:
-		go func() { // queue full: do not block the test
-			if conn := p.dropOne(nil, name); conn != nil {
-				conn.close()
-			}
-		}()
-	}
+	p.mu.Lock()
+	p.drops = append(p.drops, name)
+	p.mu.Unlock()
 }
 
 func (p *pool) dropLoop() {
 	var conn *pgConn
-	for name := range p.drops {
-		conn = p.dropOne(conn, name)
+	for {
+		conn = p.dropOne(conn, p.nextDrop())
+	}
+}
+
+// nextDrop waits until a drop is due: the pool is full (or its fillers
+// gave up), or too many wait.
+func (p *pool) nextDrop() string {
+	for {
+		p.mu.Lock()
+		if n := len(p.drops); n > 0 && (n > maxPendingDrops || len(p.ready) == cap(p.ready) || p.lastErr != nil) {
+			name := p.drops[0]
+			p.drops = p.drops[1:]
+			p.mu.Unlock()
+			return name
+		}
+		p.mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
