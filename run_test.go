@@ -140,6 +140,7 @@ func distinct(ids map[string]string) []string {
 // TestSharedAcrossPackages: three packages run at once by one `go test`
 // share one container, and it is gone once the go command exits.
 func TestSharedAcrossPackages(t *testing.T) {
+	t.Parallel() // each runs its own go test
 	h := berth.New(t)
 	dir := sharedSuite(t)
 	out := t.TempDir()
@@ -155,6 +156,7 @@ func TestSharedAcrossPackages(t *testing.T) {
 // TestSharedBinaryKilled: a binary of the run is SIGKILLed after joining;
 // the others keep using the container, and it goes when the run ends.
 func TestSharedBinaryKilled(t *testing.T) {
+	t.Parallel() // each runs its own go test
 	h := berth.New(t)
 	dir := sharedSuite(t)
 	out := t.TempDir()
@@ -173,6 +175,7 @@ func TestSharedBinaryKilled(t *testing.T) {
 // TestSharedGoKilled: the go command itself is SIGKILLed while its test
 // binaries hold the container; the reaper removes it all the same.
 func TestSharedGoKilled(t *testing.T) {
+	t.Parallel() // each runs its own go test
 	h := berth.New(t)
 	dir := sharedSuite(t)
 	out := t.TempDir()
@@ -202,6 +205,7 @@ func TestSharedGoKilled(t *testing.T) {
 // run: its shared container is the binary's own, in its session, and goes
 // with it.
 func TestSharedOutsideGoTest(t *testing.T) {
+	t.Parallel() // each runs its own go test
 	h := berth.New(t)
 	dir := sharedSuite(t)
 	out := t.TempDir()
