@@ -259,6 +259,9 @@ func runSuite(rounds int, out string) error {
 	fmt.Fprintf(&b, "`go test -count=1 -p 2 ./...` of a generated module, binaries built before (not timed); %d rounds each, %s.\n\n", rounds, time.Now().UTC().Format("2006-01-02"))
 	b.WriteString("| row | total (each round) | details (last round) |\n|---|---|---|\n")
 	for _, r := range rows {
+		if only := os.Getenv("SUITE_ROW"); only != "" && !strings.Contains(r.name, only) {
+			continue
+		}
 		var totals []string
 		var detail string
 		for i := range rounds {
