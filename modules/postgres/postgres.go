@@ -31,7 +31,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/berth-go/berth"
@@ -360,8 +359,8 @@ func (b *Builder) StartE(ctx context.Context) (*Container, error) {
 // Start is StartE for tests: in a *berth.Harness an error fails the test;
 // in a session it panics (use StartE there).
 func (b *Builder) Start() *Container {
-	if h, ok := b.s.(interface{ T() testing.TB }); ok && h.T() != nil {
-		h.T().Helper()
+	if tb := b.s.T(); tb != nil {
+		tb.Helper()
 	}
 	return modstart.Must(b.s, b.StartE)
 }

@@ -24,7 +24,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/berth-go/berth"
@@ -177,8 +176,8 @@ func (b *Builder) StartE(ctx context.Context) (*Container, error) {
 // Start is StartE for tests: in a *berth.Harness an error fails the test;
 // in a session it panics (use StartE there).
 func (b *Builder) Start() *Container {
-	if h, ok := b.s.(interface{ T() testing.TB }); ok && h.T() != nil {
-		h.T().Helper()
+	if tb := b.s.T(); tb != nil {
+		tb.Helper()
 	}
 	return modstart.Must(b.s, b.StartE)
 }
