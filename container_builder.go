@@ -21,6 +21,7 @@ type ContainerBuilder struct {
 	spec     container.Spec
 	keychain registry.Keychain // nil: the session's
 	warm     *container.Warm
+	shared   bool // made by Shared: see startShared
 	err      error
 }
 
@@ -321,6 +322,9 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 		return nil, err
 	}
 	defer done()
+	if b.shared {
+		return b.startShared(ctx)
+	}
 	opts := b.s.runOptions()
 	if b.keychain != nil {
 		opts.Keychain = b.keychain

@@ -75,3 +75,17 @@ func ExampleContainerBuilder_Warm() {
 		Start()
 	fmt.Println(c.WarmResult().Hit)
 }
+
+// A container shared by every package's tests in one `go test ./...`
+// run: the first test binary that asks starts it, the others join it, and
+// it is removed when the go command exits. Run outside go test, it is the
+// binary's own.
+func ExampleHarness_Shared() {
+	var t *testing.T
+	h := berth.New(t)
+	c := h.Shared().Container("busybox:1.36").
+		Cmd("sh", "-c", "mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 8080 -h /www").
+		Port("8080/tcp").
+		Start()
+	fmt.Println(c.Endpoint(t.Context(), "8080/tcp"))
+}

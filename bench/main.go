@@ -40,7 +40,15 @@ func main() {
 	quick := flag.Bool("quick", false, "3 rounds, a smoke run")
 	only := flag.String("only", "", "run scenarios whose name contains this")
 	out := flag.String("out", "RESULTS.md", "file for the results table (empty: none)")
+	suite := flag.Int("suite", 0, "instead: run the 10x20 postgres suite this many rounds, write SUITE.md")
 	flag.Parse()
+	if *suite > 0 {
+		if err := runSuite(*suite, "SUITE.md"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *quick {
 		*rounds = 3
 	}

@@ -108,3 +108,54 @@ func ExampleContainer_NetworkDSN() {
 		Network(net).
 		Start()
 }
+
+// One server for the whole `go test ./...` run, holding the schema, and a
+// private database per test cloned from it: parallel tests never see each
+// other's rows, and a test waits milliseconds for its database.
+func ExampleContainer_Clone() {
+	var t *testing.T
+	t.Parallel()
+	h := berth.New(t)
+	pg := postgres.New(h.Shared()).InitScript("testdata/schema.sql").Start()
+	db := pg.Clone(t) // dropped in the background after the test
+	conn, err := pgx.Connect(t.Context(), db.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+}
+
+// Migrations from your own tool fill a template, built once per key on
+// the server (by whichever test binary gets there first); each test gets a
+// clone of it.
+func ExampleTemplate_Clone() {
+	var t *testing.T
+	h := berth.New(t)
+	pg := postgres.New(h.Shared()).Start()
+	migrate := func(ctx context.Context, dsn string) error {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, "CREATE TABLE accounts (id serial PRIMARY KEY, name text)")
+		return err
+	}
+	db := pg.Template("accounts-v1", migrate).Clone(t)
+	fmt.Println(db.Name()) // berth_3f2a..._17
+}
+
+// Migrations that are part of the server: with warm starts they run once
+// per key and are cached in the warm image, so later runs skip them.
+func ExampleBuilder_Migrate() {
+	var t *testing.T
+	h := berth.New(t)
+	pg := postgres.New(h.Shared()).
+		Migrate("schema-v7", func(ctx context.Context, dsn string) error {
+			// goose.Up, migrate.Up, atlas, or plain SQL through a driver
+			return nil
+		}).
+		Start()
+	db := pg.Clone(t)
+	fmt.Println(db) // database berth_... (clone of berth_tpl_... on 127.0.0.1:49153, held by TestX)
+}

@@ -75,6 +75,10 @@ type Builder struct {
 	inits    []initFile
 	tmpfs    bool
 	cold     bool
+	shared   bool // made in a *berth.Shared scope
+	// Migrate's key and function.
+	migrateKey string
+	migrate    Migrate
 	// The container builder's common calls: Env, Network (other
 	// containers reach the server at alias:5432, see NetworkDSN), Label,
 	// Name, Memory, Customize.
@@ -82,9 +86,10 @@ type Builder struct {
 	err error
 }
 
-// WarmPassword is the default password while warm starts are on: the
-// password is part of the cached state, so a random one would never hit
-// the cache. Set Password for another.
+// WarmPassword is the default password while warm starts are on, and of
+// a server in a *berth.Shared scope: the password is part of the cached
+// state (and of what makes test binaries share a server), so a random one
+// would never hit the cache. Set Password for another.
 const WarmPassword = "berth-warm"
 
 // warmDataDir holds the data under warm starts: not the image's VOLUME, so
@@ -112,7 +117,8 @@ func New(s Scope) *Builder {
 	b := &Builder{s: s, image: DefaultImage, database: DefaultDatabase, user: "test", password: randomPassword(),
 		config: []setting{{"fsync", "off"}}}
 	b.Customizer = berth.NewCustomizer(b)
-	if berth.WarmEnabled() {
+	_, b.shared = s.(*berth.Shared)
+	if berth.WarmEnabled() || b.shared {
 		b.password = WarmPassword
 	}
 	return b
@@ -125,7 +131,7 @@ func (b *Builder) Cold() *Builder {
 		return b
 	}
 	b.cold = true
-	if b.password == WarmPassword {
+	if b.password == WarmPassword && !b.shared {
 		b.password = randomPassword()
 	}
 	return b
@@ -220,6 +226,25 @@ func (b *Builder) InitScript(files ...string) *Builder {
 	return b
 }
 
+// Migrate runs migrate on the server's database once its init scripts
+// ran, before Start returns: goose, golang-migrate, atlas or your own code,
+// given the database's DSN. key names the migrations (a version, or a hash
+// of the migration files) since the module cannot look inside migrate:
+// change it when they change. With warm starts on, the migrated state is
+// part of the cached image, so later runs with the same key skip the
+// migrations; the server's database, and so Clone's template, holds them.
+// Binaries sharing a server run them once, under an advisory lock.
+func (b *Builder) Migrate(key string, migrate Migrate) *Builder {
+	switch {
+	case key == "":
+		return b.fail("Migrate", "give a key that changes when the migrations change")
+	case migrate == nil:
+		return b.fail("Migrate", "the migrate function is nil")
+	}
+	b.migrateKey, b.migrate = key, migrate
+	return b
+}
+
 // InitSQL runs sql once at first start, like an InitScript file.
 func (b *Builder) InitSQL(sql string) *Builder {
 	b.inits = append(b.inits, initFile{content: []byte(sql), name: "init.sql"})
@@ -284,8 +309,26 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	if b.tmpfs {
 		c.TmpfsMount(dataDir, 0)
 	}
+	if b.migrate != nil {
+		// Part of the spec: another key is another server.
+		c.Env("BERTH_MIGRATE_KEY", b.migrateKey)
+	}
 	if b.warm() {
 		c.Env("PGDATA", warmDataDir).Warm("berth-postgres-v1")
+		if b.migrate != nil {
+			c.WarmSetup(func(ctx context.Context, bc *berth.Container) error {
+				host, err := bc.Container.Host(ctx)
+				if err != nil {
+					return err
+				}
+				p, err := bc.MappedPort(ctx, Port)
+				if err != nil {
+					return err
+				}
+				srv := &Container{Container: bc, host: host, port: p, database: b.database, user: b.user, password: b.password}
+				return srv.ensureMigrated(ctx, b.migrateKey, b.migrate)
+			})
+		}
 	}
 	b.ApplyTo(c)
 	return c
@@ -301,14 +344,23 @@ func (b *Builder) StartE(ctx context.Context) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Container{Container: c, host: host, port: p, database: b.database, user: b.user, password: b.password}, nil
+	srv := &Container{Container: c, host: host, port: p, database: b.database, user: b.user, password: b.password}
+	if b.migrate != nil {
+		if err := srv.ensureMigrated(ctx, b.migrateKey, b.migrate); err != nil {
+			if !b.shared {
+				c.Remove(context.WithoutCancel(ctx))
+			}
+			return nil, fmt.Errorf("postgres: migrate %q: %w", b.migrateKey, err)
+		}
+	}
+	return srv, nil
 }
 
 // Start is StartE for tests: in a *berth.Harness an error fails the test;
 // in a session it panics (use StartE there).
 func (b *Builder) Start() *Container {
-	if h, ok := b.s.(*berth.Harness); ok {
-		h.T().Helper()
+	if tb := b.s.T(); tb != nil {
+		tb.Helper()
 	}
 	return modstart.Must(b.s, b.StartE)
 }
@@ -439,6 +491,10 @@ func (c *Container) NetworkDSN(alias string, params ...string) string {
 }
 
 func (c *Container) url(hostPort string, params []string) string {
+	return pgURL(c.user, c.password, hostPort, c.database, params)
+}
+
+func pgURL(user, password, hostPort, database string, params []string) string {
 	q := url.Values{}
 	for _, p := range params {
 		k, v, _ := strings.Cut(p, "=")
@@ -447,6 +503,6 @@ func (c *Container) url(hostPort string, params []string) string {
 	if !q.Has("sslmode") {
 		q.Set("sslmode", "disable")
 	}
-	u := url.URL{Scheme: "postgres", User: url.UserPassword(c.user, c.password), Host: hostPort, Path: "/" + c.database, RawQuery: q.Encode()}
+	u := url.URL{Scheme: "postgres", User: url.UserPassword(user, password), Host: hostPort, Path: "/" + database, RawQuery: q.Encode()}
 	return u.String()
 }

@@ -48,3 +48,17 @@ func ExampleBuilder_Start() {
 	client := goredis.NewClient(&goredis.Options{Addr: rd.Addr(), Password: rd.Password()})
 	defer client.Close()
 }
+
+// One server for the whole `go test ./...` run, a logical database per
+// test: empty when the test gets it, emptied when the test ends.
+func ExampleContainer_DB() {
+	var t *testing.T
+	h := berth.New(t)
+	rd := redis.New(h.Shared()).Databases(64).Start()
+	opts, err := goredis.ParseURL(rd.DB(t).URL()) // redis://127.0.0.1:49153/1
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(opts)
+	defer c.Close()
+}

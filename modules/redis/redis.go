@@ -125,6 +125,16 @@ func (b *Builder) Config(key, value string) *Builder {
 	return b
 }
 
+// Databases sets how many logical databases the server has (the
+// databases setting, 16 by default). DB hands out 1 to n-1, one per test
+// at a time: give a server shared by many parallel tests enough.
+func (b *Builder) Databases(n int) *Builder {
+	if n < 2 {
+		return b.fail("Databases", "%d: DB needs at least 2 (database 0 holds the claims)", n)
+	}
+	return b.Config("databases", strconv.Itoa(n))
+}
+
 // Err is the first error recorded by the builder's calls.
 func (b *Builder) Err() error { return b.err }
 
@@ -166,8 +176,8 @@ func (b *Builder) StartE(ctx context.Context) (*Container, error) {
 // Start is StartE for tests: in a *berth.Harness an error fails the test;
 // in a session it panics (use StartE there).
 func (b *Builder) Start() *Container {
-	if h, ok := b.s.(*berth.Harness); ok {
-		h.T().Helper()
+	if tb := b.s.T(); tb != nil {
+		tb.Helper()
 	}
 	return modstart.Must(b.s, b.StartE)
 }

@@ -1,0 +1,260 @@
+package berth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/engine"
+)
+
+// runExpiry bounds how long a run-shared container can outlive its run
+// when nothing on its host is left to see the run end.
+const runExpiry = 24 * time.Hour
+
+// envShared, set to "binary", makes Shared containers per test binary even
+// under `go test` (to debug one package alone, or to keep packages apart).
+const envShared = "BERTH_SHARED"
+
+// Shared is a scope whose containers are shared by every test binary of
+// one `go test` run: `go test ./...` runs one binary per package, all
+// children of one `go` process. The first binary that asks for a container
+// starts it, the others (and later tests of the same binary) join it, and a
+// reaper process removes it when the `go` command exits, however it exits.
+// Two asks share a container when their specs are equal (image, command,
+// environment, files, warm keys, ...); any change of input makes another
+// one.
+//
+// Outside `go test` (a test binary run by hand, through -exec, from an
+// IDE) there is no run to share: a Shared container is then shared by the
+// tests of the binary only and removed with the binary's session, never
+// kept. BERTH_SHARED=binary asks for that under `go test` too.
+//
+// Modules take it as their scope:
+//
+//	pg := postgres.New(h.Shared()).Start()
+//
+// A test must not stop, remove or otherwise change a shared container
+// that others use; postgres.Container.Clone and redis.Container.DB give
+// each test a private database on it.
+type Shared struct {
+	s *scope
+}
+
+var _ Scope = (*Shared)(nil)
+
+// Shared returns the run-shared scope of the test (or session).
+func (s *scope) Shared() *Shared { return &Shared{s: s} }
+
+// Container starts describing a container shared by the run. It is never
+// removed at the test's end.
+func (r *Shared) Container(image string) *ContainerBuilder {
+	b := r.s.Container(image)
+	b.shared = true
+	return b
+}
+
+// T is the test the scope belongs to (nil for a session's).
+func (r *Shared) T() testing.TB { return r.s.tb }
+
+// sharedEntry is one shared container of this process: started once,
+// handed to every test that asks for the same spec.
+type sharedEntry struct {
+	done chan struct{}
+	ctr  *container.Container
+	warm *container.WarmResult
+	err  error
+}
+
+var (
+	sharedMu      sync.Mutex
+	sharedByInput = map[string]*sharedEntry{}
+)
+
+// startShared returns the run-shared (or binary-shared) container of the
+// builder's spec, starting it the first time.
+func (b *ContainerBuilder) startShared(ctx context.Context) (*Container, error) {
+	spec := b.spec
+	if spec.Name != "" || spec.Reuse {
+		return nil, &container.SpecError{Field: "Name", Value: spec.Name, Hint: "a shared container is named by berth: leave Name and Reuse out"}
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	hash, err := container.SpecHash(spec)
+	if err != nil {
+		return nil, err
+	}
+	if b.warm != nil && WarmEnabled() {
+		hash = inputHash(hash, "warm", fmt.Sprint(b.warm.Keys))
+	}
+	r, inRun := currentRun()
+	key := "binary/" + hash
+	if inRun {
+		key = "run/" + r.key + "/" + hash
+	}
+	for {
+		sharedMu.Lock()
+		e, ok := sharedByInput[key]
+		if !ok {
+			e = &sharedEntry{done: make(chan struct{})}
+			sharedByInput[key] = e
+		}
+		sharedMu.Unlock()
+		if !ok {
+			if inRun {
+				e.ctr, e.warm, e.err = b.startForRun(ctx, r, hash)
+			} else {
+				e.ctr, e.warm, e.err = b.startForBinary(ctx)
+			}
+			if e.err != nil {
+				// Not kept: the next test tries again.
+				sharedMu.Lock()
+				delete(sharedByInput, key)
+				sharedMu.Unlock()
+			}
+			close(e.done)
+		}
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+		if e.err != nil {
+			if ok {
+				continue // the starter failed; this test tries itself
+			}
+			return nil, e.err
+		}
+		return &Container{Container: e.ctr, tb: b.s.tb, warm: e.warm}, nil
+	}
+}
+
+func inputHash(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// startForBinary starts the container in the binary's session: it goes
+// when the session closes or the binary dies (the watchdog).
+func (b *ContainerBuilder) startForBinary(ctx context.Context) (*container.Container, *container.WarmResult, error) {
+	sess := b.s.session.scope
+	opts := sess.runOptions()
+	if b.keychain != nil {
+		opts.Keychain = b.keychain
+	}
+	if b.warm != nil && WarmEnabled() {
+		ctr, res, err := container.RunWarm(ctx, sess.client(), b.spec, opts, *b.warm)
+		if err != nil {
+			return nil, nil, err
+		}
+		sess.attachHandle(ctr)
+		return ctr, &res, nil
+	}
+	ctr, err := container.Run(ctx, sess.client(), b.spec, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	sess.attachHandle(ctr)
+	return ctr, nil, nil
+}
+
+// startForRun starts or joins the run's container for the spec. Binaries
+// of the run take a lock file first, so one starts it while the others
+// wait and then join; the engine's name uniqueness and Reuse's join rules
+// back that up.
+func (b *ContainerBuilder) startForRun(ctx context.Context, r run, hash string) (*container.Container, *container.WarmResult, error) {
+	if err := ensureReaper(b.s.session, r); err != nil {
+		return nil, nil, fmt.Errorf("run-shared container: start the run's reaper: %w", err)
+	}
+	name := "berth-run-" + r.key[:12] + "-" + hash[:12]
+	unlock, err := lockFile(ctx, filepath.Join(os.TempDir(), "berth-run-"+r.key[:16]+"-"+hash[:16]+".lock"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("run-shared container %s: %w", name, err)
+	}
+	defer unlock()
+	if !r.alive() {
+		return nil, nil, fmt.Errorf("run-shared container %s: the `go` command (pid %d) of this run has ended", name, r.pid)
+	}
+	c := b.s.client()
+	opts := container.RunOptions{Keychain: b.s.session.keychain, Host: hostOverride()}
+	if b.keychain != nil {
+		opts.Keychain = b.keychain
+	}
+	spec := b.spec
+	var res *container.WarmResult
+	if b.warm != nil && WarmEnabled() {
+		// Reuse joins by name but knows no warm start: make sure the
+		// cache image exists, then share a container of it.
+		whash, _, err := container.WarmHash(ctx, c, spec, b.warm.Keys)
+		if err != nil && !errors.Is(err, container.ErrNotFound) {
+			return nil, nil, err
+		}
+		ref := container.CacheRef(spec.Image, whash)
+		res = &container.WarmResult{Hash: whash, Image: ref, Hit: true}
+		img, ierr := c.Image(ctx, ref)
+		if err != nil || ierr != nil || img.Labels[engine.LabelCache] != whash {
+			// Fill it: the container RunWarm leaves running is
+			// removed; the shared one is made from the image below.
+			fillOpts := opts
+			fillOpts.Labels = r.labels()
+			ctr, wres, err := container.RunWarm(ctx, c, spec, fillOpts, *b.warm)
+			if err != nil {
+				return nil, nil, err
+			}
+			ctr.Remove(context.WithoutCancel(ctx))
+			res = &wres
+		}
+		spec.Image, spec.Files, spec.Pull = res.Image, nil, container.PullNever
+	}
+	spec.Labels = make(map[string]string, len(b.spec.Labels)+8)
+	for k, v := range b.spec.Labels {
+		spec.Labels[k] = v
+	}
+	for k, v := range r.labels() {
+		spec.Labels[k] = v
+	}
+	spec.Name, spec.Reuse = name, true
+	ctr, err := container.Run(ctx, c, spec, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ctr, res, nil
+}
+
+// lockFile takes an exclusive flock on path, waiting for ctx.
+func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 100*time.Millisecond) {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("wait for lock %s (another test binary of the run is starting the container): %w", path, context.Cause(ctx))
+		case <-time.After(delay):
+		}
+	}
+}
