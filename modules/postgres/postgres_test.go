@@ -309,12 +309,14 @@ func TestFailedStart(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := berth.New(t)
-			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			// Fail-fast is told by the error, not the clock: a loaded
+			// machine may take long to run initdb, never the whole ctx.
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
 			start := time.Now()
 			_, err := tt.build(postgres.New(h).Password("hunter2-secret")).StartE(ctx)
 			require.Error(t, err)
-			assert.Less(t, time.Since(start), 20*time.Second, "a dead server is reported without waiting for the timeout")
+			assert.Less(t, time.Since(start), 90*time.Second, "a dead server is reported without waiting for the timeout")
 			assert.False(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.NotContains(t, err.Error(), "hunter2")
