@@ -295,6 +295,15 @@ func (b *ContainerBuilder) StopTimeout(d time.Duration) *ContainerBuilder {
 	return b
 }
 
+// Healthcheck gives the container a HEALTHCHECK in place of the image's
+// (container.Healthcheck{Test: []string{"NONE"}} turns it off); wait for
+// it with wait.ForHealthy.
+func (b *ContainerBuilder) Healthcheck(hc container.Healthcheck) *ContainerBuilder {
+	hc.Test = append([]string(nil), hc.Test...)
+	b.spec.Healthcheck = &hc
+	return b
+}
+
 // WaitFor sets the readiness strategy Start waits for.
 func (b *ContainerBuilder) WaitFor(s wait.Strategy) *ContainerBuilder { b.spec.WaitFor = s; return b }
 

@@ -281,6 +281,10 @@ func buildConfig(spec Spec, labels map[string]string) (*wire.ContainerConfig, er
 		StdinOnce:  spec.StdinOnce,
 		Labels:     map[string]string{},
 	}
+	if h := spec.Healthcheck; h != nil {
+		cfg.Healthcheck = &wire.HealthConfig{Test: h.Test, Interval: int64(h.Interval), Timeout: int64(h.Timeout),
+			StartPeriod: int64(h.StartPeriod), Retries: h.Retries}
+	}
 	for k, v := range spec.Labels {
 		cfg.Labels[k] = v
 	}

@@ -103,6 +103,18 @@ type NetworkAttachment struct {
 	Aliases []string
 }
 
+// Healthcheck is a HEALTHCHECK given at create, replacing the image's.
+type Healthcheck struct {
+	// Test is {"CMD", arg...}, {"CMD-SHELL", command} (run with /bin/sh -c)
+	// or {"NONE"} to turn the image's check off.
+	Test []string
+	// Interval, Timeout and StartPeriod are 0 for the engine's defaults
+	// (30 s, 30 s, none); a set value must be at least 1 ms. Retries 0 is
+	// the engine's default (3).
+	Interval, Timeout, StartPeriod time.Duration
+	Retries                        int
+}
+
 // Spec describes a container. The zero value of every field means the
 // image's or engine's default.
 type Spec struct {
@@ -138,6 +150,8 @@ type Spec struct {
 	// before SIGKILL (0 means kill at once, which is what throw-away test
 	// containers want).
 	StopTimeout time.Duration
+	// Healthcheck replaces the image's HEALTHCHECK; nil keeps it.
+	Healthcheck *Healthcheck
 	// WaitFor decides when Run returns; nil returns once the container runs.
 	WaitFor wait.Strategy
 	// The engine's less common settings (docker run's --shm-size,
@@ -349,6 +363,11 @@ func (s *Spec) Validate() error {
 	if s.CPUs < 0 {
 		return &SpecError{Field: "CPUs", Value: fmt.Sprint(s.CPUs), Hint: "must be positive"}
 	}
+	if h := s.Healthcheck; h != nil {
+		if err := h.validate(); err != nil {
+			return err
+		}
+	}
 	// Checked here, before anything exists, so a strategy that can never
 	// succeed costs no create, start and wait.
 	if err := wait.Validate(s.WaitFor); err != nil {
@@ -380,4 +399,31 @@ func sortedEnv(env map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func (h *Healthcheck) validate() error {
+	bad := func(value, hint string) error {
+		return &SpecError{Field: "Healthcheck", Value: value, Hint: hint}
+	}
+	if len(h.Test) == 0 {
+		return bad("", `give a test: {"CMD", "pg_isready"}, {"CMD-SHELL", "pg_isready -U test"} or {"NONE"}`)
+	}
+	switch h.Test[0] {
+	case "CMD", "CMD-SHELL":
+		if len(h.Test) < 2 {
+			return bad(h.Test[0], "give the command after "+h.Test[0])
+		}
+	case "NONE":
+	default:
+		return bad(h.Test[0], `the test must start with "CMD", "CMD-SHELL" or "NONE"`)
+	}
+	for _, d := range []time.Duration{h.Interval, h.Timeout, h.StartPeriod} {
+		if d != 0 && d < time.Millisecond {
+			return bad(d.String(), "intervals are 0 (the engine's default) or at least 1ms")
+		}
+	}
+	if h.Retries < 0 {
+		return bad(strconv.Itoa(h.Retries), "retries must not be negative")
+	}
+	return nil
 }
