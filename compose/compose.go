@@ -177,10 +177,11 @@ func (st *Stack) Down(ctx context.Context) error {
 }
 
 // node tracks one service as it starts: each channel closes when the
-// service reaches that point.
+// service reaches that point; done closes when its start has ended, in
+// success or failure.
 type node struct {
 	started, healthy, completed chan struct{}
-	failed                      chan struct{}
+	done                        chan struct{}
 }
 
 // needs says which conditions other services wait for on each service.
@@ -227,8 +228,8 @@ func (st *Stack) up(ctx context.Context, scope Scope) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer close(nodes[name].done)
 			if err := st.runService(ctx, scope, s, nodes, wanted[name]); err != nil {
-				close(nodes[name].failed)
 				fail(err)
 			}
 		}()
@@ -311,8 +312,12 @@ func (st *Stack) runService(ctx context.Context, scope Scope, s types.ServiceCon
 		}
 		select {
 		case <-reached:
-		case <-n.failed:
-			return fmt.Errorf("service %q: %w: %q", s.Name, ErrDependencyFailed, dep)
+		case <-n.done:
+			select {
+			case <-reached:
+			default: // it failed, or ended short of the condition
+				return fmt.Errorf("service %q: %w: %q did not reach %s", s.Name, ErrDependencyFailed, dep, d.Condition)
+			}
 		case <-ctx.Done():
 			return ctx.Err()
 		}
