@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -473,6 +472,5 @@ func (st *Stack) build(ctx context.Context, scope Scope, s types.ServiceConfig) 
 // String names the stack and its services.
 func (st *Stack) String() string {
 	names := st.Services()
-	sort.Strings(names)
 	return fmt.Sprintf("compose stack %s (%s)", st.name, strings.Join(names, ", "))
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -162,6 +164,29 @@ func TestDependsOnChain(t *testing.T) {
 	// parallel it starts beside first (a loaded engine may start it a
 	// second late, so only second's mark counts).
 	assert.NotContains(t, found["loner"], "second", "independent services start in parallel")
+}
+
+// TestFixedPorts publishes on the file's host port only when asked; by
+// default the same file gets a random one.
+func TestFixedPorts(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	ctx := t.Context()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	st := compose.Up(h, "testdata/ports/docker-compose.yml", compose.Var("WEB_PORT", strconv.Itoa(port)), compose.FixedPorts(),
+		compose.WaitFor("web", wait.ForHTTP("/index.html").Port("8080/tcp")))
+	got, err := st.Service("web").MappedPort(ctx, "8080/tcp")
+	require.NoError(t, err)
+	assert.Equal(t, port, got, "FixedPorts keeps the file's host port")
+
+	random := compose.Up(h, "testdata/ports/docker-compose.yml", compose.Var("WEB_PORT", strconv.Itoa(port)),
+		compose.WaitFor("web", wait.ForHTTP("/index.html").Port("8080/tcp")))
+	got, err = random.Service("web").MappedPort(ctx, "8080/tcp")
+	require.NoError(t, err)
+	assert.NotEqual(t, port, got, "without FixedPorts the host port is random")
 }
 
 // TestBadInput: each bad file or option is a typed error, and nothing is
