@@ -27,9 +27,12 @@ type contender struct {
 }
 
 type scenario struct {
-	name       string
-	goal       string
-	delta      bool // report the difference to raw instead of the ratio
+	name  string
+	goal  string
+	delta bool // report the difference to raw instead of the ratio
+	// base names the contender the others are compared with when there is
+	// no raw one (a Compose file has no plain-API equivalent here).
+	base       string
 	contenders []contender
 }
 
@@ -134,7 +137,11 @@ func render(results []result, engine string, rounds int) string {
 	b.WriteString("testcontainers-go runs with `TESTCONTAINERS_RYUK_DISABLED=true` (its reaper image cannot be pulled here), so it has no crash-safe cleanup in these runs; berth keeps its watchdog on.\n\n")
 	b.WriteString("| scenario | contender | median | p90 | vs raw | goal |\n|---|---|---|---|---|---|\n")
 	for _, r := range results {
-		raw := quantile(r.samples["raw"], 0.5)
+		base := "raw"
+		if r.sc.base != "" {
+			base = r.sc.base
+		}
+		raw := quantile(r.samples[base], 0.5)
 		for _, c := range r.sc.contenders {
 			ds := r.samples[c.name]
 			if e, failed := r.errs[c.name]; failed && len(ds) == 0 {
@@ -144,10 +151,14 @@ func render(results []result, engine string, rounds int) string {
 			med, p90 := quantile(ds, 0.5), quantile(ds, 0.9)
 			vs := ""
 			switch {
+			case c.name == base && base != "raw":
+				vs = "1.00× (base)"
 			case c.name == "raw":
 				vs = "1.00×"
 			case raw > 0 && r.sc.delta:
 				vs = fmt.Sprintf("%+.1f ms", float64(med-raw)/float64(time.Millisecond))
+			case raw > 0 && base != "raw":
+				vs = fmt.Sprintf("%.2f× %s", float64(med)/float64(raw), base)
 			case raw > 0:
 				vs = fmt.Sprintf("%.2f×", float64(med)/float64(raw))
 			}

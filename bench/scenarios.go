@@ -150,6 +150,7 @@ func scenarios(e *env) []scenario {
 		logDetectScenario(e),
 		postgresScenario(e),
 		parallelScenario(e),
+		composeScenario(e),
 	}, buildScenarios(e)...)
 }
 
