@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/build"
 	"github.com/berth-go/berth/compose"
 	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/engine"
@@ -247,6 +248,28 @@ func TestCrashFailsFast(t *testing.T) {
 	assert.Contains(t, err.Error(), `compose service "broken"`)
 	assert.Less(t, took, 15*time.Second, "fails fast, not at the wait's timeout")
 	assert.False(t, errors.Is(err, compose.ErrDependencyFailed), "the cause is reported, not the dependent: %v", err)
+	left, err := s.Leftovers(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, left)
+}
+
+// TestBuildFails: a service whose build fails is a *ServiceError at the
+// build step carrying the build's own error (the failed step and its log),
+// and the stack is removed.
+func TestBuildFails(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, err := berth.NewSession(ctx, berth.WithoutWatchdog())
+	require.NoError(t, err)
+	defer s.Close(context.WithoutCancel(ctx))
+	_, err = compose.UpE(ctx, s, "testdata/bad/build-fails.yml")
+	var se *compose.ServiceError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "app", se.Service)
+	assert.Equal(t, "build", se.Step)
+	var be *build.Error
+	require.ErrorAs(t, err, &be)
+	assert.Contains(t, err.Error(), "error: missing dependency")
 	left, err := s.Leftovers(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, left)
