@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -467,6 +469,17 @@ func (st *Stack) build(ctx context.Context, scope Scope, s types.ServiceConfig) 
 		bb.Platform(s.Platform)
 	}
 	return bb.ImageE(ctx)
+}
+
+// Format prints String for every verb: the stack holds the services'
+// environment (passwords in a Compose file are common), which %+v or %#v
+// must not reach.
+func (st *Stack) Format(f fmt.State, verb rune) {
+	s := st.String()
+	if verb == 'q' {
+		s = strconv.Quote(s)
+	}
+	_, _ = io.WriteString(f, s)
 }
 
 // String names the stack and its services.

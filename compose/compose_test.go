@@ -3,6 +3,7 @@ package compose_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -37,6 +38,9 @@ func TestStack(t *testing.T) {
 	st := compose.Up(h, "testdata/app/docker-compose.yml",
 		compose.WaitFor("web", wait.ForHTTP("/cgi-bin/status").Port("8080/tcp")))
 	t.Logf("%s up in %v", st, time.Since(start))
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		assert.Equal(t, st.String(), fmt.Sprintf(verb, st), "the stack prints its name and services only, never its environment, with "+verb)
+	}
 	assert.Equal(t, []string{"cache", "db", "migrate", "web"}, st.Services())
 
 	// The migration ran to completion before web started.
