@@ -135,6 +135,16 @@ func (b *ContainerBuilder) VolumeMount(name, target string) *ContainerBuilder {
 	return b
 }
 
+// VolumeMountReadOnly mounts the named volume of VolumeMount read-only,
+// e.g. for a container that only reads what another one writes.
+func (b *ContainerBuilder) VolumeMountReadOnly(name, target string) *ContainerBuilder {
+	if name == "" {
+		return b.fail("VolumeMountReadOnly", &container.SpecError{Field: "VolumeMountReadOnly", Value: target, Hint: "give the volume a name"})
+	}
+	b.spec.Mounts = append(b.spec.Mounts, container.Mount{Type: container.MountVolume, Source: b.s.uniqueName(name), Target: target, ReadOnly: true})
+	return b
+}
+
 // TmpfsMount mounts a tmpfs of at most sizeBytes (0: engine default).
 func (b *ContainerBuilder) TmpfsMount(target string, sizeBytes int64) *ContainerBuilder {
 	b.spec.Mounts = append(b.spec.Mounts, container.Mount{Type: container.MountTmpfs, Target: target, TmpfsSize: sizeBytes})
