@@ -31,8 +31,7 @@
 // Service(name).Endpoint or HostPort); the project name gets a random
 // suffix so parallel tests can run one file; Up waits until every service
 // is ready (healthy where it has a healthcheck) and fails fast, naming
-// the service, its exit code and last log lines, when one dies. Named
-// volumes are mounted read-write even when the file says ro.
+// the service, its exit code and last log lines, when one dies.
 //
 // Every container, network and volume carries berth's session labels, so
 // the test's cleanup, the watchdog and `berth prune` remove it, and the

@@ -114,13 +114,15 @@ func (st *Stack) configure(cb *berth.ContainerBuilder, s types.ServiceConfig, ne
 		case types.VolumeTypeVolume:
 			// A named volume is shared by the stack's services that name
 			// it; an anonymous one belongs to this container.
-			// (read_only is not applied: berth's volume mounts are
-			// read-write.)
 			name := st.name + "_" + v.Source
 			if v.Source == "" {
 				name = st.name + "_" + s.Name + "_anon" + strings.ReplaceAll(v.Target, "/", "_")
 			}
-			cb.VolumeMount(name, v.Target)
+			if v.ReadOnly {
+				cb.VolumeMountReadOnly(name, v.Target)
+			} else {
+				cb.VolumeMount(name, v.Target)
+			}
 		}
 	}
 	for _, t := range s.Tmpfs {
