@@ -53,11 +53,7 @@ func load(ctx context.Context, file string, cfg *config) (*types.Project, error)
 	if len(cfg.only) > 0 {
 		opts = append(opts, cli.WithSelectedServices(cfg.only...), cli.WithoutUnnecessaryResources)
 	}
-	po, err := cli.NewProjectOptions([]string{abs}, opts...)
-	if err != nil {
-		return nil, loadError(file, err)
-	}
-	p, err := po.LoadProject(ctx)
+	p, err := loadProject(ctx, abs, opts)
 	if err != nil {
 		return nil, loadError(file, err)
 	}
@@ -73,6 +69,21 @@ func load(ctx context.Context, file string, cfg *config) (*types.Project, error)
 		}
 	}
 	return p, nil
+}
+
+// loadProject runs compose-go's loader; a panic in it (a file it did not
+// expect) is an error, not the end of the test binary.
+func loadProject(ctx context.Context, abs string, opts []cli.ProjectOptionsFn) (p *types.Project, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("the Compose loader failed on this file: %v", r)
+		}
+	}()
+	po, err := cli.NewProjectOptions([]string{abs}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return po.LoadProject(ctx)
 }
 
 func loadError(file string, err error) error {

@@ -3,6 +3,7 @@ package compose
 import (
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -284,7 +285,7 @@ func tmpfsSize(opts string) int64 {
 			v = v[:len(v)-1]
 		}
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err == nil && n > 0 {
+		if err == nil && n > 0 && n <= math.MaxInt64/mult {
 			return n * mult
 		}
 	}
