@@ -1,3 +1,7 @@
+//go:build !mutation
+
+// Needs an engine: left out of mutation runs (scripts/mutation.sh).
+
 package wait_test
 
 import (
@@ -378,5 +382,33 @@ func BenchmarkForLogDetectionEngine(b *testing.B) {
 		}
 		c.Remove(ctx)
 		b.StartTimer()
+	}
+}
+
+// Ready of a strategy that cannot work returns its validation error at
+// once, worded once, even when nobody validated it before.
+func TestReadyRefusesAnInvalidStrategyAtOnce(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	c := h.Container(busybox).Cmd("sleep", "3600").Start()
+	for _, s := range []wait.Strategy{
+		wait.ForHTTP("/healthz"),
+		wait.All(wait.ForLog("never"), wait.ForHTTP("/healthz")),
+		wait.ForListeningPort("x"),
+		wait.ForSQL("5432/tcp", "pgx", nil),
+		wait.ForExec(),
+		wait.ForFile(""),
+	} {
+		start := time.Now()
+		err := s.Ready(t.Context(), c.Container)
+		require.Error(t, err, s.String())
+		assert.Less(t, time.Since(start), time.Second, "%s waited", s)
+		assert.ErrorIs(t, err, wait.ErrInvalidStrategy)
+		// The strategy is named once: the call that made it, not its
+		// String() as well.
+		assert.NotContains(t, err.Error(), s.String()+":")
+		for _, word := range []string{"no container port", "no DSN", "no command", "no path", "want a port number"} {
+			assert.LessOrEqual(t, strings.Count(err.Error(), word), 1, err.Error())
+		}
 	}
 }
