@@ -45,6 +45,10 @@ declare -A slice=(
 slice_order=(wait internal/wire)
 
 threshold=${BERTH_MUTATION_EFFICACY:-90}
+# gremlins bounds each mutant's `go test` (build and run) by the time of
+# its first, coverage run times the coefficient: a cached first run would
+# make that bound shorter than one build.
+export GOFLAGS="$(go env GOFLAGS) -count=1"
 logdir=${BERTH_LOG_DIR:-/tmp/berth-test-logs}
 mkdir -p "$logdir"
 
@@ -77,7 +81,7 @@ for pkg in "${pkgs[@]}"; do
   echo "== $pkg (${keep})"
   start=$(date +%s)
   gremlins unleash ${BERTH_MUTATION_FLAGS:-} --tags mutation --threshold-efficacy "$threshold" \
-    --timeout-coefficient 3 "${excludes[@]}" "./$pkg" > "$out" 2>&1
+    --timeout-coefficient 4 "${excludes[@]}" "./$pkg" > "$out" 2>&1
   rc=$?
   grep -E '^ +LIVED|^ +TIMED OUT|Killed:|Mutator coverage|Test efficacy|ERROR' "$out"
   efficacy=$(grep -oE 'Test efficacy: [0-9.]+%' "$out" | grep -oE '[0-9.]+%')

@@ -27,6 +27,8 @@ type fake struct {
 	exec    func(cmd []string) (ExecResult, error)
 	health  chan string
 	files   map[string]string
+	port    int   // MappedPort's answer; 0 for 1
+	portErr error // MappedPort's error
 }
 
 func newFake() *fake {
@@ -52,9 +54,17 @@ func (f *fake) exit(code int, oom bool) {
 	close(f.exited)
 }
 
-func (f *fake) ID() string                                          { return "fake" }
-func (f *fake) Host(context.Context) (string, error)                { return "127.0.0.1", nil }
-func (f *fake) MappedPort(context.Context, string) (int, error)     { return 1, nil }
+func (f *fake) ID() string                           { return "fake" }
+func (f *fake) Host(context.Context) (string, error) { return "127.0.0.1", nil }
+func (f *fake) MappedPort(context.Context, string) (int, error) {
+	if f.portErr != nil {
+		return 0, f.portErr
+	}
+	if f.port != 0 {
+		return f.port, nil
+	}
+	return 1, nil
+}
 func (f *fake) HealthEvents(context.Context) (<-chan string, error) { return f.health, nil }
 
 func (f *fake) Logs(ctx context.Context, follow bool) (io.ReadCloser, error) {
@@ -132,6 +142,7 @@ func endsSoon(t *testing.T, done <-chan error) {
 }
 
 func TestForLogTimesAndLateLine(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	f.write("starting\nready 1\nnoise\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -151,6 +162,7 @@ func TestForLogTimesAndLateLine(t *testing.T) {
 }
 
 func TestForLogRegexp(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	f.write("listening on :abc\nready soon\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -226,6 +238,7 @@ func TestOOMKilledIsNamed(t *testing.T) {
 }
 
 func TestTimeoutSaysWhatWasSeen(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	f.write("listening on 9000\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -241,6 +254,7 @@ func TestTimeoutSaysWhatWasSeen(t *testing.T) {
 }
 
 func TestForExecLastSeen(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	var calls atomic.Int32
 	f.exec = func(cmd []string) (ExecResult, error) {
@@ -277,6 +291,7 @@ func TestForExecLastSeen(t *testing.T) {
 }
 
 func TestForExecExitCode(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	var calls atomic.Int32
 	var got []string
@@ -301,6 +316,7 @@ func (notFound) Error() string   { return "exec: \"pg_isready\": executable file
 func (notFound) Permanent() bool { return true }
 
 func TestForExecStopsOnAPermanentError(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	var calls atomic.Int32
 	f.exec = func([]string) (ExecResult, error) { calls.Add(1); return ExecResult{}, notFound{} }
@@ -363,6 +379,7 @@ func TestForExit(t *testing.T) {
 }
 
 func TestForFile(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	f.files = map[string]string{}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -491,6 +508,7 @@ func TestFollowLog(t *testing.T) {
 // What a probe sees as the wait's ctx ends (mostly that ctx cutting its
 // last try) does not hide what it saw before.
 func TestTimeoutKeepsWhatWasSeenBeforeTheEnd(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	err := Watch(ctx, newFake(), "x", func(ctx context.Context, seen func(string, ...any)) error {

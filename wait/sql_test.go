@@ -61,6 +61,7 @@ func dsnOf(host string, port int) string {
 }
 
 func TestForSQLRetriesUntilTheServerAnswers(t *testing.T) {
+	t.Parallel()
 	starting := &sqlStateError{"57P03", "the database system is starting up"}
 	name, d := register(t, starting, errors.New("connection refused"), nil)
 	require.NoError(t, ForSQL("5432/tcp", name, dsnOf).Ready(context.Background(), newFake()))
@@ -69,6 +70,7 @@ func TestForSQLRetriesUntilTheServerAnswers(t *testing.T) {
 }
 
 func TestForSQLFailsAtOnceOnRefusedCredentials(t *testing.T) {
+	t.Parallel()
 	for _, code := range []string{"28P01", "28000"} {
 		refused := &sqlStateError{code, `password authentication failed for user "app"`}
 		name, d := register(t, refused, nil)
@@ -84,6 +86,7 @@ func TestForSQLFailsAtOnceOnRefusedCredentials(t *testing.T) {
 }
 
 func TestForSQLTimeoutSaysWhatWasSeen(t *testing.T) {
+	t.Parallel()
 	name, _ := register(t, &sqlStateError{"57P03", "the database system is starting up"})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
