@@ -29,6 +29,10 @@ type fake struct {
 	files   map[string]string
 	port    int   // MappedPort's answer; 0 for 1
 	portErr error // MappedPort's error
+	// stateErr fails State from its stateErrAfter-th call on.
+	stateErr      error
+	stateErrAfter int
+	stateCalls    int
 }
 
 func newFake() *fake {
@@ -91,6 +95,10 @@ func (f *fake) Exec(ctx context.Context, cmd []string) (ExecResult, error) {
 func (f *fake) State(context.Context) (State, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.stateCalls++
+	if f.stateErr != nil && f.stateCalls > f.stateErrAfter {
+		return State{}, f.stateErr
+	}
 	return f.state, nil
 }
 
