@@ -232,7 +232,9 @@ exec openssl s_server -quiet -accept 8443 -cert c.pem -key k.pem -www`).
 		{"verified", wait.ForHTTP("/").Port("8443/tcp").TLS(), "x509:"},
 		{"plain http", wait.ForHTTP("/").Port("8443/tcp"), "http://"},
 	} {
-		ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+		// openssl s_server takes one connection at a time: room for a
+		// few handshakes on a busy machine.
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		err := tt.s.Ready(ctx, c.Container)
 		cancel()
 		var te *wait.TimeoutError

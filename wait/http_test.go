@@ -33,7 +33,7 @@ func fakeOn(t *testing.T, srv *httptest.Server) *fake {
 // shortCtx is for waits meant to time out; long enough for a first TLS
 // handshake on a busy machine.
 func shortCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
