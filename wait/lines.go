@@ -27,14 +27,9 @@ func scanLines(r io.Reader, fn func(line []byte, start bool) (stop bool)) error 
 		chunk, err := br.ReadSlice('\n')
 		switch {
 		case err == nil:
-			// A whole line, or the end of a long one: no copy when it
-			// came in one piece.
-			line := chunk
-			if len(buf) > 0 {
-				buf = append(buf, chunk...)
-				line = buf
-			}
-			if fn(trimEOL(line), start) {
+			// A whole line, or the end of a long one.
+			buf = append(buf, chunk...)
+			if fn(trimEOL(buf), start) {
 				return nil
 			}
 			buf, start = buf[:0], true
