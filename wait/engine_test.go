@@ -400,6 +400,8 @@ func TestReadyRefusesAnInvalidStrategyAtOnce(t *testing.T) {
 		wait.ForSQL("5432/tcp", "pgx", nil),
 		wait.ForExec(),
 		wait.ForFile(""),
+		wait.ForLog("").Times(0),
+		wait.ForLog("ready").Times(0),
 	} {
 		start := time.Now()
 		err := s.Ready(t.Context(), c.Container)
@@ -409,8 +411,13 @@ func TestReadyRefusesAnInvalidStrategyAtOnce(t *testing.T) {
 		// The strategy is named once: the call that made it, not its
 		// String() as well.
 		assert.NotContains(t, err.Error(), s.String()+":")
-		for _, word := range []string{"no container port", "no DSN", "no command", "no path", "want a port number"} {
+		for _, word := range []string{"no container port", "no DSN", "no command", "no path", "want a port number", "no text to wait for", "want 1 or more"} {
 			assert.LessOrEqual(t, strings.Count(err.Error(), word), 1, err.Error())
 		}
 	}
+	// The builder refuses it before it creates anything.
+	start := time.Now()
+	_, err := h.Container(busybox).Cmd("sleep", "3600").WaitFor(wait.ForLog("").Times(0)).StartE(t.Context())
+	assert.ErrorIs(t, err, wait.ErrInvalidStrategy)
+	assert.Less(t, time.Since(start), time.Second)
 }
