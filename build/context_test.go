@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,10 @@ func TestMatcher(t *testing.T) {
 		{"x/*/z", "x/y/w/z", false},
 		{`\*.txt`, "*.txt", true},
 		{`\*.txt`, "a.txt", false},
+		{"build*", "build-cache", true},
+		{"build*", "x/build-cache", false},
+		{"a/*", "a/b", true},
+		{"a/*", "a/b/c", true},
 	}
 	for _, tt := range tests {
 		t.Run(strings.ReplaceAll(tt.patterns, "\n", "|")+" "+tt.path, func(t *testing.T) {
@@ -115,6 +120,34 @@ func TestExcludedDirIsNotWalked(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{".dockerignore", "Dockerfile", "src", "src/x.go"}, files)
 	assert.Equal(t, []string{".dockerignore", "Dockerfile", "node_modules", "src", "src/x.go"}, visited, "nothing below node_modules is looked at")
+}
+
+// WriteTar reports what stops the walk: a directory gone, a ctx ended.
+func TestWriteTarErrors(t *testing.T) {
+	var buf bytes.Buffer
+	err := DirContext(filepath.Join(t.TempDir(), "gone")).WriteTar(context.Background(), &buf)
+	assert.ErrorIs(t, err, ErrContextNotFound)
+
+	// A directory removed while the walk is in it.
+	dir := testenv.Tree(t, map[string]string{"Dockerfile": "FROM scratch", "a/b": "x"})
+	c := DirContext(dir)
+	c.onVisit = func(rel string) {
+		if rel == "a" {
+			require.NoError(t, os.RemoveAll(filepath.Join(dir, "a")))
+		}
+	}
+	buf.Reset()
+	err = c.WriteTar(context.Background(), &buf)
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+
+	dir = testenv.Tree(t, map[string]string{"Dockerfile": "FROM scratch", "a/b": "x"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	buf.Reset()
+	err = DirContext(dir).WriteTar(ctx, &buf)
+	assert.ErrorIs(t, err, context.Canceled)
+	_, err = DirContext(dir).Files(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func TestContextErrors(t *testing.T) {
