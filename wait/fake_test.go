@@ -464,6 +464,9 @@ func TestTCPTable(t *testing.T) {
 	assert.Equal(t, listening, tcpTableState(table, 8080))
 	assert.Equal(t, notListening, tcpTableState(table, 80), "port 80 is only an established connection")
 	assert.Equal(t, notListening, tcpTableState(table, 5432))
+	// Four fields are enough: local address and state.
+	assert.Equal(t, listening, tcpTableState("0: 00000000:1538 00000000:0000 0A", 5432))
+	assert.Equal(t, notListening, tcpTableState("0: 00000000:1538 00000000:0000", 5432))
 }
 
 // BenchmarkForLogDetection measures the time from a line being written to
