@@ -111,6 +111,25 @@ func TestDirContextTar(t *testing.T) {
 	assert.Equal(t, "app/main.go", got["link"].Linkname)
 }
 
+// An exception that could match below an excluded directory makes the
+// walk go in; one that cannot leaves it unread.
+func TestExceptionsBelowExcludedDirs(t *testing.T) {
+	for _, tt := range []struct {
+		ignore string
+		want   []string
+	}{
+		{"dir\n!*/keep", []string{".dockerignore", "Dockerfile", "dir/keep"}},
+		{"dir\n!d*/keep", []string{".dockerignore", "Dockerfile", "dir/keep"}},
+		{"dir\n!dir/keep", []string{".dockerignore", "Dockerfile", "dir/keep"}},
+		{"dir\n!other/keep", []string{".dockerignore", "Dockerfile"}},
+	} {
+		dir := testenv.Tree(t, map[string]string{"Dockerfile": "FROM scratch", ".dockerignore": tt.ignore, "dir/keep": "x", "dir/drop": "x"})
+		files, err := DirContext(dir).Files(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, files, "%q", tt.ignore)
+	}
+}
+
 func TestExcludedDirIsNotWalked(t *testing.T) {
 	dir := testenv.Tree(t, map[string]string{"Dockerfile": "FROM scratch", ".dockerignore": "node_modules\n", "node_modules/a/b.js": "x", "src/x.go": "x"})
 	c := DirContext(dir)
