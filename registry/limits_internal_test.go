@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,4 +29,13 @@ func TestLineCol(t *testing.T) {
 		line, col := lineCol([]byte(tt.data), tt.offset)
 		assert.Equal(t, [2]int{tt.line, tt.col}, [2]int{line, col}, "%q at %d", tt.data, tt.offset)
 	}
+}
+
+// A bad reference is quoted whole up to 300 bytes, and cut past it.
+func TestReferenceErrorQuoteLength(t *testing.T) {
+	exact := strings.Repeat("a", 300)
+	e := &ReferenceError{Input: exact, Part: "name", Reason: "is bad"}
+	assert.Equal(t, `invalid image reference "`+exact+`": name is bad`, e.Error())
+	e.Input = exact + "b"
+	assert.Equal(t, `invalid image reference "`+exact+`...": name is bad`, e.Error())
 }
