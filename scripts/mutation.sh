@@ -76,7 +76,7 @@ for pkg in "${pkgs[@]}"; do
   while IFS= read -r f; do
     f=${f#"$pkg"/}
     [[ $f =~ $keep ]] || excludes+=(-E "^$(printf '%s' "$f" | sed 's/[.]/\\./g')\$")
-  done < <(git ls-files -- "$pkg" | grep -E '\.go$' | grep -v '_test\.go$')
+  done < <(find "$pkg" -name '*.go' ! -name '*_test.go' ! -path '*/testdata/*' | sort)
   out="$logdir/mutation-$(echo "$pkg" | tr / -).log"
   echo "== $pkg (${keep})"
   start=$(date +%s)
