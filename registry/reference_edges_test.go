@@ -16,6 +16,7 @@ func TestParseReferenceEdges(t *testing.T) {
 		"redis@sha256:" + strings.Repeat("09af", 16), // each end of the hex digits
 		"redis:09azAZ_",               // each end of a tag's characters
 		"app09az",                     // each end of a path's characters
+		"example.com:09/app",          // each end of a port's digits
 		strings.Repeat("a", 63) + "g", // 64 characters, not all hex: a name
 	} {
 		_, err := ParseReference(in)
