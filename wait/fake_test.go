@@ -543,3 +543,17 @@ func TestTimeoutKeepsWhatWasSeenBeforeTheEnd(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, "cut", te.LastSeen)
 }
+
+func TestExitErrorSaysTheState(t *testing.T) {
+	for _, tt := range []struct {
+		e    ExitError
+		want string
+	}{
+		{ExitError{Awaited: "x", ExitCode: 3, Status: "exited"}, "container exited with code 3 while waiting for x"},
+		{ExitError{Awaited: "x", ExitCode: 3}, "container exited with code 3 while waiting for x"},
+		{ExitError{Awaited: "x", ExitCode: 1, Status: "dead"}, "container is dead (exit code 1) while waiting for x"},
+		{ExitError{Awaited: "x", ExitCode: 137, OOMKilled: true, Status: "dead"}, "container was OOM-killed (raise its memory limit) while waiting for x"},
+	} {
+		assert.Equal(t, tt.want+"; the container logged nothing", tt.e.Error())
+	}
+}

@@ -304,3 +304,9 @@ func TestLogTailCutsLongLines(t *testing.T) {
 	assert.Equal(t, strings.Repeat("y", 5), tail[0])
 	assert.Equal(t, strings.Repeat("y", tailLines+4), tail[tailLines-1])
 }
+
+func TestLogTailKeepsALineOfExactlyTheLimit(t *testing.T) {
+	f := newFake()
+	f.write(strings.Repeat("z", tailLineMax) + "\n")
+	assert.Equal(t, []string{strings.Repeat("z", tailLineMax)}, logTail(context.Background(), f))
+}
