@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help engine fixtures check-fixtures test test-scripts demo fuzz bench bench-quick soak test-podman leftovers
+.PHONY: help engine fixtures check-fixtures test test-scripts demo fuzz mutation bench bench-quick soak test-podman leftovers
 
 help:
 	@echo 'make demo            the examples against a real engine (engine + fixtures first)'
@@ -15,6 +15,7 @@ help:
 	@echo 'make check-fixtures  check the fixture images behave like the official ones'
 	@echo 'make test-scripts    test engine.sh cold paths in private namespaces'
 	@echo 'make fuzz            every fuzz target for 30 s'
+	@echo 'make mutation        mutation tests (gremlins) of the engine-free packages; >= 90% killed'
 	@echo 'make soak            many container lifecycles; goroutines, fds and heap must not grow'
 	@echo 'make bench           berth vs raw Engine API vs testcontainers-go vs dockertest'
 	@echo 'make test-podman     the core suite against Podman'"'"'s Docker API'
@@ -40,6 +41,10 @@ demo: fixtures
 
 fuzz:
 	@bash scripts/fuzz.sh 30s
+
+# No engine needed: the tests that need one are left out (build tag mutation).
+mutation:
+	@bash scripts/mutation.sh
 
 bench: fixtures
 	@if [ ! -d bench ]; then echo 'bench/ not present'; exit 1; fi

@@ -1,3 +1,7 @@
+//go:build !mutation
+
+// Needs an engine: left out of mutation runs (scripts/mutation.sh).
+
 package build_test
 
 import (

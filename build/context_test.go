@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,10 @@ func TestMatcher(t *testing.T) {
 		{"x/*/z", "x/y/w/z", false},
 		{`\*.txt`, "*.txt", true},
 		{`\*.txt`, "a.txt", false},
+		{"build*", "build-cache", true},
+		{"build*", "x/build-cache", false},
+		{"a/*", "a/b", true},
+		{"a/*", "a/b/c", true},
 	}
 	for _, tt := range tests {
 		t.Run(strings.ReplaceAll(tt.patterns, "\n", "|")+" "+tt.path, func(t *testing.T) {
@@ -106,6 +111,25 @@ func TestDirContextTar(t *testing.T) {
 	assert.Equal(t, "app/main.go", got["link"].Linkname)
 }
 
+// An exception that could match below an excluded directory makes the
+// walk go in; one that cannot leaves it unread.
+func TestExceptionsBelowExcludedDirs(t *testing.T) {
+	for _, tt := range []struct {
+		ignore string
+		want   []string
+	}{
+		{"dir\n!*/keep", []string{".dockerignore", "Dockerfile", "dir/keep"}},
+		{"dir\n!d*/keep", []string{".dockerignore", "Dockerfile", "dir/keep"}},
+		{"dir\n!dir/keep", []string{".dockerignore", "Dockerfile", "dir/keep"}},
+		{"dir\n!other/keep", []string{".dockerignore", "Dockerfile"}},
+	} {
+		dir := testenv.Tree(t, map[string]string{"Dockerfile": "FROM scratch", ".dockerignore": tt.ignore, "dir/keep": "x", "dir/drop": "x"})
+		files, err := DirContext(dir).Files(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, files, "%q", tt.ignore)
+	}
+}
+
 func TestExcludedDirIsNotWalked(t *testing.T) {
 	dir := testenv.Tree(t, map[string]string{"Dockerfile": "FROM scratch", ".dockerignore": "node_modules\n", "node_modules/a/b.js": "x", "src/x.go": "x"})
 	c := DirContext(dir)
@@ -115,6 +139,34 @@ func TestExcludedDirIsNotWalked(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{".dockerignore", "Dockerfile", "src", "src/x.go"}, files)
 	assert.Equal(t, []string{".dockerignore", "Dockerfile", "node_modules", "src", "src/x.go"}, visited, "nothing below node_modules is looked at")
+}
+
+// WriteTar reports what stops the walk: a directory gone, a ctx ended.
+func TestWriteTarErrors(t *testing.T) {
+	var buf bytes.Buffer
+	err := DirContext(filepath.Join(t.TempDir(), "gone")).WriteTar(context.Background(), &buf)
+	assert.ErrorIs(t, err, ErrContextNotFound)
+
+	// A directory removed while the walk is in it.
+	dir := testenv.Tree(t, map[string]string{"Dockerfile": "FROM scratch", "a/b": "x"})
+	c := DirContext(dir)
+	c.onVisit = func(rel string) {
+		if rel == "a" {
+			require.NoError(t, os.RemoveAll(filepath.Join(dir, "a")))
+		}
+	}
+	buf.Reset()
+	err = c.WriteTar(context.Background(), &buf)
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+
+	dir = testenv.Tree(t, map[string]string{"Dockerfile": "FROM scratch", "a/b": "x"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	buf.Reset()
+	err = DirContext(dir).WriteTar(ctx, &buf)
+	assert.ErrorIs(t, err, context.Canceled)
+	_, err = DirContext(dir).Files(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func TestContextErrors(t *testing.T) {

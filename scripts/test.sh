@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite (make test), against the real engine, with the fixture
 # images built:
-#   go vet, gofmt, the set-up scripts' own tests (engine.sh cold paths,
+#   go vet, staticcheck, a slice of the mutation tests (scripts/mutation.sh),
+#   gofmt, the set-up scripts' own tests (engine.sh cold paths,
 #   fixture images vs the official behaviour), go test -race of every
 #   package, the engine-restart test (alone: it restarts the engine), a short
 #   slice of every fuzz target, a scan of all output for the suite's test
@@ -33,6 +34,19 @@ step_end() {
 
 step "go vet"
 go vet ./... || fail=1
+
+step "staticcheck"
+staticcheck_version=v0.8.2
+staticcheck=$(go env GOPATH)/bin/staticcheck
+if ! go version -m "$staticcheck" 2>/dev/null |
+  grep -qE "mod[[:space:]]+honnef.co/go/tools[[:space:]]+$staticcheck_version[[:space:]]"; then
+  echo "installing staticcheck $staticcheck_version"
+  go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version" || fail=1
+fi
+"$staticcheck" ./... && echo clean || fail=1
+
+step "mutation slice (the log-line reader and stdcopy; make mutation runs all)"
+bash scripts/mutation.sh --slice || fail=1
 
 step "gofmt"
 if git rev-parse --git-dir > /dev/null 2>&1; then

@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"regexp"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +27,12 @@ type fake struct {
 	exec    func(cmd []string) (ExecResult, error)
 	health  chan string
 	files   map[string]string
+	port    int   // MappedPort's answer; 0 for 1
+	portErr error // MappedPort's error
+	// stateErr fails State from its stateErrAfter-th call on.
+	stateErr      error
+	stateErrAfter int
+	stateCalls    int
 }
 
 func newFake() *fake {
@@ -49,9 +58,17 @@ func (f *fake) exit(code int, oom bool) {
 	close(f.exited)
 }
 
-func (f *fake) ID() string                                          { return "fake" }
-func (f *fake) Host(context.Context) (string, error)                { return "127.0.0.1", nil }
-func (f *fake) MappedPort(context.Context, string) (int, error)     { return 1, nil }
+func (f *fake) ID() string                           { return "fake" }
+func (f *fake) Host(context.Context) (string, error) { return "127.0.0.1", nil }
+func (f *fake) MappedPort(context.Context, string) (int, error) {
+	if f.portErr != nil {
+		return 0, f.portErr
+	}
+	if f.port != 0 {
+		return f.port, nil
+	}
+	return 1, nil
+}
 func (f *fake) HealthEvents(context.Context) (<-chan string, error) { return f.health, nil }
 
 func (f *fake) Logs(ctx context.Context, follow bool) (io.ReadCloser, error) {
@@ -78,6 +95,10 @@ func (f *fake) Exec(ctx context.Context, cmd []string) (ExecResult, error) {
 func (f *fake) State(context.Context) (State, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.stateCalls++
+	if f.stateErr != nil && f.stateCalls > f.stateErrAfter {
+		return State{}, f.stateErr
+	}
 	return f.state, nil
 }
 
@@ -100,18 +121,100 @@ func (f *fake) CopyFrom(ctx context.Context, path string) (io.ReadCloser, error)
 	return tarOf(path, content), nil
 }
 
+// readyAsync runs s.Ready on t and returns the channel its result comes on.
+func readyAsync(ctx context.Context, s Strategy, t Target) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- s.Ready(ctx, t) }()
+	return done
+}
+
+// notYet fails when the wait ended within d.
+func notYet(t *testing.T, done <-chan error, d time.Duration, why string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		t.Fatalf("the wait ended early (%v): %s", err, why)
+	case <-time.After(d):
+	}
+}
+
+// endsSoon fails unless the wait ended without error within 5 s.
+func endsSoon(t *testing.T, done <-chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the wait did not end")
+	}
+}
+
 func TestForLogTimesAndLateLine(t *testing.T) {
+	t.Parallel()
 	f := newFake()
-	f.write("starting\n")
-	go func() {
-		time.Sleep(50 * time.Millisecond)
-		f.write("ready 1\nnoise\n")
-		time.Sleep(50 * time.Millisecond)
-		f.write("ready 2\n")
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	f.write("starting\nready 1\nnoise\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	require.NoError(t, ForLog("ready").Times(2).Ready(ctx, f))
+	done := readyAsync(ctx, ForLog("ready").Times(2), f)
+	notYet(t, done, 100*time.Millisecond, "one matching line of two")
+	f.write("ready 2\n")
+	endsSoon(t, done)
+
+	// Times(3) wants three lines: two are not enough.
+	f3 := newFake()
+	f3.write("ready\nready\n")
+	done = readyAsync(ctx, ForLog("ready").Times(3), f3)
+	notYet(t, done, 100*time.Millisecond, "two matching lines of three")
+	f3.write("ready\n")
+	endsSoon(t, done)
+}
+
+func TestForLogRegexp(t *testing.T) {
+	t.Parallel()
+	f := newFake()
+	f.write("listening on :abc\nready soon\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := readyAsync(ctx, ForLogRegexp(regexp.MustCompile(`listening on :\d+$`)), f)
+	notYet(t, done, 100*time.Millisecond, "no line matches the regexp")
+	f.write("listening on :8080\n")
+	endsSoon(t, done)
+
+	f2 := newFake()
+	f2.write("port 1\nport 2\n")
+	done = readyAsync(ctx, ForLogRegexp(regexp.MustCompile(`^port \d`)).Times(3), f2)
+	notYet(t, done, 100*time.Millisecond, "two matching lines of three")
+	f2.write("report 3\n")
+	notYet(t, done, 100*time.Millisecond, "the regexp is anchored")
+	f2.write("port 3\n")
+	endsSoon(t, done)
+}
+
+func TestForLogRefusesBadInput(t *testing.T) {
+	for _, tt := range []struct {
+		s    *LogStrategy
+		want string
+	}{
+		{ForLog(""), `ForLog(""): no text to wait for`},
+		{ForLog("").Times(0), `ForLog(""): no text to wait for`},
+		{ForLog("ready").Times(0), `ForLog("ready").Times(0): want 1 or more matching lines`},
+		{ForLog("ready").Times(-2), `ForLog("ready").Times(-2): want 1 or more`},
+		{ForLogRegexp(nil), `ForLogRegexp(nil): no regexp`},
+		{ForLogRegexp(regexp.MustCompile(`a+`)).Times(0), `ForLogRegexp("a+").Times(0): want 1 or more`},
+	} {
+		f := newFake()
+		f.write("ready\n")
+		start := time.Now()
+		err := tt.s.Ready(context.Background(), f)
+		assert.Less(t, time.Since(start), time.Second)
+		assert.ErrorIs(t, err, ErrInvalidStrategy)
+		var se *StrategyError
+		if assert.ErrorAs(t, err, &se) {
+			assert.True(t, strings.HasPrefix(err.Error(), tt.want), "got %q, want prefix %q", err, tt.want)
+		}
+	}
+	assert.NoError(t, ForLogRegexp(regexp.MustCompile(``)).Validate(), "an empty regexp is a choice: any line")
+	assert.NoError(t, ForLog("x").Times(1).Validate())
 }
 
 func TestForLogFailsFastOnExit(t *testing.T) {
@@ -143,6 +246,7 @@ func TestOOMKilledIsNamed(t *testing.T) {
 }
 
 func TestTimeoutSaysWhatWasSeen(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	f.write("listening on 9000\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -158,25 +262,89 @@ func TestTimeoutSaysWhatWasSeen(t *testing.T) {
 }
 
 func TestForExecLastSeen(t *testing.T) {
+	t.Parallel()
 	f := newFake()
-	calls := 0
+	var calls atomic.Int32
 	f.exec = func(cmd []string) (ExecResult, error) {
-		calls++
-		if calls < 3 {
-			return ExecResult{ExitCode: 2, Stderr: []byte("not yet")}, nil
+		// Exit 0 from the start, but "accepting" only from the third call:
+		// the output matcher alone decides.
+		if calls.Add(1) < 3 {
+			return ExecResult{ExitCode: 0, Stdout: []byte("starting")}, nil
 		}
 		return ExecResult{ExitCode: 0, Stdout: []byte("accepting")}, nil
 	}
 	require.NoError(t, ForExec("pg_isready").OutputMatcher(func(o, _ []byte) bool { return bytes.Contains(o, []byte("accepting")) }).Ready(context.Background(), f))
+	assert.EqualValues(t, 3, calls.Load(), "ready at the first output that matched")
+
+	// The matcher sees stderr too.
+	f1 := newFake()
+	f1.exec = func([]string) (ExecResult, error) { return ExecResult{ExitCode: 0, Stderr: []byte("warming")}, nil }
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	err := ForExec("probe").OutputMatcher(func(_, e []byte) bool { return bytes.Contains(e, []byte("warm")) }).Ready(ctx, f1)
+	require.NoError(t, err)
+	err = ForExec("probe").OutputMatcher(func(_, e []byte) bool { return bytes.Contains(e, []byte("hot")) }).Ready(ctx, f1)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "output not matched")
+	assert.Contains(t, err.Error(), "warming")
 
 	f2 := newFake()
 	f2.exec = func([]string) (ExecResult, error) { return ExecResult{ExitCode: 1, Stderr: []byte("no server")}, nil }
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	err := ForExec("probe").Ready(ctx, f2)
+	err = ForExec("probe").Ready(ctx, f2)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "exit code 1")
 	assert.Contains(t, err.Error(), "no server")
+}
+
+func TestForExecExitCode(t *testing.T) {
+	t.Parallel()
+	f := newFake()
+	var calls atomic.Int32
+	var got []string
+	f.exec = func(cmd []string) (ExecResult, error) {
+		got = cmd
+		if calls.Add(1) < 3 {
+			return ExecResult{ExitCode: 0}, nil
+		}
+		return ExecResult{ExitCode: 3}, nil
+	}
+	require.NoError(t, ForExec("check", "--quiet").ExitCode(3).Ready(context.Background(), f))
+	assert.EqualValues(t, 3, calls.Load(), "exit 0 is not ready when 3 is wanted")
+	assert.Equal(t, []string{"check", "--quiet"}, got)
+	assert.Equal(t, `exec "check --quiet" exit 3`, ForExec("check", "--quiet").ExitCode(3).String())
+}
+
+// notFound is an exec error a Target marks permanent (a command the image
+// does not have).
+type notFound struct{}
+
+func (notFound) Error() string   { return "exec: \"pg_isready\": executable file not found" }
+func (notFound) Permanent() bool { return true }
+
+func TestForExecStopsOnAPermanentError(t *testing.T) {
+	t.Parallel()
+	f := newFake()
+	var calls atomic.Int32
+	f.exec = func([]string) (ExecResult, error) { calls.Add(1); return ExecResult{}, notFound{} }
+	start := time.Now()
+	err := ForExec("pg_isready").Ready(context.Background(), f)
+	assert.Less(t, time.Since(start), time.Second)
+	assert.ErrorIs(t, err, notFound{})
+	assert.EqualValues(t, 1, calls.Load())
+
+	// A passing error is retried.
+	f2 := newFake()
+	calls.Store(0)
+	f2.exec = func([]string) (ExecResult, error) {
+		if calls.Add(1) < 3 {
+			return ExecResult{}, errors.New("container is restarting")
+		}
+		return ExecResult{}, nil
+	}
+	require.NoError(t, ForExec("true").Ready(context.Background(), f2))
+	assert.EqualValues(t, 3, calls.Load())
 }
 
 func TestForHealthy(t *testing.T) {
@@ -219,15 +387,36 @@ func TestForExit(t *testing.T) {
 }
 
 func TestForFile(t *testing.T) {
+	t.Parallel()
 	f := newFake()
 	f.files = map[string]string{}
-	go func() {
-		time.Sleep(50 * time.Millisecond)
-		f.mu.Lock()
-		f.files["/ready"] = "ok"
-		f.mu.Unlock()
-	}()
-	require.NoError(t, ForFile("/ready").Matcher(func(b []byte) bool { return string(b) == "ok" }).Ready(context.Background(), f))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := readyAsync(ctx, ForFile("/ready").Matcher(func(b []byte) bool { return string(b) == "ok" }), f)
+	notYet(t, done, 100*time.Millisecond, "no file yet")
+	f.mu.Lock()
+	f.files["/ready"] = "not yet"
+	f.mu.Unlock()
+	notYet(t, done, 200*time.Millisecond, "the content does not match")
+	f.mu.Lock()
+	f.files["/ready"] = "ok"
+	f.mu.Unlock()
+	endsSoon(t, done)
+
+	// Without a matcher, any content will do.
+	done = readyAsync(ctx, ForFile("/ready"), f)
+	endsSoon(t, done)
+
+	f.mu.Lock()
+	f.files["/other"] = "half"
+	f.mu.Unlock()
+	tctx, tcancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer tcancel()
+	err := ForFile("/other").Matcher(func(b []byte) bool { return string(b) == "whole" }).Ready(tctx, f)
+	var te *TimeoutError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, `content "half" not matched`, te.LastSeen)
+	assert.Equal(t, "file /other", te.Awaited)
 }
 
 // slow never succeeds until ctx ends; it records that it was cancelled.
@@ -275,6 +464,9 @@ func TestTCPTable(t *testing.T) {
 	assert.Equal(t, listening, tcpTableState(table, 8080))
 	assert.Equal(t, notListening, tcpTableState(table, 80), "port 80 is only an established connection")
 	assert.Equal(t, notListening, tcpTableState(table, 5432))
+	// Four fields are enough: local address and state.
+	assert.Equal(t, listening, tcpTableState("0: 00000000:1538 00000000:0000 0A", 5432))
+	assert.Equal(t, notListening, tcpTableState("0: 00000000:1538 00000000:0000", 5432))
 }
 
 // BenchmarkForLogDetection measures the time from a line being written to
@@ -322,4 +514,46 @@ func TestFollowLog(t *testing.T) {
 	assert.ErrorIs(t, err, io.EOF, "the log ends with the container")
 	assert.NotErrorIs(t, err, context.DeadlineExceeded, "the log did not end with the container")
 	assert.ErrorContains(t, err, `the log ended before "ready"`)
+}
+
+// What a probe sees as the wait's ctx ends (mostly that ctx cutting its
+// last try) does not hide what it saw before.
+func TestTimeoutKeepsWhatWasSeenBeforeTheEnd(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := Watch(ctx, newFake(), "x", func(ctx context.Context, seen func(string, ...any)) error {
+		seen("status %d", 503)
+		<-ctx.Done()
+		seen("cut: %v", ctx.Err())
+		return ctx.Err()
+	})
+	var te *TimeoutError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, "status 503", te.LastSeen)
+
+	// Nothing seen before the end: the end is better than nothing.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	err = Watch(ctx2, newFake(), "x", func(ctx context.Context, seen func(string, ...any)) error {
+		<-ctx.Done()
+		seen("cut")
+		return ctx.Err()
+	})
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, "cut", te.LastSeen)
+}
+
+func TestExitErrorSaysTheState(t *testing.T) {
+	for _, tt := range []struct {
+		e    ExitError
+		want string
+	}{
+		{ExitError{Awaited: "x", ExitCode: 3, Status: "exited"}, "container exited with code 3 while waiting for x"},
+		{ExitError{Awaited: "x", ExitCode: 3}, "container exited with code 3 while waiting for x"},
+		{ExitError{Awaited: "x", ExitCode: 1, Status: "dead"}, "container is dead (exit code 1) while waiting for x"},
+		{ExitError{Awaited: "x", ExitCode: 137, OOMKilled: true, Status: "dead"}, "container was OOM-killed (raise its memory limit) while waiting for x"},
+	} {
+		assert.Equal(t, tt.want+"; the container logged nothing", tt.e.Error())
+	}
 }

@@ -76,7 +76,9 @@ func (s *HealthStrategy) runCheck(ctx context.Context, t Target, hc Healthcheck)
 			begun := time.Now()
 			cctx, cancel := context.WithTimeout(ctx, timeout)
 			res, err := t.Exec(cctx, cmd)
-			timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded)
+			// By the clock too: on a busy machine the ctx's timer may not
+			// have fired yet when a check that outlasted it returns.
+			timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded) || time.Since(begun) >= timeout
 			cancel()
 			if ctx.Err() != nil {
 				return ctx.Err()

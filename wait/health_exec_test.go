@@ -80,6 +80,18 @@ func TestForHealthyRunsTheCheckItself(t *testing.T) {
 		defer cancel()
 		require.NoError(t, ForHealthy().Ready(ctx, u))
 	})
+	t.Run("zero settings take the engine's defaults", func(t *testing.T) {
+		// Interval 0 is 30 s: started 29.8 s ago, the first check comes
+		// in about 200 ms, not at once.
+		start := time.Now()
+		u := newUnscheduled(Healthcheck{Test: []string{"CMD", "probe"}, StartedAt: start.Add(-29800 * ms)}, 0)
+		require.NoError(t, ForHealthy().Ready(context.Background(), u))
+		assert.GreaterOrEqual(t, u.execs[0].Sub(start), 150*ms, "the default interval")
+		// Retries 0 is 3; Timeout 0 is 30 s, so a quick check is in time.
+		u = newUnscheduled(Healthcheck{Test: []string{"CMD", "probe"}, Interval: 5 * ms, StartedAt: time.Now()}, 1, 1, 0)
+		require.NoError(t, ForHealthy().Ready(context.Background(), u))
+		assert.Equal(t, 3, u.count(), "two failures are below the default 3 retries")
+	})
 	t.Run("a check over its timeout fails", func(t *testing.T) {
 		u := newUnscheduled(Healthcheck{Test: []string{"CMD", "slow"}, Interval: 5 * ms, Timeout: 20 * ms, Retries: 1}, 0)
 		u.exec = func([]string) (ExecResult, error) {

@@ -1,7 +1,6 @@
 package wait
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -70,11 +69,16 @@ func writeTail(b *strings.Builder, tail []string) {
 	}
 }
 
-// tailLines is how many log lines errors carry.
-const tailLines = 20
+// tailLines is how many log lines errors carry, and tailLineMax how much
+// of each.
+const (
+	tailLines   = 20
+	tailLineMax = 4 << 10
+)
 
 // logTail reads the last lines of the container's log with a fresh short
-// ctx (the wait's ctx may be over).
+// ctx (the wait's ctx may be over). A line longer than tailLineMax is cut,
+// saying so.
 func logTail(ctx context.Context, t Target) []string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -84,14 +88,21 @@ func logTail(ctx context.Context, t Target) []string {
 	}
 	defer rc.Close()
 	var lines []string
-	sc := bufio.NewScanner(rc)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
+	scanLines(rc, func(line []byte, start bool) bool {
+		if !start {
+			// The rest of a line longer than maxLine: cut already.
+			return false
+		}
+		if len(line) > tailLineMax {
+			lines = append(lines, strings.ToValidUTF8(string(line[:tailLineMax]), "")+fmt.Sprintf(" [line cut: %d bytes or more]", len(line)))
+		} else {
+			lines = append(lines, string(line))
+		}
 		if len(lines) > tailLines {
 			lines = lines[1:]
 		}
-	}
+		return false
+	})
 	return lines
 }
 
@@ -99,12 +110,23 @@ func logTail(ctx context.Context, t Target) []string {
 type observation struct {
 	mu   sync.Mutex
 	last string
+	// ended is the wait's ctx: once it is over, what a probe sees is
+	// mostly that ctx cutting its last try, which would hide what it saw
+	// before.
+	ended <-chan struct{}
 }
 
 func (o *observation) set(format string, args ...any) {
 	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.last != "" && o.ended != nil {
+		select {
+		case <-o.ended:
+			return
+		default:
+		}
+	}
 	o.last = fmt.Sprintf(format, args...)
-	o.mu.Unlock()
 }
 
 func (o *observation) get() string {
@@ -134,7 +156,7 @@ func run(ctx context.Context, t Target, awaited string, probe func(ctx context.C
 			exited <- st
 		}
 	}()
-	seen := &observation{}
+	seen := &observation{ended: ctx.Done()}
 	done := make(chan error, 1)
 	go func() { done <- probe(pctx, seen) }()
 

@@ -3,10 +3,14 @@ package wait
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/cenkalti/backoff/v4"
 )
 
 // SQLStrategy waits until a database answers a query.
@@ -19,9 +23,22 @@ type SQLStrategy struct {
 
 // ForSQL waits until `SELECT 1` succeeds through database/sql with driver
 // (registered by the caller, e.g. pgx's "pgx") on the DSN dsn builds from
-// the mapped address.
+// the mapped address. Credentials the server refuses (SQLSTATE class 28,
+// as reported by drivers whose errors have a SQLState method, like pgx)
+// end the wait at once.
 func ForSQL(port, driver string, dsn func(host string, port int) string) *SQLStrategy {
 	return &SQLStrategy{port: port, driver: driver, dsn: dsn, query: "SELECT 1"}
+}
+
+// credentialsRefused reports an error whose SQLSTATE is of class 28,
+// invalid authorization (28P01: wrong password), through the SQLState
+// method of the drivers that have one (pgx, lib/pq).
+func credentialsRefused(err error) (string, bool) {
+	var se interface{ SQLState() string }
+	if errors.As(err, &se) && strings.HasPrefix(se.SQLState(), "28") {
+		return se.SQLState(), true
+	}
+	return "", false
 }
 
 // Query replaces `SELECT 1`.
@@ -68,13 +85,16 @@ func (s *SQLStrategy) Ready(ctx context.Context, t Target) error {
 		}
 		defer db.Close()
 		addr := net.JoinHostPort(host, strconv.Itoa(mapped))
-		return poll(ctx, func() error {
+		return unwrapPermanent(poll(ctx, func() error {
 			_, err := db.ExecContext(ctx, s.query)
 			if err != nil {
 				// Never the DSN: it carries the password.
 				seen.set("query on %s: %v", addr, err)
 			}
+			if code, ok := credentialsRefused(err); ok {
+				return backoff.Permanent(fmt.Errorf("%s on %s: the server refused the credentials (SQLSTATE %s), which no retry mends: check the user and password the DSN gives: %w", s, addr, code, err))
+			}
 			return err
-		})
+		}))
 	})
 }

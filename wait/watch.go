@@ -1,10 +1,9 @@
 package wait
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"fmt"
-	"strings"
 )
 
 // Watch runs probe under the rules every strategy of this package follows,
@@ -48,7 +47,8 @@ func (l *LogLines) Next(ctx context.Context) error {
 // FollowLog follows t's log from its start for a probe that acts on the
 // lines containing substr (Next waits for one; Found and Ended serve a
 // probe's own select). The log is closed when ctx ends, so give it the ctx
-// of the probe that calls it.
+// of the probe that calls it. A line longer than 1 MiB is matched in
+// overlapping windows, as by ForLog, and counts once.
 func FollowLog(ctx context.Context, t Target, substr string) (*LogLines, error) {
 	rc, err := t.Logs(ctx, true)
 	if err != nil {
@@ -61,20 +61,17 @@ func FollowLog(ctx context.Context, t Target, substr string) (*LogLines, error) 
 		rc.Close()
 	}()
 	go func() {
-		br := bufio.NewReaderSize(rc, 64<<10)
-		for {
-			line, err := br.ReadString('\n')
-			if strings.Contains(line, substr) {
+		want := []byte(substr)
+		lines := lineCounter{match: func(line []byte) bool { return bytes.Contains(line, want) }}
+		end <- scanLines(rc, func(line []byte, start bool) bool {
+			if lines.add(line, start) {
 				select {
 				case found <- struct{}{}:
 				default: // one is pending already
 				}
 			}
-			if err != nil {
-				end <- err
-				return
-			}
-		}
+			return false
+		})
 	}()
 	return &LogLines{Found: found, Ended: end, substr: substr}, nil
 }

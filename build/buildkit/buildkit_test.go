@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -298,15 +297,16 @@ func TestRunStepSettings(t *testing.T) {
 	forget := testenv.RemoveImages(t)
 	h := berth.New(t)
 	df := "FROM busybox:1.36\nRUN grep db.internal /etc/hosts > /hosts && df -k /dev/shm | tail -1 | awk '{print $2}' > /shm && (ip -o link 2>/dev/null || cat /proc/net/dev) | grep -c : > /links; echo " + buildtest.Unique(t) + "\n"
+	arch := buildtest.EngineArch(t, h)
 	img := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).
-		ExtraHost("db.internal", "10.1.2.3").Network("none").Platform("linux/amd64").Image()
+		ExtraHost("db.internal", "10.1.2.3").Network("none").Platform("linux/" + arch).Image()
 	forget(img)
 	out := buildtest.Output(t, h, img, "cat", "/hosts", "/links")
 	assert.Contains(t, out, "10.1.2.3")
 	assert.Contains(t, out, "\n1\n", "network none: only the loopback interface")
 	ins, err := testenv.Wire(h.Engine()).ImageInspect(t.Context(), img)
 	require.NoError(t, err)
-	assert.Equal(t, "amd64", ins.Architecture)
+	assert.Equal(t, arch, ins.Architecture)
 }
 
 func TestNamedContext(t *testing.T) {
@@ -416,40 +416,41 @@ func TestCacheDirectory(t *testing.T) {
 	assert.Contains(t, log.String(), "no build cache in")
 }
 
-// TestForeignPlatform builds for linux/arm64 on an amd64 engine without
-// QEMU: copying files works and the image says arm64; running an arm64
+// TestForeignPlatform builds for a platform the engine does not run
+// natively (linux/arm64, or linux/amd64 on an arm64 engine) without QEMU:
+// copying files works and the image says that architecture; running its
 // binary in a RUN step fails with an error that says what the engine lacks.
 func TestForeignPlatform(t *testing.T) {
 	t.Parallel()
 	forget := testenv.RemoveImages(t)
 	h := berth.New(t)
 	ctx := t.Context()
-	src := testenv.Tree(t, map[string]string{"main.go": "package main\n\nfunc main() { println(\"hello from arm64\") }\n", "go.mod": "module hello\n\ngo 1.22\n"})
+	arch := buildtest.ForeignArch(t, h)
+	src := testenv.Tree(t, map[string]string{"main.go": "package main\n\nfunc main() { println(\"hello from " + arch + "\") }\n", "go.mod": "module hello\n\ngo 1.22\n"})
 	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
+	require.NoError(t, err, "the go command builds the test's foreign binary")
 	cmd := exec.Command(gobin, "build", "-o", "hello", ".")
 	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	base := "berth-test/arm64:" + strings.ToLower(strings.ReplaceAll(buildtest.Unique(t), "/", "-"))
-	id := h.Build(src).DockerfileContent("FROM scratch\nCOPY hello /hello\n").Tag(base).Platform("linux/arm64").Image()
+	base := "berth-test/" + arch + ":" + strings.ToLower(strings.ReplaceAll(buildtest.Unique(t), "/", "-"))
+	id := h.Build(src).DockerfileContent("FROM scratch\nCOPY hello /hello\n").Tag(base).Platform("linux/" + arch).Image()
 	forget(id)
 	ins, err := testenv.Wire(h.Engine()).ImageInspect(ctx, base)
 	require.NoError(t, err)
-	assert.Equal(t, "arm64", ins.Architecture)
+	assert.Equal(t, arch, ins.Architecture)
 
-	if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err == nil {
-		t.Log("this engine's host emulates arm64: the RUN step below would work")
+	qemu := map[string]string{"arm64": "qemu-aarch64", "amd64": "qemu-x86_64"}[arch]
+	if _, err := os.Stat("/proc/sys/fs/binfmt_misc/" + qemu); err == nil {
+		t.Logf("this engine's host emulates %s: the RUN step below would work", arch)
 		return
 	}
-	_, err = h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM " + base + "\nRUN [\"/hello\"]\n")}).Platform("linux/arm64").ImageE(ctx)
+	_, err = h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM " + base + "\nRUN [\"/hello\"]\n")}).Platform("linux/" + arch).ImageE(ctx)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, buildkit.ErrUnsupported)
-	assert.Contains(t, err.Error(), "cannot run binaries for linux/arm64")
+	assert.Contains(t, err.Error(), "cannot run binaries for linux/"+arch)
 	assert.Contains(t, err.Error(), "QEMU")
 }
 

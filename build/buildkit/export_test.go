@@ -107,7 +107,7 @@ func TestExportDockerAndOCI(t *testing.T) {
 	assert.Equal(t, "docker.io/"+tag, md.Annotations["io.containerd.image.name"])
 	assert.Equal(t, tag[strings.LastIndex(tag, ":")+1:], md.Annotations["org.opencontainers.image.ref.name"])
 	assert.Equal(t, "https://example.com/berth", md.Annotations["org.opencontainers.image.source"])
-	assert.Equal(t, "amd64", md.Platform.Architecture)
+	assert.Equal(t, buildtest.EngineArch(t, h), md.Platform.Architecture)
 	var manifest struct {
 		Config      ociDesc
 		Layers      []ociDesc

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -494,8 +495,14 @@ func FuzzDemux(f *testing.F) {
 		if out.Len()+errb.Len() > len(data) {
 			t.Fatalf("demux produced more bytes (%d) than it read (%d)", out.Len()+errb.Len(), len(data))
 		}
-		if err == nil && len(data)%1 != 0 {
-			t.Fatal("unreachable")
+		if out.Len()+errb.Len() > 0 && len(data) < 8 {
+			t.Fatalf("demux produced output from %d bytes, less than one frame header", len(data))
+		}
+		// How the stream is cut into reads does not matter.
+		var out1, errb1 bytes.Buffer
+		err1 := Demux(iotest.OneByteReader(bytes.NewReader(data)), &out1, &errb1)
+		if (err == nil) != (err1 == nil) || !bytes.Equal(out.Bytes(), out1.Bytes()) || !bytes.Equal(errb.Bytes(), errb1.Bytes()) {
+			t.Fatalf("one byte per read: err %v, %d+%d bytes; whole: err %v, %d+%d bytes", err1, out1.Len(), errb1.Len(), err, out.Len(), errb.Len())
 		}
 	})
 }

@@ -1,4 +1,6 @@
-//go:build linux
+//go:build linux && !mutation
+
+// Needs an engine: left out of mutation runs (scripts/mutation.sh).
 
 package wire
 

@@ -64,6 +64,29 @@ func Unique(t testing.TB) string {
 	return fmt.Sprintf("%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
 }
 
+// EngineArch is the engine's architecture in Go's and OCI's words
+// ("amd64", "arm64"): what an image built without a platform is for.
+func EngineArch(t testing.TB, h *berth.Harness) string {
+	t.Helper()
+	v, err := h.Engine().Server(t.Context())
+	if err != nil {
+		t.Fatalf("engine: %v", err)
+	}
+	if v.Arch == "" {
+		t.Fatal("the engine reports no architecture")
+	}
+	return v.Arch
+}
+
+// ForeignArch is an architecture the engine does not run natively.
+func ForeignArch(t testing.TB, h *berth.Harness) string {
+	t.Helper()
+	if EngineArch(t, h) == "arm64" {
+		return "amd64"
+	}
+	return "arm64"
+}
+
 // Output runs img with cmd until it exits and returns what it printed.
 func Output(t testing.TB, h *berth.Harness, img string, cmd ...string) string {
 	t.Helper()
