@@ -1,7 +1,5 @@
 package wire
 
-import "encoding/json"
-
 // ContainerConfig is the body of POST /containers/create (and the Config of
 // an inspect answer). Only the fields berth uses are declared.
 type ContainerConfig struct {
@@ -423,6 +421,3 @@ type CPUStats struct {
 	SystemUsage uint64 `json:"system_cpu_usage"`
 	OnlineCPUs  uint32 `json:"online_cpus"`
 }
-
-// rawJSON keeps an undecoded JSON value.
-type rawJSON = json.RawMessage
