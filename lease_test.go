@@ -1,6 +1,7 @@
 package berth_test
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func TestNewSessionRemovesExpiredLeases(t *testing.T) {
 			engine.LabelExpires: strconv.FormatInt(expires.Unix(), 10),
 		}})
 		require.NoError(t, err)
-		t.Cleanup(func() { c.RemoveSession(ctx, session) })
+		t.Cleanup(func() { c.RemoveSession(context.Background(), session) })
 		return ctr.ID()
 	}
 	expired := run(dead, time.Now().Add(-time.Minute))
