@@ -6,12 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/wait"
 )
 
 // Bad input to a builder call and the same value in a Spec are judged by
@@ -65,4 +68,32 @@ func TestBuilderAndSpecShareEachFieldCheck(t *testing.T) {
 		_, err := container.ParsePort(ok)
 		assert.NoError(t, err, ok)
 	}
+}
+
+// A wait that probes a port through the host, on a container that does
+// not publish it, is refused before anything is created: it could only
+// time out.
+func TestWaitOnUnpublishedPortIsRefused(t *testing.T) {
+	t.Parallel()
+	h := berth.New(t)
+	for name, s := range map[string]wait.Strategy{
+		"ForHTTP":      wait.ForHTTP("/").Port("8080/tcp"),
+		"All(ForHTTP)": wait.All(wait.ForLog("up"), wait.ForHTTP("/").Port("8080")),
+	} {
+		start := time.Now()
+		_, err := h.Container(busybox).Cmd("sleep", "60").Port("9090/tcp").WaitFor(s).StartE(t.Context())
+		require.Error(t, err, name)
+		var se *container.SpecError
+		require.True(t, errors.As(err, &se), "%s: %v", name, err)
+		assert.Contains(t, err.Error(), "the container does not publish it", name)
+		assert.Less(t, time.Since(start), 5*time.Second, "%s: refused before create, not after a start", name)
+	}
+	assert.Empty(t, testenv.Left(t, h.Engine(), h.Session().ID(), t.Name()), "nothing was created")
+	// Published, or a wait that also looks inside, is fine.
+	spec := container.Spec{Image: busybox, Ports: []string{"8080/tcp"}, WaitFor: wait.ForHTTP("/").Port("8080")}
+	assert.NoError(t, spec.Validate())
+	spec = container.Spec{Image: busybox, WaitFor: wait.ForListeningPort("8080/tcp")}
+	assert.NoError(t, spec.Validate())
+	spec = container.Spec{Image: busybox, WaitFor: wait.Any(wait.ForLog("up"), wait.ForHTTP("/").Port("8080"))}
+	assert.NoError(t, spec.Validate())
 }

@@ -373,6 +373,11 @@ func (s *Spec) Validate() error {
 	if err := wait.Validate(s.WaitFor); err != nil {
 		return &SpecError{Field: "WaitFor", Value: s.WaitFor.String(), Err: err}
 	}
+	if s.WaitFor != nil {
+		if err := s.checkPublished(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -424,6 +429,30 @@ func (h *Healthcheck) validate() error {
 	}
 	if h.Retries < 0 {
 		return bad(strconv.Itoa(h.Retries), "retries must not be negative")
+	}
+	return nil
+}
+
+// checkPublished refuses a wait that probes a port through the host when
+// the spec does not publish it: it could only time out.
+func (s *Spec) checkPublished() error {
+	need := wait.PublishedPorts(s.WaitFor)
+	if len(need) == 0 {
+		return nil
+	}
+	published := map[string]bool{}
+	for _, p := range s.Ports {
+		if ps, err := ParsePort(p); err == nil {
+			published[ps.Key()] = true
+		}
+	}
+	for _, p := range need {
+		key, err := NormalizePort(p)
+		if err != nil || published[key] {
+			continue // a bad port is wait.Validate's to report
+		}
+		return &SpecError{Field: "WaitFor", Value: s.WaitFor.String(),
+			Hint: fmt.Sprintf("it probes %s through the host, but the container does not publish it: add Port(%q), or wait with ForListeningPort, which also checks inside", key, key)}
 	}
 	return nil
 }
