@@ -17,6 +17,7 @@ import (
 // ContainerBuilder describes a container fluently. Each method records the
 // first bad input; Start reports it naming the call, StartE returns it.
 type ContainerBuilder struct {
+	logTo    []func(container.LogLine)
 	s        *scope
 	spec     container.Spec
 	keychain registry.Keychain // nil: the session's
@@ -354,6 +355,7 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 			return nil, err
 		}
 		b.s.attachHandle(ctr)
+		b.s.follow(ctr, b.logTo)
 		return &Container{Container: ctr, tb: b.s.tb, warm: &res}, nil
 	}
 	ctr, err := container.Run(ctx, b.s.client(), b.spec, opts)
@@ -361,6 +363,7 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 		return nil, err
 	}
 	b.s.attachHandle(ctr)
+	b.s.follow(ctr, b.logTo)
 	return &Container{Container: ctr, tb: b.s.tb}, nil
 }
 

@@ -18,6 +18,7 @@ func keepFailed() bool { return os.Getenv("BERTH_KEEP_FAILED") == "1" }
 // their session labels and lease: `berth prune` removes them once the
 // process has ended, and any session once the lease has.
 func (s *scope) keep() string {
+	s.stopFollowing(0) // the containers stay: their consumers must not outlive the test
 	s.mu.Lock()
 	res := s.resources
 	s.resources = nil

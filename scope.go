@@ -37,6 +37,11 @@ type scope struct {
 	mu        sync.Mutex
 	resources []resource
 	uniq      string
+
+	// log consumers (LogTo): they end with their containers
+	followCtx  context.Context
+	followStop context.CancelFunc
+	followers  sync.WaitGroup
 }
 
 func newScope(s *Session, tb testing.TB, labels map[string]string) *scope {
@@ -115,7 +120,7 @@ func (s *scope) cleanup(ctx context.Context) error {
 		}
 	}
 	c := s.client()
-	return engine.RemoveAll(ctx, rs, func(ctx context.Context, r engine.Resource) error {
+	err := engine.RemoveAll(ctx, rs, func(ctx context.Context, r engine.Resource) error {
 		if n := nets[r.ID]; n != nil {
 			if err := n.Remove(ctx); err != nil && !errors.Is(err, engine.ErrNotFound) {
 				return fmt.Errorf("remove network %.12s: %w", r.ID, err)
@@ -128,6 +133,8 @@ func (s *scope) cleanup(ctx context.Context) error {
 		}
 		return err
 	})
+	s.stopFollowing(followStop) // the consumers see their containers end
+	return err
 }
 
 // diagnose writes, for each container of the scope, its image, state, exit

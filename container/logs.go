@@ -242,3 +242,57 @@ func (w *lineWriter) flush() {
 		w.buf = nil
 	}
 }
+
+// FollowLife calls fn with every line the container writes, from its
+// creation until it is removed or ctx ends, following it across stops and
+// restarts: a line is delivered once, in order. It returns nil at either
+// end, and an error only when the engine cannot be asked.
+func (c *Container) FollowLife(ctx context.Context, fn func(LogLine)) error {
+	var last time.Time
+	for {
+		o := wire.LogsOptions{Stdout: true, Stderr: true, Follow: true, Timestamps: true}
+		if !last.IsZero() {
+			o.Since = fmt.Sprintf("%d.%09d", last.Unix(), last.Nanosecond())
+		}
+		body, err := c.client.ContainerLogs(ctx, c.id, o)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, wire.ErrNotFound) {
+				return nil
+			}
+			return err
+		}
+		c.splitLines(body, func(l LogLine) {
+			ts, text, ok := strings.Cut(l.Text, " ")
+			if t, err := time.Parse(time.RFC3339Nano, ts); ok && err == nil {
+				if !t.After(last) {
+					return // seen before the stream was opened again
+				}
+				last, l.Text = t, text
+			}
+			fn(l)
+		})
+		body.Close()
+		// The stream ends when the container stops: wait until it runs
+		// again, or is gone.
+		for {
+			if ctx.Err() != nil {
+				return nil
+			}
+			st, err := c.State(ctx)
+			if errors.Is(err, wire.ErrNotFound) || ctx.Err() != nil {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if st.Running {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+}
