@@ -18,6 +18,8 @@ import (
 // first bad input; Start reports it naming the call, StartE returns it.
 type ContainerBuilder struct {
 	logTo    []func(container.LogLine)
+	hooks    container.Hooks
+	onRemove []func(ctx context.Context, c *Container)
 	s        *scope
 	spec     container.Spec
 	keychain registry.Keychain // nil: the session's
@@ -346,6 +348,7 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 		return b.startShared(ctx)
 	}
 	opts := b.s.runOptions()
+	opts.Hooks = b.hooks
 	if b.keychain != nil {
 		opts.Keychain = b.keychain
 	}
@@ -356,7 +359,9 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 		}
 		b.s.attachHandle(ctr)
 		b.s.follow(ctr, b.logTo)
-		return &Container{Container: ctr, tb: b.s.tb, warm: &res}, nil
+		h := &Container{Container: ctr, tb: b.s.tb, warm: &res}
+		b.s.onRemove(ctr.ID(), h, b.onRemove)
+		return h, nil
 	}
 	ctr, err := container.Run(ctx, b.s.client(), b.spec, opts)
 	if err != nil {
@@ -364,7 +369,9 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 	}
 	b.s.attachHandle(ctr)
 	b.s.follow(ctr, b.logTo)
-	return &Container{Container: ctr, tb: b.s.tb}, nil
+	h := &Container{Container: ctr, tb: b.s.tb}
+	b.s.onRemove(ctr.ID(), h, b.onRemove)
+	return h, nil
 }
 
 // Warm starts the container from a cached image of its initialized state

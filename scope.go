@@ -23,6 +23,9 @@ type resource struct {
 	id   string
 	ctr  *container.Container
 	net  *network.Network
+	// beforeRemove runs at cleanup before the resource is removed
+	// (OnRemove hooks).
+	beforeRemove []func(ctx context.Context)
 }
 
 // scope owns resources: the resources of one test (Harness) or of a
@@ -111,6 +114,11 @@ func (s *scope) cleanup(ctx context.Context) error {
 	res := s.resources
 	s.resources = nil
 	s.mu.Unlock()
+	for _, r := range res {
+		for _, f := range r.beforeRemove {
+			f(ctx)
+		}
+	}
 	nets := map[string]*network.Network{}
 	rs := make([]engine.Resource, len(res))
 	for i, r := range res {

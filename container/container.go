@@ -39,13 +39,15 @@ type Container struct {
 	// messages about a command that cannot run.
 	entrypoint, cmd []string
 
+	hooks Hooks // of the start (RunOptions.Hooks)
+
 	mu       sync.Mutex
 	bindings map[string]int // "5432/tcp" → host port, after start
 }
 
 func newContainer(c *wire.Client, id string, spec Spec, opts RunOptions) *Container {
 	ctr := &Container{client: c, id: id, name: spec.Name, image: spec.Image, tty: spec.Tty, stdinOnce: spec.StdinOnce, host: opts.Host, stop: spec.StopTimeout,
-		entrypoint: spec.Entrypoint, cmd: spec.Cmd}
+		entrypoint: spec.Entrypoint, cmd: spec.Cmd, hooks: opts.Hooks}
 	for _, p := range spec.Ports {
 		if ps, err := ParsePort(p); err == nil {
 			ctr.ports = append(ctr.ports, ps)

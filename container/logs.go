@@ -246,20 +246,35 @@ func (w *lineWriter) flush() {
 // FollowLife calls fn with every line the container writes, from its
 // creation until it is removed or ctx ends, following it across stops and
 // restarts: a line is delivered once, in order. It returns nil at either
-// end, and an error only when the engine cannot be asked.
+// end; an engine that keeps failing to answer (lifeRetries times in a
+// row) ends it with that error.
 func (c *Container) FollowLife(ctx context.Context, fn func(LogLine)) error {
 	var last time.Time
-	for {
+	failures := 0
+	retry := func(err error) error {
+		if failures++; failures >= lifeRetries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+		return nil
+	}
+	for ctx.Err() == nil {
 		o := wire.LogsOptions{Stdout: true, Stderr: true, Follow: true, Timestamps: true}
 		if !last.IsZero() {
 			o.Since = fmt.Sprintf("%d.%09d", last.Unix(), last.Nanosecond())
 		}
 		body, err := c.client.ContainerLogs(ctx, c.id, o)
+		if errors.Is(err, wire.ErrNotFound) {
+			return nil
+		}
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, wire.ErrNotFound) {
-				return nil
+			if err := retry(err); err != nil {
+				return err
 			}
-			return err
+			continue
 		}
 		c.splitLines(body, func(l LogLine) {
 			ts, text, ok := strings.Cut(l.Text, " ")
@@ -272,27 +287,31 @@ func (c *Container) FollowLife(ctx context.Context, fn func(LogLine)) error {
 			fn(l)
 		})
 		body.Close()
-		// The stream ends when the container stops: wait until it runs
-		// again, or is gone.
-		for {
-			if ctx.Err() != nil {
-				return nil
-			}
+		// The stream ends when the container stops (or the connection is
+		// cut): follow again once it runs; end when it is gone.
+		for ctx.Err() == nil {
 			st, err := c.State(ctx)
-			if errors.Is(err, wire.ErrNotFound) || ctx.Err() != nil {
+			if errors.Is(err, wire.ErrNotFound) {
 				return nil
 			}
 			if err != nil {
-				return err
+				if err := retry(err); err != nil {
+					return err
+				}
+				continue
 			}
+			failures = 0
 			if st.Running {
 				break
 			}
 			select {
 			case <-ctx.Done():
-				return nil
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
 	}
+	return nil
 }
+
+// lifeRetries bounds FollowLife's tries against an engine that fails.
+const lifeRetries = 25

@@ -34,6 +34,19 @@ type RunOptions struct {
 	Keychain registry.Keychain
 	// Host overrides where mapped ports are reachable.
 	Host string
+	// Hooks run at the steps of a start.
+	Hooks Hooks
+}
+
+// Hooks run at the steps of a container's start, with the handle; an
+// error fails the start (the container is removed) naming the hook.
+type Hooks struct {
+	// Created runs after the create, networks and files, before start.
+	Created func(ctx context.Context, c *Container) error
+	// Started runs once the engine started the container, before the wait.
+	Started func(ctx context.Context, c *Container) error
+	// Ready runs once the wait strategy said ready.
+	Ready func(ctx context.Context, c *Container) error
 }
 
 // StartError reports a Run that failed after the container existed. The
@@ -233,7 +246,18 @@ func create(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions) (*C
 			return nil, &StartError{Image: spec.Image, ID: resp.ID, Step: "copy files", Err: err}
 		}
 	}
+	if err := runHook(ctx, opts.Hooks.Created, ctr); err != nil {
+		ctr.removeAfterFailure()
+		return nil, &StartError{Image: spec.Image, ID: resp.ID, Step: "Created hook", Err: err}
+	}
 	return ctr, nil
+}
+
+func runHook(ctx context.Context, hook func(context.Context, *Container) error, c *Container) error {
+	if hook == nil {
+		return nil
+	}
+	return hook(ctx, c)
 }
 
 func (ctr *Container) startAndWait(ctx context.Context, strategy wait.Strategy) error {
@@ -246,11 +270,16 @@ func (ctr *Container) startAndWait(ctx context.Context, strategy wait.Strategy) 
 		}
 		return &StartError{Image: ctr.image, ID: ctr.id, Step: "start", Err: hint}
 	}
-	if strategy == nil {
-		return nil
+	if err := runHook(ctx, ctr.hooks.Started, ctr); err != nil {
+		return &StartError{Image: ctr.image, ID: ctr.id, Step: "Started hook", Err: err}
 	}
-	if err := strategy.Ready(ctx, ctr); err != nil {
-		return &StartError{Image: ctr.image, ID: ctr.id, Step: "wait for " + strategy.String(), Err: err}
+	if strategy != nil {
+		if err := strategy.Ready(ctx, ctr); err != nil {
+			return &StartError{Image: ctr.image, ID: ctr.id, Step: "wait for " + strategy.String(), Err: err}
+		}
+	}
+	if err := runHook(ctx, ctr.hooks.Ready, ctr); err != nil {
+		return &StartError{Image: ctr.image, ID: ctr.id, Step: "Ready hook", Err: err}
 	}
 	return nil
 }
