@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help engine fixtures check-fixtures test test-scripts demo fuzz mutation bench bench-quick soak test-podman leftovers
+.PHONY: cross help engine fixtures check-fixtures test test-scripts demo fuzz mutation bench bench-quick soak test-podman leftovers
 
 help:
 	@echo 'make demo            the examples against a real engine (engine + fixtures first)'
@@ -20,6 +20,7 @@ help:
 	@echo 'make bench           berth vs raw Engine API vs testcontainers-go vs dockertest'
 	@echo 'make test-podman     the core suite against Podman'"'"'s Docker API'
 	@echo 'make leftovers       list resources labelled berth.session left by ended tests'
+	@echo 'make cross           build for linux, darwin and windows on amd64 and arm64'
 
 engine:
 	@bash scripts/engine.sh
@@ -66,3 +67,6 @@ test-podman: fixtures
 
 leftovers:
 	@bash scripts/leftovers.sh
+
+cross:
+	@bash scripts/cross.sh
