@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/berth-go/berth/engine"
@@ -187,7 +186,7 @@ func ensureReaper(s *Session, r run) error {
 		envRunReaperPID+"="+strconv.Itoa(r.pid),
 		envRunReaperTime+"="+r.start,
 		envRunReaperHost+"="+link.Wire(s.client).Endpoint().Host)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -204,7 +203,7 @@ func runReaper(r run, host string) int {
 	if err != nil {
 		return 1
 	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := tryLock(lock); err != nil {
 		return 0 // another binary's reaper watches the run
 	}
 	var opts []engine.Option
