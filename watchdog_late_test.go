@@ -34,7 +34,12 @@ func TestWatchdogRemovesLateCreates(t *testing.T) {
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
 	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err, stderr.String())
+	if err != nil {
+		// The child still writes its stderr until it is waited for.
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("reading the child's first line: %v\n%s", err, stderr.String())
+	}
 	var session, id string
 	_, err = fmt.Sscanf(line, "session %s container %s", &session, &id)
 	require.NoError(t, err, line)
