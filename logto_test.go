@@ -32,9 +32,13 @@ func TestLogToFollowsTheWholeLife(t *testing.T) {
 		}).
 		Start()
 	first := []string{"stdout:run", "stderr:err", "stdout:line1", "stdout:line2", "stdout:line3"}
-	require.Eventually(t, func() bool { return len(lines()) >= len(first) }, 20*time.Second, 20*time.Millisecond, "first run: %v", lines())
+	if !assert.Eventually(t, func() bool { return len(lines()) >= len(first) }, 20*time.Second, 20*time.Millisecond) {
+		t.Fatalf("first run: %v", lines())
+	}
 	require.NoError(t, c.Restart(ctx, time.Second))
-	require.Eventually(t, func() bool { return len(lines()) >= 2*len(first) }, 30*time.Second, 20*time.Millisecond, "after the restart: %v", lines())
+	if !assert.Eventually(t, func() bool { return len(lines()) >= 2*len(first) }, 30*time.Second, 20*time.Millisecond) {
+		t.Fatalf("after the restart: %v", lines())
+	}
 	time.Sleep(500 * time.Millisecond) // nothing more may come
 	all := lines()
 	require.Len(t, all, 2*len(first), "each line once: %v", all)

@@ -249,7 +249,7 @@ func (w *lineWriter) flush() {
 // end; an engine that keeps failing to answer (lifeRetries times in a
 // row) ends it with that error.
 func (c *Container) FollowLife(ctx context.Context, fn func(LogLine)) error {
-	var last time.Time
+	var seen lifeSeen
 	failures := 0
 	retry := func(err error) error {
 		if failures++; failures >= lifeRetries {
@@ -263,8 +263,8 @@ func (c *Container) FollowLife(ctx context.Context, fn func(LogLine)) error {
 	}
 	for ctx.Err() == nil {
 		o := wire.LogsOptions{Stdout: true, Stderr: true, Follow: true, Timestamps: true}
-		if !last.IsZero() {
-			o.Since = fmt.Sprintf("%d.%09d", last.Unix(), last.Nanosecond())
+		if since := seen.since(); !since.IsZero() {
+			o.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
 		}
 		body, err := c.client.ContainerLogs(ctx, c.id, o)
 		if errors.Is(err, wire.ErrNotFound) {
@@ -277,14 +277,9 @@ func (c *Container) FollowLife(ctx context.Context, fn func(LogLine)) error {
 			continue
 		}
 		c.splitLines(body, func(l LogLine) {
-			ts, text, ok := strings.Cut(l.Text, " ")
-			if t, err := time.Parse(time.RFC3339Nano, ts); ok && err == nil {
-				if !t.After(last) {
-					return // seen before the stream was opened again
-				}
-				last, l.Text = t, text
+			if seen.fresh(&l) {
+				fn(l)
 			}
-			fn(l)
 		})
 		body.Close()
 		// The stream ends when the container stops (or the connection is
@@ -311,6 +306,44 @@ func (c *Container) FollowLife(ctx context.Context, fn func(LogLine)) error {
 		}
 	}
 	return nil
+}
+
+// lifeSeen tells FollowLife which lines it delivered, by the engine's
+// timestamp of the last line of each stream. The engine stamps a line
+// when it reads it from the stream, so stamps rise within a stream; the
+// log may hold stdout and stderr lines out of their stamps' order.
+type lifeSeen struct{ stdout, stderr time.Time }
+
+// fresh strips the timestamp from l and says whether l comes after the
+// last line of its stream.
+func (s *lifeSeen) fresh(l *LogLine) bool {
+	ts, text, ok := strings.Cut(l.Text, " ")
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if !ok || err != nil {
+		return true
+	}
+	last := &s.stdout
+	if l.Stream == "stderr" {
+		last = &s.stderr
+	}
+	if !t.After(*last) {
+		return false // seen before the stream was opened again
+	}
+	*last, l.Text = t, text
+	return true
+}
+
+// since is where to read the log again from: the older of the streams'
+// last lines, or the start while a stream has shown nothing (its lines,
+// if any, may be older than the other's).
+func (s *lifeSeen) since() time.Time {
+	if s.stdout.IsZero() || s.stderr.IsZero() {
+		return time.Time{}
+	}
+	if s.stderr.Before(s.stdout) {
+		return s.stderr
+	}
+	return s.stdout
 }
 
 // lifeRetries bounds FollowLife's tries against an engine that fails.
