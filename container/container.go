@@ -108,12 +108,14 @@ func (c *Container) Name(ctx context.Context) (string, error) {
 }
 
 // Host is where mapped ports are reachable: BERTH_HOST or the option given
-// to Run, else 127.0.0.1 for a local socket engine, else the engine's host.
+// to Run, else the engine's PortHost: 127.0.0.1 for a local socket engine
+// (the host's side of the bridge when this process runs in a container
+// with the host's socket mounted), else the engine's host.
 func (c *Container) Host(ctx context.Context) (string, error) {
 	if c.host != "" {
 		return c.host, nil
 	}
-	return engine.PublishHost(c.client.Endpoint().Host), nil
+	return c.client.PortHost(ctx), nil
 }
 
 // MappedPort returns the host port bound to a container port ("5432/tcp";

@@ -15,7 +15,6 @@ package engine
 import (
 	"context"
 	"crypto/tls"
-	"net"
 	"net/url"
 	"time"
 
@@ -115,32 +114,23 @@ func (c *Client) HostFrom() string { return c.w.Endpoint().From }
 // so ports it publishes are on this machine's loopback.
 func (c *Client) Local() bool { return c.w.Endpoint().Scheme() == "unix" }
 
-// PublishHost is where the engine publishes container ports: 127.0.0.1 for
-// a local socket or an engine listening on every address, else the
-// engine's host name.
-func (c *Client) PublishHost() string { return PublishHost(c.w.Endpoint().Host) }
+// PublishHost is where the engine publishes container ports, seen from
+// the engine's host: 127.0.0.1 for a local socket or an engine listening
+// on every address, else the engine's host name. PortHost is where this
+// process reaches them.
+func (c *Client) PublishHost() string { return wire.PublishHost(c.w.Endpoint().Host) }
+
+// PortHost is where this process reaches the ports the engine publishes:
+// PublishHost, except when this process runs in a container and talks to
+// the host's engine through its mounted socket (a CI job container with
+// /var/run/docker.sock mounted); there it is the host's side of the
+// engine's bridge network (its gateway), since the job container's
+// 127.0.0.1 is its own. BERTH_HOST overrides both in berth's containers.
+func (c *Client) PortHost(ctx context.Context) string { return c.w.PortHost(ctx) }
 
 // PublishHost is where an engine at host publishes container ports; see
 // Client.PublishHost.
-func PublishHost(host string) string {
-	u, err := url.Parse(host)
-	if err != nil {
-		return "127.0.0.1"
-	}
-	switch u.Scheme {
-	case "tcp", "ssh", "http", "https":
-		h := u.Hostname()
-		if h == "" {
-			return "127.0.0.1"
-		}
-		// An engine listening on every address is reached on loopback.
-		if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
-			return "127.0.0.1"
-		}
-		return h
-	}
-	return "127.0.0.1"
-}
+func PublishHost(host string) string { return wire.PublishHost(host) }
 
 // redactHost hides a password in a host's userinfo.
 func redactHost(host string) string {

@@ -49,6 +49,7 @@ type Client struct {
 	face     any    // the public client wrapping this one (package engine)
 	version  string // negotiated; empty until the first request
 	ping     Ping
+	portHost string // PortHost's answer once asked
 	closeFns []func()
 }
 

@@ -320,6 +320,12 @@ type NetworkResource struct {
 	Driver     string
 	Internal   bool
 	Labels     map[string]string
+	IPAM       struct {
+		Config []struct {
+			Subnet  string `json:",omitempty"`
+			Gateway string `json:",omitempty"`
+		}
+	}
 	Containers map[string]struct {
 		Name        string
 		IPv4Address string

@@ -1,0 +1,147 @@
+package wire
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// PublishHost is where an engine at host publishes container ports, seen
+// from a process that shares the engine's network: 127.0.0.1 for a local
+// socket or an engine listening on every address, else the engine's host
+// name.
+func PublishHost(host string) string {
+	u, err := url.Parse(host)
+	if err != nil {
+		return "127.0.0.1"
+	}
+	switch u.Scheme {
+	case "tcp", "ssh", "http", "https":
+		h := u.Hostname()
+		if h == "" {
+			return "127.0.0.1"
+		}
+		// An engine listening on every address is reached on loopback.
+		if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
+			return "127.0.0.1"
+		}
+		return h
+	}
+	return "127.0.0.1"
+}
+
+// Where this process runs, for PortHost; tests replace them.
+var (
+	// containerMarkers are the files engines put at a container's root.
+	containerMarkers = []string{"/.dockerenv", "/run/.containerenv"}
+	// routeFile is the kernel's IPv4 routing table.
+	routeFile = "/proc/net/route"
+	// localAddrs lists the addresses of this network namespace.
+	localAddrs = net.InterfaceAddrs
+)
+
+// PortHost is where this process reaches the ports the engine publishes.
+// It is PublishHost, except for a local socket seen from inside a
+// container (the host's socket mounted into a CI job's container, as with
+// `-v /var/run/docker.sock:/var/run/docker.sock`): there 127.0.0.1 is the
+// job container's own loopback, and ports are reached on the host's side
+// of the bridge, the gateway of the engine's "bridge" network (else this
+// container's default route). When that address belongs to this process's
+// own network (the engine runs in this container, or the job container
+// uses the host's network), 127.0.0.1 is right after all. The answer is
+// asked once per client.
+func (c *Client) PortHost(ctx context.Context) string {
+	if c.ep.Scheme() != "unix" || !inContainer() {
+		return PublishHost(c.ep.Host)
+	}
+	c.mu.Lock()
+	h := c.portHost
+	c.mu.Unlock()
+	if h != "" {
+		return h
+	}
+	h = c.gatewayHost(ctx)
+	c.mu.Lock()
+	c.portHost = h
+	c.mu.Unlock()
+	return h
+}
+
+// gatewayHost finds the host's address from inside a container.
+func (c *Client) gatewayHost(ctx context.Context) string {
+	gw := ""
+	if n, err := c.NetworkInspect(ctx, "bridge"); err == nil {
+		gw = n.gateway()
+	}
+	if gw == "" {
+		gw = defaultGateway()
+	}
+	if gw == "" || isLocalAddr(gw) {
+		return "127.0.0.1"
+	}
+	return gw
+}
+
+func inContainer() bool {
+	for _, f := range containerMarkers {
+		if _, err := os.Stat(f); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// gateway is the first IPv4 gateway of the network's address pools.
+func (n *NetworkResource) gateway() string {
+	for _, cfg := range n.IPAM.Config {
+		if ip := net.ParseIP(cfg.Gateway); ip != nil && ip.To4() != nil {
+			return ip.String()
+		}
+	}
+	return ""
+}
+
+// defaultGateway reads the IPv4 default route's gateway from routeFile
+// ("" when there is none).
+func defaultGateway() string {
+	f, err := os.Open(routeFile)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Scan() // the header
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		// Iface Destination Gateway Flags ...; the default route has
+		// destination 0 and the gateway flag (0x2).
+		if len(fields) < 4 || fields[1] != "00000000" {
+			continue
+		}
+		b, err := hex.DecodeString(fields[2])
+		if err != nil || len(b) != 4 || binary.LittleEndian.Uint32(b) == 0 {
+			continue
+		}
+		return net.IPv4(b[3], b[2], b[1], b[0]).String()
+	}
+	return ""
+}
+
+func isLocalAddr(ip string) bool {
+	addrs, err := localAddrs()
+	if err != nil {
+		return false
+	}
+	want := net.ParseIP(ip)
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(want) {
+			return true
+		}
+	}
+	return false
+}
