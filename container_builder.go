@@ -25,7 +25,10 @@ type ContainerBuilder struct {
 	keychain registry.Keychain // nil: the session's
 	warm     *container.Warm
 	shared   bool // made by Shared: see startShared
-	err      error
+	// hostPorts are the test process's ports the container reaches
+	// (HostAccess).
+	hostPorts []int
+	err       error
 }
 
 // Container starts describing a container from image.
@@ -344,6 +347,9 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 		return nil, err
 	}
 	defer done()
+	if err := b.grantHostAccess(ctx); err != nil {
+		return nil, err
+	}
 	if b.shared {
 		return b.startShared(ctx)
 	}

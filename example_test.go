@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/berth-go/berth"
@@ -88,4 +91,20 @@ func ExampleHarness_Shared() {
 		Port("8080/tcp").
 		Start()
 	fmt.Println(c.Endpoint(t.Context(), "8080/tcp"))
+}
+
+// A container calls back into the test: an httptest.Server on 127.0.0.1
+// is reached at host.berth.internal and the same port.
+func ExampleContainerBuilder_HostAccess() {
+	var t *testing.T
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "webhook received")
+	}))
+	defer srv.Close()
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+
+	h := berth.New(t)
+	c := h.Container("busybox:1.36").HostAccess(port).Cmd("sleep", "600").Start()
+	res, _ := c.Exec(t.Context(), []string{"wget", "-qO-", fmt.Sprintf("http://%s:%d/hook", berth.HostInternal, port)})
+	fmt.Print(string(res.Stdout)) // webhook received
 }

@@ -45,6 +45,9 @@ type scope struct {
 	followCtx  context.Context
 	followStop context.CancelFunc
 	followers  sync.WaitGroup
+
+	// ends run after the resources are removed (relays of HostAccess).
+	ends []func()
 }
 
 func newScope(s *Session, tb testing.TB, labels map[string]string) *scope {
@@ -142,7 +145,22 @@ func (s *scope) cleanup(ctx context.Context) error {
 		return err
 	})
 	s.stopFollowing(followStop) // the consumers see their containers end
+	s.mu.Lock()
+	ends := s.ends
+	s.ends = nil
+	s.mu.Unlock()
+	for _, f := range ends {
+		f()
+	}
 	return err
+}
+
+// atEnd runs f at the end of the scope's cleanup, after its resources are
+// removed.
+func (s *scope) atEnd(f func()) {
+	s.mu.Lock()
+	s.ends = append(s.ends, f)
+	s.mu.Unlock()
 }
 
 // diagnose writes, for each container of the scope, its image, state, exit

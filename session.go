@@ -82,6 +82,8 @@ type Session struct {
 
 	keptMu sync.Mutex
 	kept   map[string]bool // IDs left for a post-mortem (BERTH_KEEP_FAILED)
+
+	hosts hostRelays // HostAccess
 }
 
 // NewSession connects to the engine (DOCKER_HOST, DOCKER_CONTEXT, or the

@@ -128,6 +128,13 @@ func (c *Client) PublishHost() string { return wire.PublishHost(c.w.Endpoint().H
 // 127.0.0.1 is its own. BERTH_HOST overrides both in berth's containers.
 func (c *Client) PortHost(ctx context.Context) string { return c.w.PortHost(ctx) }
 
+// HostAddress is the address of this machine that the engine's containers
+// reach (the engine's side of its bridge network, e.g. 172.17.0.1, or this
+// process's own address on it when the test runs in a container next to
+// the engine). It fails with ErrUnsupported for an engine on another
+// machine: its containers cannot reach this process.
+func (c *Client) HostAddress(ctx context.Context) (string, error) { return c.w.HostAddress(ctx) }
+
 // PublishHost is where an engine at host publishes container ports; see
 // Client.PublishHost.
 func PublishHost(host string) string { return wire.PublishHost(host) }

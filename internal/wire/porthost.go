@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -144,4 +145,31 @@ func isLocalAddr(ip string) bool {
 		}
 	}
 	return false
+}
+
+// HostAddress is the address of this process's machine (or job container)
+// that the engine's containers reach: the engine's side of its bridge
+// network on the engine's own host, or this container's address on the
+// bridge when this process runs in a container next to the engine's. Only
+// a local (unix socket) engine's containers can reach this process.
+func (c *Client) HostAddress(ctx context.Context) (string, error) {
+	if c.ep.Scheme() != "unix" {
+		return "", fmt.Errorf("%w: containers of the engine at %s run on another machine and cannot reach this process's ports; run the test next to the engine (a local socket) or expose the port on a network both reach", ErrUnsupported, RedactHost(c.ep.Host))
+	}
+	n, err := c.NetworkInspect(ctx, "bridge")
+	if err != nil {
+		return "", fmt.Errorf("find the engine's bridge network: %w", err)
+	}
+	gw := n.gateway()
+	if gw == "" {
+		return "", fmt.Errorf("%w: the engine's bridge network has no IPv4 gateway to reach this process on", ErrUnsupported)
+	}
+	// The source address of a route to the gateway: the gateway itself
+	// when it is this machine's, else this container's address facing it.
+	conn, err := net.Dial("udp4", net.JoinHostPort(gw, "9"))
+	if err != nil {
+		return "", fmt.Errorf("%w: no route to the engine's bridge gateway %s: %v", ErrUnsupported, gw, err)
+	}
+	defer conn.Close()
+	return conn.LocalAddr().(*net.UDPAddr).IP.String(), nil
 }

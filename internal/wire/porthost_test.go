@@ -105,3 +105,31 @@ func TestPortHost(t *testing.T) {
 		assert.Zero(t, calls.Load())
 	})
 }
+
+func TestHostAddress(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a remote engine cannot reach this process", func(t *testing.T) {
+		var calls atomic.Int32
+		c := bridgeEngine(t, "172.17.0.1", &calls)
+		c.ep.Host = "tcp://bob:s3cret@10.1.2.3:2375"
+		_, err := c.HostAddress(ctx)
+		require.ErrorIs(t, err, ErrUnsupported)
+		assert.Contains(t, err.Error(), "10.1.2.3")
+		assert.NotContains(t, err.Error(), "s3cret")
+		assert.Zero(t, calls.Load())
+	})
+	t.Run("no bridge network", func(t *testing.T) {
+		var calls atomic.Int32
+		c := bridgeEngine(t, "", &calls)
+		_, err := c.HostAddress(ctx)
+		require.ErrorIs(t, err, ErrNotFound)
+		assert.Contains(t, err.Error(), "bridge network")
+	})
+	t.Run("the source address toward the gateway", func(t *testing.T) {
+		var calls atomic.Int32
+		c := bridgeEngine(t, "127.0.0.1", &calls) // a gateway of this machine
+		addr, err := c.HostAddress(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "127.0.0.1", addr)
+	})
+}
