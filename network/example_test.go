@@ -2,6 +2,7 @@ package network_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/network"
 )
 
 // Cut a server off its network and heal it again. Outside tests the scope
@@ -84,4 +86,19 @@ func ExampleNetwork_Disconnect() {
 	if err := net.Connect(ctx, db, "cache"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Slow a server's link to 64 KiB/s and drop a tenth of what it sends, then
+// heal it.
+func ExampleNetwork_Degrade() {
+	var t *testing.T // the test's *testing.T
+	h := berth.New(t)
+	net := h.Network("backend")
+	db := h.Container("busybox:1.36").Cmd("sleep", "600").Network(net, "db").Start()
+	err := net.Degrade(t.Context(), db, network.Fault{Rate: 64 << 10, Loss: 10})
+	if errors.Is(err, network.ErrNoNetem) {
+		t.Skip(err) // only Delay and Jitter need netem
+	}
+	// ... the code under test talks to db over a poor link ...
+	net.Heal(t.Context())
 }

@@ -64,6 +64,7 @@ type Network struct {
 
 	mu          sync.Mutex
 	partitioned map[string][]string // container ID → aliases to restore
+	degraded    map[string]string   // container ID → helper image of its Fault
 }
 
 // Create makes a network.
@@ -315,10 +316,16 @@ func (n *Network) Partitioned() []string {
 	return ids
 }
 
-// Heal reconnects every container Partition cut off, with its aliases.
-// Containers that are back on the network already are skipped; those that
-// fail to reconnect stay recorded for another Heal.
+// Heal takes off the faults Degrade set and reconnects every container
+// Partition cut off, with its aliases. Containers that are back on the
+// network already are skipped; those that fail to reconnect stay recorded
+// for another Heal.
 func (n *Network) Heal(ctx context.Context) error {
+	ferr := n.healFaults(ctx)
+	return errors.Join(ferr, n.healPartitions(ctx))
+}
+
+func (n *Network) healPartitions(ctx context.Context) error {
 	n.mu.Lock()
 	cut := n.partitioned
 	n.partitioned = nil
@@ -376,6 +383,7 @@ func (n *Network) restore(cut map[string][]string) {
 func (n *Network) Remove(ctx context.Context) error {
 	n.mu.Lock()
 	n.partitioned = nil
+	n.degraded = nil // the faults end with their containers
 	n.mu.Unlock()
 	var last error
 	// A container can join between the disconnects and the removal: try

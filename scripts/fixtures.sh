@@ -14,6 +14,7 @@
 #   rabbitmq:3.10-management        fixtures/rabbitmq-management
 #   nats:2.9                        fixtures/nats
 #   memcached:1.6                   fixtures/memcached
+#   nicolaka/netshoot:v0.13         debootstrap rootfs (fixtures/nettools.recipe)
 #
 # The modules' servers have a base of their own, so the first base (which
 # most tests use) stays as it is when they change.
@@ -214,6 +215,7 @@ build rabbitmq:3.10 rabbitmq "base=$extra_id"
 build rabbitmq:3.10-management rabbitmq-management "base=$(image_id rabbitmq:3.10)"
 build nats:2.9 nats "base=$extra_id"
 build memcached:1.6 memcached "base=$extra_id"
+build_base nicolaka/netshoot:v0.13 fixtures/nettools.recipe usr/sbin/tc usr/sbin/iptables
 
 # The images a rebuild replaced, newest first so children go before their
 # parents. An image still used by a container or by another tag or image
