@@ -1,10 +1,7 @@
 package berth
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/link"
+	"github.com/berth-go/berth/internal/runs"
 )
 
 // run is the `go test` run this test binary belongs to: its parent `go`
@@ -33,7 +31,6 @@ var (
 	runOnce   sync.Once
 	theRun    run
 	theRunOK  bool
-	procRoot  = "/proc"
 	runParent = os.Getppid
 )
 
@@ -51,7 +48,7 @@ func currentRun() (run, bool) {
 }
 
 func detectRun(ppid int) (run, bool) {
-	cmdline, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(ppid), "cmdline"))
+	cmdline, err := os.ReadFile(filepath.Join(runs.ProcRoot, strconv.Itoa(ppid), "cmdline"))
 	if err != nil {
 		return run{}, false
 	}
@@ -59,51 +56,17 @@ func detectRun(ppid int) (run, bool) {
 	if len(args) < 2 || filepath.Base(args[0]) != "go" || args[1] != "test" {
 		return run{}, false
 	}
-	start, ok := procStart(ppid)
+	start, ok := runs.ProcStart(ppid)
 	if !ok {
 		return run{}, false
 	}
-	r := run{pid: ppid, start: start, host: hostKey(), boot: bootID()}
+	r := run{pid: ppid, start: start, host: runs.HostKey(), boot: runs.BootID()}
 	r.key = inputHash(r.host, r.boot, strconv.Itoa(r.pid), r.start)[:32]
 	return r, true
 }
 
-// procStart is the start time of process pid in clock ticks since boot.
-func procStart(pid int) (string, bool) {
-	stat, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return "", false
-	}
-	// The command name (field 2) is in parentheses and may hold spaces.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return "", false
-	}
-	fields := strings.Fields(string(stat[i+1:]))
-	// fields[0] is field 3 (state); the start time is field 22.
-	if len(fields) < 20 {
-		return "", false
-	}
-	return fields[19], true
-}
-
-func hostKey() string {
-	name, _ := os.Hostname()
-	ns, _ := os.Readlink(filepath.Join(procRoot, "self/ns/pid"))
-	sum := sha256.Sum256([]byte(name + "\x00" + ns))
-	return hex.EncodeToString(sum[:8])
-}
-
-func bootID() string {
-	b, _ := os.ReadFile(filepath.Join(procRoot, "sys/kernel/random/boot_id"))
-	return strings.TrimSpace(string(b))
-}
-
 // alive reports whether the run's `go` process still runs.
-func (r run) alive() bool {
-	start, ok := procStart(r.pid)
-	return ok && start == r.start
-}
+func (r run) alive() bool { return runs.Alive(r.pid, r.start) }
 
 func (r run) labels() map[string]string {
 	return map[string]string{
@@ -122,7 +85,7 @@ func (r run) labels() map[string]string {
 // supports.
 func (r run) started() time.Time {
 	ticks, err := strconv.ParseInt(r.start, 10, 64)
-	stat, ferr := os.ReadFile(filepath.Join(procRoot, "stat"))
+	stat, ferr := os.ReadFile(filepath.Join(runs.ProcRoot, "stat"))
 	if err != nil || ferr != nil {
 		return time.Now()
 	}
@@ -153,7 +116,7 @@ const (
 func init() {
 	if key := os.Getenv(envRunReaper); key != "" {
 		pid, _ := strconv.Atoi(os.Getenv(envRunReaperPID))
-		r := run{key: key, pid: pid, start: os.Getenv(envRunReaperTime), host: hostKey(), boot: bootID()}
+		r := run{key: key, pid: pid, start: os.Getenv(envRunReaperTime), host: runs.HostKey(), boot: runs.BootID()}
 		os.Exit(runReaper(r, os.Getenv(envRunReaperHost)))
 	}
 }
@@ -258,30 +221,13 @@ func sweepEndedRuns(ctx context.Context, c *engine.Client, r run) {
 		if key == r.key || ended[key] {
 			continue
 		}
-		if runEnded(x.Labels, r) {
+		if runs.Ended(x.Labels, r.host, r.boot, time.Now()) {
 			ended[key] = true
 		}
 	}
 	for key := range ended {
 		sweepRun(ctx, c, key)
 	}
-}
-
-func runEnded(labels map[string]string, self run) bool {
-	if exp, err := strconv.ParseInt(labels[engine.LabelRunExpires], 10, 64); err == nil && time.Now().Unix() > exp {
-		return true
-	}
-	if labels[engine.LabelRunHost] != self.host {
-		return false
-	}
-	if labels[engine.LabelRunBoot] != self.boot {
-		return true
-	}
-	pid, err := strconv.Atoi(labels[engine.LabelRunPID])
-	if err != nil {
-		return false
-	}
-	return !(run{pid: pid, start: labels[engine.LabelRunStart]}).alive()
 }
 
 // String names the run for messages.

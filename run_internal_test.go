@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/runs"
 )
 
 // fakeProc makes a /proc with process pid running cmdline (NUL-separated)
-// since start ticks, and points procRoot at it for the test.
+// since start ticks, and points runs.ProcRoot at it for the test.
 func fakeProc(t *testing.T, pid int, cmdline, start string) {
 	t.Helper()
 	root := t.TempDir()
@@ -22,9 +23,9 @@ func fakeProc(t *testing.T, pid int, cmdline, start string) {
 	stat := strconv.Itoa(pid) + " (go test) S 1 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 12 0 " + start + " 0 0"
 	os.WriteFile(filepath.Join(dir, "cmdline"), []byte(cmdline), 0o644)
 	os.WriteFile(filepath.Join(dir, "stat"), []byte(stat), 0o644)
-	old := procRoot
-	procRoot = root
-	t.Cleanup(func() { procRoot = old })
+	old := runs.ProcRoot
+	runs.ProcRoot = root
+	t.Cleanup(func() { runs.ProcRoot = old })
 }
 
 func TestDetectRun(t *testing.T) {
@@ -73,7 +74,7 @@ func TestRunEnded(t *testing.T) {
 		{"another host, not expired", labels("h2", "b9", "1", "1", future), false},
 		{"another host, expired", labels("h2", "b9", "1", "1", past), true},
 	} {
-		if got := runEnded(tc.labels, self); got != tc.want {
+		if got := runs.Ended(tc.labels, self.host, self.boot, time.Now()); got != tc.want {
 			t.Errorf("%s: ended %v, want %v", tc.name, got, tc.want)
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/berth-go/berth/build/buildkit"
 	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/link"
+	"github.com/berth-go/berth/internal/runs"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 )
@@ -166,6 +167,10 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "  %-28s %s\n", h, src)
 	}
 
+	if err := reportRuns(ctx, stdout, ec); err != nil {
+		fmt.Fprintf(stdout, "shared:      cannot list: %v\n", err)
+		return 1
+	}
 	inv, err := inventory(ctx, ec, engine.LabelSession)
 	if err != nil {
 		fmt.Fprintf(stdout, "leftovers:   cannot list: %v\n", err)
@@ -215,6 +220,52 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// reportRuns lists the containers and volumes shared by the test binaries
+// of `go test` runs (Harness.Shared), by run, and whether each run is over.
+func reportRuns(ctx context.Context, stdout io.Writer, c *engine.Client) error {
+	inv, err := inventory(ctx, c, engine.LabelRun)
+	if err != nil {
+		return err
+	}
+	if len(inv) == 0 {
+		fmt.Fprintln(stdout, "shared:      no run-shared containers")
+		return nil
+	}
+	byRun := map[string][]item{}
+	for _, it := range inv {
+		key := it.Labels[engine.LabelRun]
+		byRun[key] = append(byRun[key], it)
+	}
+	ended := 0
+	for _, items := range byRun {
+		if runEnded(items[0]) {
+			ended++
+		}
+	}
+	hint := "removed when their go command exits"
+	if ended > 0 {
+		hint = fmt.Sprintf("%d of ended runs: remove with berth prune -runs", ended)
+	}
+	fmt.Fprintf(stdout, "shared:      %d resources of %d go test runs (%s)\n", len(inv), len(byRun), hint)
+	for _, key := range sortedKeys(byRun) {
+		items := byRun[key]
+		state := "go process " + items[0].Labels[engine.LabelRunPID] + " running"
+		if runEnded(items[0]) {
+			state = "ended"
+		}
+		fmt.Fprintf(stdout, "  run %s: %d resources, %s\n", key, len(items), state)
+		for _, it := range items {
+			fmt.Fprintf(stdout, "    %-9s %s\n", it.Kind, it.Name)
+		}
+	}
+	return nil
+}
+
+// runEnded reports whether the `go test` run that shares it has ended.
+func runEnded(it item) bool {
+	return runs.Ended(it.Labels, runs.HostKey(), runs.BootID(), time.Now())
 }
 
 func serverName(p wire.Ping) string {
@@ -319,12 +370,19 @@ func keptSummary(young, running int, olderThan time.Duration) string {
 		why = append(why, fmt.Sprintf("%d younger than %s", young, olderThan))
 	}
 	if running > 0 {
-		why = append(why, fmt.Sprintf("%d of sessions whose test process still runs (-force removes them)", running))
+		why = append(why, fmt.Sprintf("%d of sessions or go test runs whose process still runs (-force removes them)", running))
 	}
 	if len(why) == 0 {
 		return "0 kept"
 	}
 	return fmt.Sprintf("%d kept: %s", young+running, strings.Join(why, ", "))
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func prune(args []string, stdout, stderr io.Writer) int {
@@ -336,6 +394,8 @@ func prune(args []string, stdout, stderr io.Writer) int {
 	force := fs.Bool("force", false, "also remove resources of sessions whose process is still running here")
 	reuse := fs.Bool("reuse", false, "remove containers kept by Reuse(name) instead of session resources")
 	cache := fs.Bool("cache", false, "remove warm-start cache images (berth-cache/*) instead of session resources")
+	shared := fs.Bool("runs", false, "remove what go test runs shared between their test binaries (Harness.Shared) once the run is over, instead of session resources")
+	runKey := fs.String("run", "", "only what run KEY shares (implies -runs; berth doctor lists the runs)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -346,6 +406,9 @@ func prune(args []string, stdout, stderr io.Writer) int {
 	if *olderThan < 0 {
 		fmt.Fprintln(stderr, "berth prune: -older-than must be positive")
 		return 2
+	}
+	if *runKey != "" {
+		*shared = true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), pruneDeadline)
 	defer cancel()
@@ -358,9 +421,13 @@ func prune(args []string, stdout, stderr io.Writer) int {
 	defer c.Close()
 	label := engine.LabelSession
 	switch {
-	case *reuse && *cache:
-		fmt.Fprintln(stderr, "berth prune: choose one of -reuse and -cache")
+	case btoi(*reuse)+btoi(*cache)+btoi(*shared) > 1:
+		fmt.Fprintln(stderr, "berth prune: choose one of -reuse, -cache and -runs")
 		return 2
+	case *shared && *runKey != "":
+		label = engine.RunSelector(*runKey)
+	case *shared:
+		label = engine.LabelRun
 	case *reuse:
 		label = engine.LabelReuse
 	case *cache:
@@ -373,7 +440,7 @@ func prune(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "berth prune: %v\n", err)
 		return 1
 	}
-	if !*reuse && !*cache {
+	if !*reuse && !*cache && !*shared {
 		inv = sessionOwned(inv)
 	}
 
@@ -383,7 +450,11 @@ func prune(args []string, stdout, stderr io.Writer) int {
 			young++
 			continue
 		}
-		if !*force && !*reuse && !*cache && it.alive() {
+		if !*force && !*reuse && !*cache && !*shared && it.alive() {
+			running++
+			continue
+		}
+		if !*force && *shared && !runEnded(it) {
 			running++
 			continue
 		}

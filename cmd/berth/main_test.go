@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/runs"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -84,7 +85,7 @@ func TestDoctorAndPruneOnRealEngine(t *testing.T) {
 	// A dry run over a live session says why nothing would go.
 	out, code = runBin(t, bin, nil, "prune", "-session", session+"-alive", "-dry-run")
 	assert.Equal(t, 0, code, out)
-	assert.Contains(t, out, "0 would be removed, 1 kept: 1 of sessions whose test process still runs (-force removes them)")
+	assert.Contains(t, out, "0 would be removed, 1 kept: 1 of sessions or go test runs whose process still runs (-force removes them)")
 
 	out, code = runBin(t, bin, nil, "prune", "-session", session, "-older-than", "1h")
 	assert.Equal(t, 0, code, out)
@@ -197,4 +198,55 @@ func TestPruneJudgesLivenessOnlyWhereItCan(t *testing.T) {
 	out, code := runBin(t, bin, nil, "doctor")
 	assert.Equal(t, 0, code, out)
 	assert.Contains(t, out, "on ci-runner-elsewhere (another host or PID namespace), lease ends in")
+}
+
+// What `go test` runs share (Harness.Shared) is listed by run, and pruned
+// once its run is over: a live run's containers stay unless -force.
+func TestDoctorAndPruneRuns(t *testing.T) {
+	bin := berthBinary(t)
+	ctx := context.Background()
+	c, err := wire.New()
+	require.NoError(t, err)
+	start, ok := runs.ProcStart(os.Getpid())
+	require.True(t, ok)
+	prefix := "clitest" + itoa(os.Getpid())
+	mk := func(key, pid, start string) string {
+		labels := map[string]string{
+			engine.LabelRun: key, engine.LabelRunPID: pid, engine.LabelRunStart: start,
+			engine.LabelRunHost: runs.HostKey(), engine.LabelRunBoot: runs.BootID(),
+			engine.LabelRunExpires: strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10),
+		}
+		resp, err := c.ContainerCreate(ctx, "", &wire.ContainerConfig{Image: "busybox:1.36", Cmd: []string{"sleep", "3600"}, Labels: labels}, "")
+		require.NoError(t, err)
+		t.Cleanup(func() { c.ContainerRemove(context.Background(), resp.ID, wire.RemoveOptions{Force: true}) })
+		return resp.ID
+	}
+	ended := mk(prefix+"ended", "999999999", "1")
+	live := mk(prefix+"live", itoa(os.Getpid()), start)
+
+	out, code := runBin(t, bin, nil, "doctor")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "run "+prefix+"ended: 1 resources, ended")
+	assert.Contains(t, out, "run "+prefix+"live: 1 resources, go process "+itoa(os.Getpid())+" running")
+	assert.Regexp(t, `shared: +\d+ resources of \d+ go test runs \(\d+ of ended runs: remove with berth prune -runs\)`, out)
+
+	out, code = runBin(t, bin, nil, "prune", "-run", prefix+"live")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "0 removed, 1 kept")
+	_, err = c.ContainerInspect(ctx, live)
+	require.NoError(t, err, "prune removed a live run's container")
+
+	out, code = runBin(t, bin, nil, "prune", "-run", prefix+"ended")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "1 removed")
+	_, err = c.ContainerInspect(ctx, ended)
+	assert.ErrorIs(t, err, wire.ErrNotFound, out)
+
+	out, code = runBin(t, bin, nil, "prune", "-run", prefix+"live", "-force")
+	assert.Equal(t, 0, code, out)
+	_, err = c.ContainerInspect(ctx, live)
+	assert.ErrorIs(t, err, wire.ErrNotFound, out)
+
+	_, code = runBin(t, bin, nil, "prune", "-runs", "-cache")
+	assert.Equal(t, 2, code)
 }

@@ -314,13 +314,13 @@ type NetworkCreate struct {
 
 // NetworkResource is a network as inspect and list report it.
 type NetworkResource struct {
-	Name       string
-	ID         string `json:"Id"`
-	Created    string
-	Driver     string
-	Internal   bool
-	Labels     map[string]string
-	IPAM       struct {
+	Name     string
+	ID       string `json:"Id"`
+	Created  string
+	Driver   string
+	Internal bool
+	Labels   map[string]string
+	IPAM     struct {
 		Config []struct {
 			Subnet  string `json:",omitempty"`
 			Gateway string `json:",omitempty"`
