@@ -66,9 +66,13 @@ import (
 
 func TestShared(t *testing.T) {
 	h := berth.New(t)
-	c := h.Shared().Container("busybox:1.36").Cmd("sleep", "600").Start()
+	net := h.Shared().Network("backend")
+	c := h.Shared().Container("busybox:1.36").Cmd("sleep", "600").Network(net, "shared").Start()
 	out := os.Getenv("OUT")
 	pkg := filepath.Base(mustWd(t))
+	if err := os.WriteFile(filepath.Join(out, pkg+".net"), []byte(net.ID()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(out, pkg+".id"), []byte(c.ID()), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -86,10 +90,16 @@ func TestShared(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	// The container still serves after another binary died.
+	// The container still serves after another binary died, and a
+	// test's own container on the shared network reaches it by alias.
 	res, err := c.Exec(t.Context(), []string{"true"})
 	if err != nil || res.ExitCode != 0 {
 		t.Fatalf("exec in the shared container: %v %+v", err, res)
+	}
+	own := h.Container("busybox:1.36").Cmd("sleep", "600").Network(net).Start()
+	res, err = own.Exec(t.Context(), []string{"ping", "-c", "1", "-W", "5", "shared"})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("ping the shared container by alias: %v %+v", err, res)
 	}
 	if d := os.Getenv("HOLD"); d != "" {
 		hold, _ := time.ParseDuration(d)
@@ -113,13 +123,20 @@ func sharedSuite(t *testing.T) string {
 // readIDs returns the container IDs the suite's packages wrote.
 func readIDs(t *testing.T, out string) map[string]string {
 	t.Helper()
-	m, err := filepath.Glob(filepath.Join(out, "*.id"))
+	return readFiles(t, out, ".id")
+}
+
+// readFiles returns what the suite's packages wrote to files ending in ext,
+// by package.
+func readFiles(t *testing.T, out, ext string) map[string]string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(out, "*"+ext))
 	require.NoError(t, err)
 	ids := map[string]string{}
 	for _, f := range m {
 		b, err := os.ReadFile(f)
 		require.NoError(t, err)
-		ids[strings.TrimSuffix(filepath.Base(f), ".id")] = string(b)
+		ids[strings.TrimSuffix(filepath.Base(f), ext)] = string(b)
 	}
 	return ids
 }
@@ -150,7 +167,15 @@ func TestSharedAcrossPackages(t *testing.T) {
 	ids := readIDs(t, out)
 	require.Len(t, ids, 3, "%s", b)
 	assert.Len(t, distinct(ids), 1, "one container for the run: %v", ids)
+	nets := readFiles(t, out, ".net")
+	require.Len(t, nets, 3, "%s", b)
+	assert.Len(t, distinct(nets), 1, "one network for the run: %v", nets)
 	eventuallyNone(t, h.Engine(), cmd.Process.Pid, 10*time.Second)
+	left, err := h.Engine().List(context.Background(), engine.Labelled(engine.LabelRunPID+"="+strconv.Itoa(cmd.Process.Pid)))
+	require.NoError(t, err)
+	assert.Empty(t, left, "the run's network and containers go with it")
+	_, err = h.Engine().Network(context.Background(), distinct(nets)[0])
+	assert.ErrorIs(t, err, engine.ErrNotFound, "the run's network goes with it")
 }
 
 // TestSharedBinaryKilled: a binary of the run is SIGKILLed after joining;
@@ -169,7 +194,15 @@ func TestSharedBinaryKilled(t *testing.T) {
 	ids := readIDs(t, out)
 	require.Len(t, ids, 3, "%s", b)
 	assert.Len(t, distinct(ids), 1, "one container for the run: %v", ids)
+	nets := readFiles(t, out, ".net")
+	require.Len(t, nets, 3, "%s", b)
+	assert.Len(t, distinct(nets), 1, "one network for the run: %v", nets)
 	eventuallyNone(t, h.Engine(), cmd.Process.Pid, 10*time.Second)
+	left, err := h.Engine().List(context.Background(), engine.Labelled(engine.LabelRunPID+"="+strconv.Itoa(cmd.Process.Pid)))
+	require.NoError(t, err)
+	assert.Empty(t, left, "the run's network and containers go with it")
+	_, err = h.Engine().Network(context.Background(), distinct(nets)[0])
+	assert.ErrorIs(t, err, engine.ErrNotFound, "the run's network goes with it")
 }
 
 // TestSharedGoKilled: the go command itself is SIGKILLed while its test

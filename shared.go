@@ -14,6 +14,7 @@ import (
 
 	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/network"
 )
 
 // runExpiry bounds how long a run-shared container can outlive its run
@@ -256,4 +257,80 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 		case <-time.After(delay):
 		}
 	}
+}
+
+// sharedNets are the shared networks of this process, by run (or binary)
+// and input.
+var (
+	sharedNetMu sync.Mutex
+	sharedNets  = map[string]*network.Network{}
+)
+
+// Network returns the network name shared by the run's test binaries (by
+// the tests of this binary outside `go test`), making it the first time:
+// shared containers on it (Container(...).Network(net, "alias")) reach
+// each other, and a test's own containers joining it reach them, by
+// alias. It goes with the run's shared containers. A test must not remove
+// or partition it. The test fails if it cannot be made.
+func (r *Shared) Network(name string, opts ...NetworkOption) *network.Network {
+	tb := r.s.tb
+	tb.Helper()
+	n, err := r.NetworkE(tb.Context(), name, opts...)
+	if err != nil {
+		tb.Fatalf("berth: Shared().Network(%q): %v", name, err)
+	}
+	return n
+}
+
+// NetworkE is Network returning its error.
+func (r *Shared) NetworkE(ctx context.Context, name string, opts ...NetworkOption) (*network.Network, error) {
+	o := network.Options{}
+	for _, f := range opts {
+		f(&o)
+	}
+	hash := inputHash(name, o.Driver, fmt.Sprint(o.Internal, o.IPv6, o.Options))
+	run, inRun := currentRun()
+	key := "binary/" + hash
+	if inRun {
+		key = "run/" + run.key + "/" + hash
+	}
+	sharedNetMu.Lock()
+	defer sharedNetMu.Unlock()
+	if n := sharedNets[key]; n != nil {
+		return n, nil
+	}
+	var n *network.Network
+	var err error
+	if inRun {
+		n, err = r.networkForRun(ctx, run, name, hash, o)
+	} else {
+		n, err = r.s.session.scope.NetworkE(ctx, name, opts...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sharedNets[key] = n
+	return n, nil
+}
+
+// networkForRun makes or joins the run's network, under the run's lock
+// for it.
+func (r *Shared) networkForRun(ctx context.Context, run run, name, hash string, o network.Options) (*network.Network, error) {
+	if err := ensureReaper(r.s.session, run); err != nil {
+		return nil, fmt.Errorf("run-shared network: start the run's reaper: %w", err)
+	}
+	o.Name = "berth-run-" + run.key[:12] + "-" + name + "-" + hash[:8]
+	unlock, err := lockFile(ctx, filepath.Join(os.TempDir(), "berth-run-"+run.key[:16]+"-net-"+hash[:16]+".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("run-shared network %s: %w", o.Name, err)
+	}
+	defer unlock()
+	c := r.s.client()
+	if n, err := network.Get(ctx, c, o.Name); err == nil {
+		return n, nil
+	} else if !errors.Is(err, engine.ErrNotFound) {
+		return nil, err
+	}
+	o.Labels = run.labels()
+	return network.Create(ctx, c, o)
 }
