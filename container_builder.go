@@ -359,10 +359,12 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 		opts.Keychain = b.keychain
 	}
 	if b.warm != nil && WarmEnabled() {
+		b.warmOptions(&opts)
 		ctr, res, err := container.RunWarm(ctx, b.s.client(), b.spec, opts, *b.warm)
 		if err != nil {
 			return nil, err
 		}
+		b.awaitFill(&res)
 		b.s.attachHandle(ctr)
 		b.s.follow(ctr, b.logTo)
 		h := &Container{Container: ctr, tb: b.s.tb, warm: &res}
@@ -384,6 +386,13 @@ func (b *ContainerBuilder) StartE(ctx context.Context) (*Container, error) {
 // (see container.Warm). keys are extra inputs of the cache key. The first
 // run fills the cache; later runs with the same inputs skip the work.
 // BERTH_WARM=0 turns warm starts off.
+//
+// The test that misses the cache gets a container started cold (its
+// WarmSetup included) and the cache fills from a second container in the
+// background, joining no network and on random host ports, so the miss
+// costs no more than a cold start; berth.Main (or, without it, the
+// test's end) waits for the fill, and parallel misses of one input fill
+// once. WarmSetup runs in both containers.
 //
 // The fill stops the container cleanly before committing it, waiting
 // StopTimeout (30 s when it is not set) before SIGKILL: a clean stop is

@@ -84,6 +84,7 @@ type Session struct {
 	kept   map[string]bool // IDs left for a post-mortem (BERTH_KEEP_FAILED)
 
 	hosts hostRelays // HostAccess
+	fills fills      // warm-start cache fills in the background
 }
 
 // NewSession connects to the engine (DOCKER_HOST, DOCKER_CONTEXT, or the
@@ -139,6 +140,7 @@ func (s *Session) Close(ctx context.Context) error {
 	var err error
 	s.closed.Do(func() {
 		s.gate.close(ctx) // in-flight starts end, and register what they made
+		s.waitFills(fillPatience)
 		err = s.scope.cleanup(ctx)
 		// What the scope did not know of: creates that were in flight.
 		if lerr := s.sweep(ctx); lerr != nil && err == nil {
@@ -199,8 +201,11 @@ func Leftovers(ctx context.Context) ([]engine.Resource, error) {
 // tests share calls m.Run itself, then closes that session and checks
 // Leftovers, as examples/main_test.go in berth's repository does.
 func Main(m interface{ Run() int }) {
+	mainActive.Store(true)
 	code := m.Run()
 	if shared != nil {
+		// Warm-start caches still filling: their containers are no leak.
+		shared.waitFills(fillPatience)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		left, err := shared.Leftovers(ctx)
 		switch {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,10 +66,10 @@ func TestWarmStartCachesInitializedState(t *testing.T) {
 	h := berth.New(t)
 	ctx := t.Context()
 	key := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
-	var setupRuns int
+	var setupRuns atomic.Int32
 	first := warmBuilder(h, key, "echo v1 > /state-v1").
 		WarmSetup(func(ctx context.Context, c *berth.Container) error {
-			setupRuns++
+			setupRuns.Add(1)
 			_, err := c.Exec(ctx, []string{"sh", "-c", "echo migrated > /migrated"})
 			return err
 		}).Start()
@@ -76,18 +77,24 @@ func TestWarmStartCachesInitializedState(t *testing.T) {
 	require.NotNil(t, res)
 	removeCache(res.Image)
 	assert.False(t, res.Hit)
-	assert.Equal(t, 1, setupRuns)
+	// The miss started the test's container cold, set up, and fills the
+	// cache in a container of its own, set up too.
+	got, err := first.ReadFile(ctx, "/migrated")
+	require.NoError(t, err)
+	assert.Equal(t, "migrated\n", string(got))
+	require.NoError(t, res.Filled(ctx))
+	assert.Equal(t, int32(2), setupRuns.Load())
 	img, err := testenv.Wire(h.Engine()).ImageInspect(ctx, res.Image)
 	require.NoError(t, err)
 	assert.Equal(t, res.Hash, img.Config.Labels[engine.LabelCache])
 	assert.Empty(t, img.Config.Labels[engine.LabelSession], "cache images must not belong to a session")
 
 	second := warmBuilder(h, key, "echo v1 > /state-v1").
-		WarmSetup(func(ctx context.Context, c *berth.Container) error { setupRuns++; return nil }).Start()
+		WarmSetup(func(ctx context.Context, c *berth.Container) error { setupRuns.Add(1); return nil }).Start()
 	res2 := second.WarmResult()
 	assert.True(t, res2.Hit)
 	assert.Equal(t, res.Hash, res2.Hash)
-	assert.Equal(t, 1, setupRuns, "setup must not run on a cache hit")
+	assert.Equal(t, int32(2), setupRuns.Load(), "setup must not run on a cache hit")
 	d, err := second.Inspect(ctx)
 	require.NoError(t, err)
 	assert.True(t, strings.HasSuffix(d.Image, res.Image), "%s runs from %s", d.Image, res.Image) // Podman adds docker.io/
@@ -98,7 +105,7 @@ func TestWarmStartCachesInitializedState(t *testing.T) {
 	out, err := second.LogsSnapshot(ctx)
 	require.NoError(t, err)
 	assert.NotContains(t, string(out.Stdout), "initializing", "a warm start skips initialisation")
-	got, err := second.ReadFile(ctx, "/migrated")
+	got, err = second.ReadFile(ctx, "/migrated")
 	require.NoError(t, err)
 	assert.Equal(t, "migrated\n", string(got))
 
@@ -108,6 +115,7 @@ func TestWarmStartCachesInitializedState(t *testing.T) {
 	removeCache(res3.Image)
 	assert.False(t, res3.Hit)
 	assert.NotEqual(t, res.Hash, res3.Hash)
+	require.NoError(t, res3.Filled(ctx)) // before its removal at cleanup
 }
 
 func TestWarmSetupFailureLeavesNoCache(t *testing.T) {
@@ -133,12 +141,15 @@ func TestWarmConcurrentFillers(t *testing.T) {
 	h := berth.New(t)
 	key := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
 	var wg sync.WaitGroup
+	var setups atomic.Int32
 	results := make([]*container.WarmResult, 3)
 	for i := range results {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			c, err := warmBuilder(h, key, "sleep 0.3").StartE(context.Background())
+			c, err := warmBuilder(h, key, "sleep 0.3").
+				WarmSetup(func(context.Context, *berth.Container) error { setups.Add(1); return nil }).
+				StartE(context.Background())
 			if assert.NoError(t, err) {
 				results[i] = c.WarmResult()
 			}
@@ -147,10 +158,20 @@ func TestWarmConcurrentFillers(t *testing.T) {
 	wg.Wait()
 	require.NotNil(t, results[0])
 	removeCache(results[0].Image)
-	for _, r := range results[1:] {
+	for _, r := range results {
 		require.NotNil(t, r)
+		require.NoError(t, r.Filled(t.Context()))
 		assert.Equal(t, results[0].Image, r.Image)
 	}
+	// Three cold starts (or hits) and one fill: parallel misses of one
+	// input fill once.
+	hits := 0
+	for _, r := range results {
+		if r.Hit {
+			hits++
+		}
+	}
+	assert.Equal(t, int32(3-hits+1), setups.Load(), "setups of %d misses", 3-hits)
 	// No temporary tags or untagged cache images are left behind.
 	imgs, err := testenv.Wire(h.Engine()).ImageList(t.Context(), wire.Filters{"label": {engine.LabelCache + "=" + results[0].Hash}})
 	require.NoError(t, err)

@@ -36,6 +36,13 @@ type RunOptions struct {
 	Host string
 	// Hooks run at the steps of a start.
 	Hooks Hooks
+	// Later, when set, makes a warm start that misses its cache start the
+	// container cold (as fast as a start without Warm) and fill the cache
+	// in the background: Later runs fill (in a goroutine of its own), with
+	// a context and the options of the fill's own container, which should
+	// outlive the caller's test (a session's labels, not a test's). nil
+	// fills the cache before Run returns. WarmResult.Filled waits for it.
+	Later func(fill func(ctx context.Context, opts RunOptions))
 }
 
 // Hooks run at the steps of a container's start, with the handle; an

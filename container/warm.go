@@ -12,6 +12,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/berth-go/berth/engine"
@@ -25,7 +26,10 @@ const CacheRepo = "berth-cache/"
 // The first run with given inputs starts the container, waits, runs Setup,
 // stops it cleanly and commits it as an image under berth-cache/ labelled
 // with a hash of every input; later runs with the same hash start from that
-// image directly.
+// image directly. With RunOptions.Later (as berth's harness gives) that
+// first run instead starts the caller's container cold, Setup included,
+// and fills the cache from a second container in the background, so it
+// waits no longer than a cold start; Setup then runs once in each.
 //
 // The fill stops the container cleanly before the commit: the image's stop
 // signal, then SIGKILL once the spec's StopTimeout has passed (30 s when it
@@ -58,7 +62,39 @@ type WarmResult struct {
 	Hash  string
 	Image string // the cache image reference
 	Hit   bool   // started from an existing cache image
+
+	fill *fillState // the cache fill still running, if any
 }
+
+// Filled waits until the cache image of a start that missed is made, and
+// returns the fill's error. With RunOptions.Later a miss starts the
+// container cold and fills the cache in the background; without it (and
+// on a hit) the image is there already and Filled returns nil at once.
+func (r *WarmResult) Filled(ctx context.Context) error {
+	if r == nil || r.fill == nil {
+		return nil
+	}
+	select {
+	case <-r.fill.done:
+		return r.fill.err
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// fillState is one background fill of a cache image.
+type fillState struct {
+	done chan struct{}
+	err  error
+}
+
+// fills are the background fills of this process by cache reference: a
+// second miss of the same inputs waits for the first one's fill instead
+// of making another.
+var (
+	fillsMu sync.Mutex
+	fills   = map[string]*fillState{}
+)
 
 // CacheRef returns the cache image reference for an image and input hash.
 func CacheRef(image, hash string) string {
@@ -159,21 +195,90 @@ func runWarm(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w 
 	} else if !errors.Is(err, wire.ErrNotFound) {
 		return nil, res, err
 	}
+	if opts.Later != nil {
+		ctr, err := runCold(ctx, c, spec, opts, w)
+		if err != nil {
+			return nil, res, err
+		}
+		res.fill = fillLater(c, spec, opts.Later, w, hash, baseID, ref)
+		return ctr, res, nil
+	}
 	ctr, err := fill(ctx, c, spec, opts, w, hash, baseID, ref)
 	return ctr, res, err
+}
+
+// runCold starts the caller's container as a start without Warm would,
+// setup included.
+func runCold(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w Warm) (*Container, error) {
+	ctr, err := run(ctx, c, spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	if w.Setup != nil {
+		if err := w.Setup(ctx, ctr); err != nil {
+			ctr.removeAfterFailure()
+			return nil, &StartError{Image: spec.Image, ID: ctr.id, Step: "warm start: setup", Err: err}
+		}
+	}
+	return ctr, nil
+}
+
+// fillLater fills the cache image in a container of its own, through
+// later, unless a fill of the same image runs in this process already.
+// The fill's container joins no network and publishes its ports on
+// random host ports, so it is never mistaken for the caller's container
+// (an alias, a fixed port, a name).
+func fillLater(c *wire.Client, spec Spec, later func(func(context.Context, RunOptions)), w Warm, hash, baseID, ref string) *fillState {
+	fillsMu.Lock()
+	defer fillsMu.Unlock()
+	if st := fills[ref]; st != nil {
+		return st
+	}
+	st := &fillState{done: make(chan struct{})}
+	fills[ref] = st
+	spec.Name, spec.Reuse, spec.Networks = "", false, nil
+	ports := make([]string, 0, len(spec.Ports))
+	for _, p := range spec.Ports {
+		if ps, err := ParsePort(p); err == nil {
+			ports = append(ports, ps.Key())
+		}
+	}
+	spec.Ports = ports
+	later(func(ctx context.Context, opts RunOptions) {
+		err := fillImage(ctx, c, spec, opts, w, hash, baseID, ref)
+		fillsMu.Lock()
+		delete(fills, ref)
+		fillsMu.Unlock()
+		st.err = err
+		close(st.done)
+	})
+	return st
 }
 
 // fill starts the container cold, runs setup, commits it under a temporary
 // tag and then moves the final tag onto it; a concurrent filler that got
 // there first wins and this image is dropped.
 func fill(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w Warm, hash, baseID, ref string) (*Container, error) {
-	ctr, err := run(ctx, c, spec, opts)
-	if err != nil {
+	if err := fillImage(ctx, c, spec, opts, w, hash, baseID, ref); err != nil {
 		return nil, err
 	}
-	fail := func(step string, err error) (*Container, error) {
+	// Start the caller's container from the cache like every later run, so
+	// log-based waits see one fresh log.
+	hot := spec
+	hot.Image, hot.Files, hot.Pull = ref, nil, PullNever
+	return run(ctx, c, hot, opts)
+}
+
+// fillImage starts the container cold, runs setup, stops it cleanly and
+// commits it as the cache image ref; the container is removed.
+func fillImage(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w Warm, hash, baseID, ref string) error {
+	ctr, err := run(ctx, c, spec, opts)
+	if err != nil {
+		return err
+	}
+	fail := func(step string, err error) error {
 		ctr.removeAfterFailure()
-		return nil, &StartError{Image: spec.Image, ID: ctr.id, Step: "warm start: " + step, Err: err}
+		return &StartError{Image: spec.Image, ID: ctr.id, Step: "warm start: " + step, Err: err}
 	}
 	if w.Setup != nil {
 		if err := w.Setup(ctx, ctr); err != nil {
@@ -214,12 +319,8 @@ func fill(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w War
 	// Drop the temporary tag; when another filler won, this removes our
 	// image too.
 	c.ImageRemove(ctx, tmp, false, false)
-	// Start the caller's container from the cache like every later run, so
-	// log-based waits see one fresh log.
 	ctr.removeAfterFailure()
-	hot := spec
-	hot.Image, hot.Files, hot.Pull = ref, nil, PullNever
-	return run(ctx, c, hot, opts)
+	return nil
 }
 
 func sortedKeys(m map[string]string) []string {
