@@ -118,7 +118,9 @@ func (c *Client) Local() bool { return c.w.Endpoint().Scheme() == "unix" }
 // the engine's host: 127.0.0.1 for a local socket or an engine listening
 // on every address, else the engine's host name. PortHost is where this
 // process reaches them.
-func (c *Client) PublishHost() string { return wire.PublishHost(c.w.Endpoint().Host) }
+func (c *Client) PublishHost() string {
+	return wire.PublishHost(c.w.Endpoint().Host)
+}
 
 // PortHost is where this process reaches the ports the engine publishes:
 // PublishHost, except when this process runs in a container and talks to
@@ -137,7 +139,9 @@ func (c *Client) HostAddress(ctx context.Context) (string, error) { return c.w.H
 
 // PublishHost is where an engine at host publishes container ports; see
 // Client.PublishHost.
-func PublishHost(host string) string { return wire.PublishHost(host) }
+func PublishHost(host string) string {
+	return wire.PublishHost(host)
+}
 
 // redactHost hides a password in a host's userinfo.
 func redactHost(host string) string {
