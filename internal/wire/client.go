@@ -91,8 +91,9 @@ func WithResponseTimeout(d time.Duration) Option {
 }
 
 // New returns a client for the engine named by opts, or by the environment
-// (DOCKER_HOST, DOCKER_CONTEXT, config.json) when no endpoint is given. It
-// does not contact the engine; the first request negotiates the version.
+// (DOCKER_HOST, DOCKER_CONTEXT, config.json, else the socket search of
+// EndpointFromEnv, which pings) when no endpoint is given. It makes no
+// call of the API; the first request negotiates the version.
 func New(opts ...Option) (*Client, error) {
 	c := &Client{userAgnt: "berth", respTimeout: DefaultResponseTimeout, respFrom: "default"}
 	if v := os.Getenv(EnvResponseTimeout); v != "" {
@@ -193,7 +194,7 @@ func (c *Client) setupTransport() error {
 			if errors.As(err, &te) {
 				return nil, err
 			}
-			return nil, &DaemonError{Host: c.ep.Host, From: c.ep.From, Err: err}
+			return nil, &DaemonError{Host: c.ep.Host, From: c.ep.From, Searched: c.ep.Searched, Err: err}
 		}
 		return conn, nil
 	}
@@ -322,7 +323,7 @@ func (e *NoResponseError) Error() string {
 	if e.TimeoutFrom == "option" {
 		how = "raise it with WithResponseTimeout"
 	}
-	return fmt.Sprintf("engine: %s %s: the engine at %s (from %s) took the call but sent no answer within %v: it looks hung (does `docker info` answer?); if it is only slow, %s", e.Method, e.Path, e.Host, e.From, e.After, how)
+	return fmt.Sprintf("engine: %s %s: the engine at %s (%s) took the call but sent no answer within %v: it looks hung (does `docker info` answer?); if it is only slow, %s", e.Method, e.Path, e.Host, origin(e.From), e.After, how)
 }
 
 // Is makes the error match ErrNoResponse and ErrDaemonUnreachable.

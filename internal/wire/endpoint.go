@@ -22,8 +22,13 @@ const DefaultHost = "unix:///var/run/docker.sock"
 type Endpoint struct {
 	Host string // unix:///path, tcp://host:port, ssh://user@host
 	// From names the source of Host: "DOCKER_HOST", "context NAME",
-	// "option" or "default".
+	// "option", "found: PATH (ENGINE)" (the socket search found it, see
+	// SocketSearch) or "default" (no socket answered).
 	From string
+	// Searched says what the socket search saw at each place ("PATH:
+	// STATE") when From is "default", for the error that says no engine
+	// answers.
+	Searched []string
 	// TLS material, when the endpoint uses TLS.
 	TLS *tls.Config
 	// TLSFrom says where the TLS material came from, for diagnostics.
@@ -37,7 +42,7 @@ func (e Endpoint) String() string {
 	if e.From == "" {
 		return RedactHost(e.Host)
 	}
-	return RedactHost(e.Host) + " (from " + e.From + ")"
+	return RedactHost(e.Host) + " (" + origin(e.From) + ")"
 }
 
 // Format prints the endpoint as String in every verb, so no verb reaches
@@ -87,8 +92,12 @@ func (e Endpoint) Scheme() string {
 }
 
 // EndpointFromEnv resolves the engine endpoint the way the docker CLI does:
-// DOCKER_HOST, then DOCKER_CONTEXT, then config.json's currentContext, then
-// the default socket. DOCKER_TLS_VERIFY and DOCKER_CERT_PATH add TLS.
+// DOCKER_HOST, then DOCKER_CONTEXT, then config.json's currentContext;
+// when they name none, the first socket of SocketSearchFromEnv().Places()
+// that answers /_ping (SocketSearch.Endpoint: /var/run/docker.sock, then
+// rootless Docker, Docker Desktop, Colima, Rancher Desktop, OrbStack,
+// rootless and rootful Podman), else DefaultHost with the places searched.
+// DOCKER_TLS_VERIFY and DOCKER_CERT_PATH add TLS.
 func EndpointFromEnv() (Endpoint, error) {
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
 		ep := Endpoint{Host: h, From: "DOCKER_HOST"}
@@ -116,7 +125,7 @@ func EndpointFromEnv() (Endpoint, error) {
 		}
 		return redactEndpoint(ep)
 	}
-	return Endpoint{Host: DefaultHost, From: "default"}, nil
+	return SocketSearchFromEnv().Endpoint(), nil
 }
 
 // validateHost checks ep.Host; its messages quote the host redacted.

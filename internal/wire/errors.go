@@ -99,12 +99,15 @@ func isConflictMessage(msg string) bool {
 // DaemonError says the engine could not be reached at all.
 type DaemonError struct {
 	Host string // the endpoint, e.g. unix:///var/run/docker.sock
-	From string // where the endpoint came from: DOCKER_HOST, context NAME, default
-	Err  error
+	From string // where the endpoint came from: DOCKER_HOST, context NAME, found: PATH (ENGINE), default
+	// Searched says what the socket search saw at each place ("PATH:
+	// STATE") when From is "default".
+	Searched []string
+	Err      error
 }
 
 func (e *DaemonError) Error() string {
-	return fmt.Sprintf("cannot reach the Docker engine at %s (from %s): %v; start the engine (make engine, or systemctl start docker) or point DOCKER_HOST / DOCKER_CONTEXT at a running one", e.Host, e.From, e.Err)
+	return fmt.Sprintf("cannot reach the Docker engine at %s (%s): %v%s; start the engine (make engine, or systemctl start docker) or point DOCKER_HOST / DOCKER_CONTEXT at a running one", e.Host, origin(e.From), e.Err, searchedNote(e.Searched))
 }
 
 func (e *DaemonError) Unwrap() error { return e.Err }

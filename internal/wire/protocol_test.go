@@ -430,9 +430,14 @@ func TestEndpointFromEnv(t *testing.T) {
 		t.Setenv("DOCKER_CONFIG", t.TempDir())
 		t.Setenv("DOCKER_HOST", "")
 		t.Setenv("DOCKER_CONTEXT", "")
+		// No socket anywhere the search looks (discover_test.go tests it).
+		t.Setenv("HOME", t.TempDir())
+		t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+		t.Cleanup(SetSearchRoot(t.TempDir()))
 		ep, err := EndpointFromEnv()
 		require.NoError(t, err)
-		assert.Equal(t, Endpoint{Host: DefaultHost, From: "default"}, ep)
+		assert.Equal(t, DefaultHost, ep.Host)
+		assert.Equal(t, "default", ep.From)
 	})
 	t.Run("unknown context", func(t *testing.T) {
 		t.Setenv("DOCKER_CONFIG", t.TempDir())
