@@ -1,6 +1,6 @@
 // Command berth inspects and cleans up after berth test sessions.
 //
-//	berth doctor [-registry HOST]...   engine, API version, BuildKit, credential sources, leftovers
+//	berth doctor [-registry HOST]...   engine and where it was found, API version, BuildKit, credential sources, leftovers
 //	berth prune [-older-than D] [-session ID] [-dry-run] [-force] [-reuse] [-cache]
 //
 // prune removes only resources carrying berth labels; it never touches
@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,6 +80,31 @@ func newClient(opts ...wire.Option) (*wire.Client, error) {
 	return wire.New(opts...)
 }
 
+// printSearch lists the places the socket search looks at, in its order,
+// with what is at each now, and marks the one in use.
+func printSearch(ctx context.Context, w io.Writer, ep wire.Endpoint) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	s := wire.SocketSearchFromEnv()
+	switch {
+	case strings.HasPrefix(ep.From, wire.FoundPrefix):
+		fmt.Fprintln(w, "searched:    the first socket answering /_ping wins (DOCKER_HOST or a docker context would override):")
+	case ep.From == "default":
+		fmt.Fprintln(w, "searched:    no socket answered /_ping; set DOCKER_HOST or a docker context, or start an engine at one of:")
+	default:
+		fmt.Fprintf(w, "searched:    not needed, %s names the engine; without it berth would look at:\n", ep.From)
+	}
+	for _, p := range s.Places() {
+		r := s.Look(ctx, p)
+		mark := " "
+		if r.Answered && strings.HasPrefix(ep.From, wire.FoundPrefix) && ep.Host == "unix://"+p.Path {
+			mark = "*"
+		}
+		fmt.Fprintf(w, "  %s %-40s %-16s %s\n", mark, s.Tilde(p.Path), p.Engine, r.State)
+	}
+}
+
 type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
@@ -99,7 +125,8 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "engine:      configuration error: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "engine:      %s (from %s)\n", ep.Host, ep.From)
+	fmt.Fprintf(stdout, "engine:      %s\n", ep)
+	printSearch(ctx, stdout, ep)
 	transport := ep.Scheme()
 	if ep.TLS != nil {
 		transport += "+tls (material from " + ep.TLSFrom + ")"
