@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: cross help engine fixtures check-fixtures test test-scripts demo fuzz mutation bench bench-quick soak test-podman leftovers
+.PHONY: cross help engine fixtures check-fixtures test test-scripts demo fuzz mutation bench bench-quick soak test-podman test-podman-slice leftovers
 
 help:
 	@echo 'make demo            the examples against a real engine (engine + fixtures first)'
@@ -18,7 +18,8 @@ help:
 	@echo 'make mutation        mutation tests (gremlins) of the engine-free packages; >= 90% killed'
 	@echo 'make soak            many container lifecycles; goroutines, fds and heap must not grow'
 	@echo 'make bench           berth vs raw Engine API vs testcontainers-go vs dockertest'
-	@echo 'make test-podman     the core suite against Podman'"'"'s Docker API'
+	@echo 'make test-podman     the core suite against Podman'"'"'s Docker API, and rootless Podman found by the socket search'
+	@echo 'make test-podman-slice  the slice of it .ci/run runs: rootless Podman, ~1 min'
 	@echo 'make leftovers       list resources labelled berth.session left by ended tests'
 	@echo 'make cross           build for linux, darwin and windows on amd64 and arm64'
 
@@ -64,6 +65,11 @@ soak: fixtures
 test-podman: fixtures
 	@bash scripts/podman.sh
 	DOCKER_HOST=unix:///run/podman/podman.sock go test -count=1 -timeout 20m ./internal/wire/ . ./network/ ./modules/... ./container/ ./wait/ ./build/...
+	@bash scripts/podman-rootless.sh >/dev/null
+	BERTH_ROOTLESS_PODMAN=$${BERTH_PODMAN_USER:-berthpod} go test -count=1 -run '^TestRootlessPodmanFoundBySearch$$' -v .
+
+test-podman-slice: fixtures
+	@bash scripts/podman-slice.sh
 
 leftovers:
 	@bash scripts/leftovers.sh
