@@ -38,7 +38,8 @@ type Harness struct {
 }
 
 // New returns the harness of test t. The engine comes from the environment
-// (DOCKER_HOST, DOCKER_CONTEXT, config.json, default socket); options apply
+// (DOCKER_HOST, DOCKER_CONTEXT, config.json, else the first local engine
+// socket that answers: the order is in engine.New's doc); options apply
 // to the shared session when New creates it (the first call in a binary).
 // An unreachable engine fails the test.
 func New(t testing.TB, opts ...Option) *Harness {

@@ -88,7 +88,7 @@ type Session struct {
 }
 
 // NewSession connects to the engine (DOCKER_HOST, DOCKER_CONTEXT, or the
-// default socket), checks that it answers, and starts the session's
+// first local socket that answers, see engine.New), checks that it answers, and starts the session's
 // watchdog. The caller must Close it.
 func NewSession(ctx context.Context, opts ...Option) (*Session, error) {
 	cfg := sessionConfig{watchdog: os.Getenv("BERTH_WATCHDOG_OFF") == ""}

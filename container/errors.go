@@ -18,6 +18,7 @@ var (
 	// experimental mode and CRIU, no live update on Podman, ...).
 	ErrUnsupported = wire.ErrUnsupported
 	// ErrDaemonUnreachable: no engine answers where the environment
-	// points (DOCKER_HOST, DOCKER_CONTEXT, the default socket).
+	// points (DOCKER_HOST, DOCKER_CONTEXT), or at any place the socket
+	// search looks (the error lists them).
 	ErrDaemonUnreachable = wire.ErrDaemonUnreachable
 )

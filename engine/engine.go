@@ -74,7 +74,28 @@ func WithResponseTimeout(d time.Duration) Option {
 // New returns a client for the engine named by the options, or else by the
 // environment the way the docker CLI finds it: DOCKER_HOST (with
 // DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), DOCKER_CONTEXT, config.json's
-// current context, the default socket. It does not contact the engine; the
+// current context. When none of them names an engine, New looks for a
+// local engine's socket where users have one, in this order, and takes the
+// first that answers GET /_ping within a second (HostFrom then says
+// "found: PATH (ENGINE)"):
+//
+//	/var/run/docker.sock                          Docker
+//	$XDG_RUNTIME_DIR/docker.sock                  rootless Docker (else /run/user/UID/docker.sock)
+//	~/.docker/run/docker.sock                     Docker Desktop
+//	~/.docker/desktop/docker.sock                 Docker Desktop, older releases
+//	$COLIMA_HOME/default/docker.sock              Colima, when COLIMA_HOME is set
+//	~/.colima/default/docker.sock                 Colima
+//	$XDG_CONFIG_HOME/colima/default/docker.sock   Colima, newer releases (default ~/.config)
+//	~/.rd/docker.sock                             Rancher Desktop
+//	~/.orbstack/run/docker.sock                   OrbStack
+//	$XDG_RUNTIME_DIR/podman/podman.sock           rootless Podman (else /run/user/UID/...)
+//	/run/podman/podman.sock                       rootful Podman
+//
+// A socket that exists but does not answer (left by a stopped engine) is
+// passed over. When none answers, the client uses /var/run/docker.sock and
+// its first call fails with ErrDaemonUnreachable listing what was seen at
+// each place. There is no search on Windows. `berth doctor` prints the
+// search. Apart from those pings New does not contact the engine; the
 // first call negotiates the API version.
 func New(opts ...Option) (*Client, error) {
 	var cfg config
@@ -107,7 +128,8 @@ func (c *Client) Close() error { return c.w.Close() }
 func (c *Client) Host() string { return redactHost(c.w.Endpoint().Host) }
 
 // HostFrom says where the address came from: "DOCKER_HOST",
-// "context NAME", "option" or "default".
+// "context NAME", "option", "found: PATH (ENGINE)" (the socket search of
+// New) or "default" (no socket answered).
 func (c *Client) HostFrom() string { return c.w.Endpoint().From }
 
 // Local reports whether the engine is reached over a local unix socket,

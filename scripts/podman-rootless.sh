@@ -23,15 +23,18 @@ fi
 id "$user" >/dev/null 2>&1 || useradd -m -s /bin/bash "$user"
 uid=$(id -u "$user")
 home=$(getent passwd "$user" | cut -d: -f6)
-# Subordinate ids for the user's namespace; a range nobody else has.
+# Subordinate ids for the user's namespace: 65536 after every range given.
 for f in /etc/subuid /etc/subgid; do
   touch "$f"
-  grep -q "^$user:" "$f" || echo "$user:200000:65536" >> "$f"
+  if ! grep -q "^$user:" "$f"; then
+    start=$(awk -F: 'BEGIN { m = 100000 } $2 + $3 > m { m = $2 + $3 } END { print m }' "$f")
+    echo "$user:$start:65536" >> "$f"
+  fi
 done
 
 run=/run/user/$uid
 sock=$run/podman/podman.sock
-install -d -m 0700 -o "$user" -g "$user" "$run"
+install -d -m 0700 -o "$user" -g "$user" "$run" "$run/podman"
 as_user() { (cd / && runuser -u "$user" -- env HOME="$home" XDG_RUNTIME_DIR="$run" "$@"); }
 
 ping() { curl -sf --max-time 2 --unix-socket "$sock" http://podman/_ping >/dev/null 2>&1; }
