@@ -75,6 +75,15 @@ func (c *Client) PortHost(ctx context.Context) string {
 
 // gatewayHost finds the host's address from inside a container.
 func (c *Client) gatewayHost(ctx context.Context) string {
+	if c.rootless(ctx) {
+		// A rootless engine's bridge lives in the engine's own network
+		// namespace, out of this one's reach; rootlesskit (Docker) and
+		// rootlessport (Podman) publish ports on the addresses of the
+		// namespace the engine runs in: this container's loopback when
+		// the engine runs here. (A rootless engine's socket mounted in
+		// from another machine or container needs BERTH_HOST.)
+		return "127.0.0.1"
+	}
 	gw := ""
 	if n, err := c.NetworkInspect(ctx, "bridge"); err == nil {
 		gw = n.gateway()
@@ -86,6 +95,24 @@ func (c *Client) gatewayHost(ctx context.Context) string {
 		return "127.0.0.1"
 	}
 	return gw
+}
+
+// rootless reports whether the engine runs as a non-root user: Podman's
+// Rootless, rootless Docker's "name=rootless" security option.
+func (c *Client) rootless(ctx context.Context) bool {
+	info, err := c.Info(ctx)
+	if err != nil {
+		return false
+	}
+	if info.Rootless {
+		return true
+	}
+	for _, o := range info.SecurityOptions {
+		if o == "name=rootless" || strings.HasPrefix(o, "name=rootless,") {
+			return true
+		}
+	}
+	return false
 }
 
 func inContainer() bool {

@@ -382,6 +382,10 @@ type SystemInfo struct {
 	ExperimentalBuild bool
 	Containers        int
 	Images            int
+	// Rootless is Podman's word for an engine run by a non-root user;
+	// rootless Docker says "name=rootless" in SecurityOptions.
+	Rootless        bool
+	SecurityOptions []string
 }
 
 // AuthResponse is the answer of POST /auth.
