@@ -8,7 +8,7 @@
 #     socket search finds that service as "rootless Podman" and a container
 #     runs on it;
 #   - containers (exec, copy, logs, attach, top, changes, rename, waits),
-#     the wait strategies, networks with aliases, partitions, with DOCKER_HOST at the
+#     the wait strategies, networks with aliases and internal networks, with DOCKER_HOST at the
 #     rootless socket, busybox only (Podman's vfs store copies each image per
 #     container when rootless);
 #   - no resource labelled berth.session left on Podman.
@@ -40,7 +40,7 @@ BERTH_ROOTLESS_PODMAN=$user go test -race -count=1 -timeout 3m -run '^TestRootle
 core='^(TestContainerExecCopyLogs|TestFollowLogsEndsOnStop|TestBadInputIsTypedAndLeavesNothing|TestFailedStartRemovesContainer|TestSessionForTestMainUse|TestFailureDiagnostics'
 core+='|TestAttachStdinKeepsStreamsApart|TestCopyToKeepsNamesAndModes|TestExecOfACommandTheImageLacks|TestTop|TestChanges|TestStatPath|TestRename|TestWaitNotRunning|TestWaitNextExit|TestMissingCommandSaysWhatToDo|TestFollowAndAttachEndCleanlyWhenTheContainerExits'
 core+='|TestForLogLineAfterTwoSeconds|TestExitBeforeLogLineFailsFast|TestForListeningPortWaitsForTheProcess|TestStrategiesWaitForTheirCondition|TestForExit|TestForExecExitCode|TestForFile|TestForHealthyRunsTheCheckItself'
-core+='|TestAliasDisconnectConnect|TestInternalNetwork|TestPartitionHeal)$'
+core+='|TestAliasDisconnectConnect|TestInternalNetwork)$'
 logdir=${BERTH_LOG_DIR:-/tmp/berth-test-logs}
 mkdir -p "$logdir"
 DOCKER_HOST=$sock go test -race -count=1 -timeout 4m -run "$core" -v . ./container/ ./wait/ ./network/ > "$logdir/podman-slice.log" 2>&1
