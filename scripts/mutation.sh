@@ -31,7 +31,7 @@ fi
 declare -A files=(
   [registry]='^(reference|keychain|config|authconfig|helper)\.go$'
   [build]='^(context|dockerignore)\.go$'
-  [internal/wire]='^(client|endpoint|errors|hijack|stdcopy|stream)\.go$'
+  [internal/wire]='^(client|endpoint|errors|hijack|stdcopy|stream|discover)\.go$'
   [wait]='^[a-z_]+\.go$'
   [modules/postgres]='^wire\.go$'
 )

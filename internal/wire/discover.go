@@ -221,9 +221,8 @@ func (s SocketSearch) Endpoint() Endpoint {
 	if runtime.GOOS == "windows" {
 		return Endpoint{Host: DefaultHost, From: "default"}
 	}
-	results := s.Search(context.Background())
-	if n := len(results); n > 0 && results[n-1].Answered {
-		p := results[n-1]
+	results := s.Search(context.Background()) // never empty: Places has system-wide places
+	if p := results[len(results)-1]; p.Answered {
 		return Endpoint{Host: unixHost(p.Path), From: FoundPrefix + s.Tilde(p.Path) + " (" + p.Engine + ")"}
 	}
 	searched := make([]string, 0, len(results))
@@ -298,12 +297,8 @@ func searchedNote(searched []string) string {
 	return fmt.Sprintf("; no engine answered at any of the %d places searched (%s); for rootless Docker or Podman start the user's service (systemctl --user start docker, or podman.socket)", len(searched), strings.Join(searched, "; "))
 }
 
-// unixHost makes a unix:// host of path, escaped only when url.Parse would
-// not give the path back (a '%', '?' or '#' in it).
+// unixHost makes a unix:// host of path that url.Parse gives back (a '%',
+// '?', '#' or space in the path is escaped).
 func unixHost(path string) string {
-	h := "unix://" + path
-	if u, err := url.Parse(h); err == nil && u.Path == path && u.RawQuery == "" && u.Fragment == "" {
-		return h
-	}
 	return (&url.URL{Scheme: "unix", Path: path}).String()
 }

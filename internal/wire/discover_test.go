@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,6 +117,15 @@ func TestSocketSearchPlacesOrder(t *testing.T) {
 			{"rootless Podman", "/run/user/1500/podman/podman.sock"},
 			{"rootful Podman", "/run/podman/podman.sock"},
 		}, places, "no home: no places under it")
+	})
+	t.Run("XDG_CONFIG_HOME", func(t *testing.T) {
+		s := SocketSearch{Home: "/home/u", ConfigDir: "/cfg"}
+		var paths []string
+		for _, p := range s.Places() {
+			paths = append(paths, p.Path)
+		}
+		assert.Contains(t, paths, "/cfg/colima/default/docker.sock")
+		assert.NotContains(t, paths, "/home/u/.config/colima/default/docker.sock")
 	})
 	t.Run("relative XDG dirs are ignored", func(t *testing.T) {
 		s := SocketSearch{Home: "/home/u", RuntimeDir: "run", ConfigDir: "cfg", ColimaHome: "col", UID: 7}
@@ -284,4 +294,40 @@ func TestNoEngineFoundErrorSaysWhereAndWhatToDo(t *testing.T) {
 		assert.Contains(t, msg, want)
 	}
 	assert.Less(t, strings.Index(msg, "r/var/run/docker.sock:"), strings.Index(msg, "r/run/podman/podman.sock:"), "in search order")
+}
+
+// A socket that hangs up without an answer says so, rather than that it
+// ran out of time.
+func TestSocketSearchSaysWhyASocketDidNotAnswer(t *testing.T) {
+	dir := shortTempDir(t)
+	path := filepath.Join(dir, "hangup.sock")
+	l, err := net.Listen("unix", path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = conn.Close()
+		}
+	}()
+	r := testSearch(dir).Look(context.Background(), SocketPlace{"Docker", path})
+	assert.False(t, r.Answered)
+	assert.Contains(t, r.State, "no answer to /_ping: ")
+	assert.NotContains(t, r.State, "none within", "the socket hung up at once")
+}
+
+// A found socket's path becomes a host that parses back to the path.
+func TestUnixHostOfOddPaths(t *testing.T) {
+	for _, path := range []string{"/var/run/docker.sock", "/tmp/a%b/docker.sock", "/tmp/a?b/docker.sock", "/tmp/a#b/docker.sock", "/tmp/a b/docker.sock"} {
+		h := unixHost(path)
+		u, err := url.Parse(h)
+		require.NoError(t, err, h)
+		assert.Equal(t, "unix", u.Scheme)
+		assert.Equal(t, path, u.Path, h)
+	}
+	assert.Equal(t, "unix:///var/run/docker.sock", unixHost("/var/run/docker.sock"), "plain paths stay as they are")
+	assert.Equal(t, "unix:///tmp/a%25b/docker.sock", unixHost("/tmp/a%b/docker.sock"))
 }
