@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/berth-go/berth/modules/modkit"
 )
 
 // This file gives each test a logical database of its own on a server
@@ -187,16 +189,10 @@ type respConn struct {
 }
 
 func (c *Container) dial(ctx context.Context) (*respConn, error) {
-	d := net.Dialer{Timeout: 5 * time.Second}
-	nc, err := d.DialContext(ctx, "tcp", c.Addr())
+	nc, err := modkit.Dial(ctx, c.Addr(), 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	nc.SetDeadline(deadline)
 	conn := &respConn{nc: nc, r: bufio.NewReaderSize(nc, 512)}
 	if c.password != "" {
 		if _, err := conn.do("AUTH", c.password); err != nil {
@@ -287,22 +283,13 @@ func readAny(r *bufio.Reader, depth int) (any, error) {
 
 // readLine reads a CRLF-terminated line of at most maxReply bytes.
 func readLine(r *bufio.Reader) (string, error) {
-	var line []byte
-	for {
-		frag, err := r.ReadSlice('\n')
-		line = append(line, frag...)
-		if len(line) > maxReply {
-			return "", fmt.Errorf("redis: reply longer than %d bytes", maxReply)
-		}
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			return "", err
-		}
+	line, err := modkit.ReadLine(r, maxReply)
+	if err != nil {
+		return "", fmt.Errorf("redis: %w", err)
 	}
-	if len(line) < 2 || line[len(line)-2] != '\r' {
+	body, ok := strings.CutSuffix(line, "\r\n")
+	if !ok {
 		return "", fmt.Errorf("redis: malformed reply %.40q", line)
 	}
-	return string(line[:len(line)-2]), nil
+	return body, nil
 }

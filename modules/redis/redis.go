@@ -28,7 +28,7 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
-	"github.com/berth-go/berth/modules/internal/modstart"
+	"github.com/berth-go/berth/modules/modkit"
 	"github.com/berth-go/berth/wait"
 )
 
@@ -41,8 +41,9 @@ const Port = "6379/tcp"
 // ReadyLog is the line the server logs when it accepts connections.
 const ReadyLog = "Ready to accept connections"
 
-// ErrInvalidInput is matched (errors.Is) by errors for bad builder input.
-var ErrInvalidInput = errors.New("invalid input")
+// ErrInvalidInput is matched (errors.Is) by errors for bad builder input;
+// it is modkit.ErrInvalidInput.
+var ErrInvalidInput = modkit.ErrInvalidInput
 
 // Scope is where the container is made: a *berth.Harness in a test (the
 // container is removed when the test ends) or a *berth.Session.
@@ -52,14 +53,12 @@ type Scope = berth.Scope
 // input; Start reports it, StartE returns it.
 type Builder struct {
 	s        Scope
-	image    string
 	password string
 	config   []setting
-	// The container builder's common calls: Env, Network (other
-	// containers reach the server at alias:6379, see NetworkURL), Label,
-	// Name, Memory, Customize.
-	berth.Customizer[*Builder]
-	err error
+	// Image, Err and the container builder's common calls: Env, Network
+	// (other containers reach the server at alias:6379, see NetworkURL),
+	// Label, Name, Memory, Customize.
+	modkit.Base[*Builder]
 }
 
 type setting struct{ key, value string }
@@ -68,34 +67,18 @@ type setting struct{ key, value string }
 // password, no persistence (save "" and appendonly no: a test server need
 // not survive a restart).
 func New(s Scope) *Builder {
-	b := &Builder{s: s, image: DefaultImage, config: []setting{{"save", ""}, {"appendonly", "no"}}}
-	b.Customizer = berth.NewCustomizer(b)
-	return b
-}
-
-func (b *Builder) fail(call, format string, args ...any) *Builder {
-	if b.err == nil {
-		b.err = fmt.Errorf("redis: %s: %w: %s", call, ErrInvalidInput, fmt.Sprintf(format, args...))
-	}
-	return b
-}
-
-// Image replaces DefaultImage; it must behave like the official image.
-func (b *Builder) Image(ref string) *Builder {
-	if ref == "" {
-		return b.fail("Image", "give an image reference such as %s", DefaultImage)
-	}
-	b.image = ref
+	b := &Builder{s: s, config: []setting{{"save", ""}, {"appendonly", "no"}}}
+	b.Base = modkit.NewBase(b, "redis", DefaultImage)
 	return b
 }
 
 // Password makes the server require password (requirepass) from clients.
 func (b *Builder) Password(password string) *Builder {
 	if password == "" {
-		return b.fail("Password", "the password must not be empty (leave Password out for none)")
+		return b.Fail("Password", "the password must not be empty (leave Password out for none)")
 	}
 	if strings.ContainsAny(password, "\x00\r\n") {
-		return b.fail("Password", "the password must not contain NUL or line breaks")
+		return b.Fail("Password", "the password must not contain NUL or line breaks")
 	}
 	b.password = password
 	return b
@@ -109,11 +92,11 @@ var validKey = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 func (b *Builder) Config(key, value string) *Builder {
 	switch {
 	case !validKey.MatchString(key):
-		return b.fail("Config", "%q is not a setting name (lower-case letters, digits and -, e.g. maxmemory-policy)", key)
+		return b.Fail("Config", "%q is not a setting name (lower-case letters, digits and -, e.g. maxmemory-policy)", key)
 	case key == "requirepass":
-		return b.fail("Config", "use Password for requirepass, so the secret stays out of messages")
+		return b.Fail("Config", "use Password for requirepass, so the secret stays out of messages")
 	case strings.ContainsAny(value, "\x00\r\n"):
-		return b.fail("Config", "the value of %s contains NUL or a line break", key)
+		return b.Fail("Config", "the value of %s contains NUL or a line break", key)
 	}
 	for i, s := range b.config {
 		if s.key == key {
@@ -130,13 +113,10 @@ func (b *Builder) Config(key, value string) *Builder {
 // at a time: give a server shared by many parallel tests enough.
 func (b *Builder) Databases(n int) *Builder {
 	if n < 2 {
-		return b.fail("Databases", "%d: DB needs at least 2 (database 0 holds the claims)", n)
+		return b.Fail("Databases", "%d: DB needs at least 2 (database 0 holds the claims)", n)
 	}
 	return b.Config("databases", strconv.Itoa(n))
 }
-
-// Err is the first error recorded by the builder's calls.
-func (b *Builder) Err() error { return b.err }
 
 // Spec returns the container's description as Start would use it.
 func (b *Builder) Spec() container.Spec { return b.containerBuilder().Spec() }
@@ -146,7 +126,7 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	for _, s := range b.config {
 		cmd = append(cmd, "--"+s.key, s.value)
 	}
-	c := b.s.Container(b.image)
+	c := b.s.Container(b.ImageRef())
 	if b.password != "" {
 		cmd = append(cmd, "--requirepass", b.password)
 		// redis-cli in the container reads REDISCLI_AUTH, so commands run
@@ -163,10 +143,10 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 // StartE starts the server and waits until it answers PING; on failure it
 // removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	if b.err != nil {
-		return nil, b.err
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
-	c, host, p, err := modstart.Start(ctx, "redis", b.containerBuilder(), Port)
+	c, host, p, err := modkit.Start(ctx, "redis", b.containerBuilder(), Port)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +159,7 @@ func (b *Builder) Start() *Container {
 	if tb := b.s.T(); tb != nil {
 		tb.Helper()
 	}
-	return modstart.Must(b.s, b.StartE)
+	return modkit.Must(b.s, b.StartE)
 }
 
 // serverReady follows the server's log until its ready line, then sends
@@ -229,17 +209,11 @@ func (serverReady) String() string {
 }
 
 func pingOnce(ctx context.Context, addr, password string) error {
-	d := net.Dialer{Timeout: 2 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := modkit.Dial(ctx, addr, 2*time.Second)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	deadline := time.Now().Add(2 * time.Second)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	conn.SetDeadline(deadline)
 	var req []byte
 	if password != "" {
 		req = appendCommand(req, "AUTH", password)
@@ -296,32 +270,21 @@ func (e *replyError) Auth() bool {
 // readReply reads one simple-string ("+OK") or error ("-ERR ...") reply.
 // Any other reply type is a protocol error: PING and AUTH give neither.
 func readReply(r *bufio.Reader) (string, error) {
-	var line []byte
-	for {
-		frag, err := r.ReadSlice('\n')
-		line = append(line, frag...)
-		if len(line) > maxReply {
-			return "", fmt.Errorf("redis: reply longer than %d bytes", maxReply)
-		}
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			if errors.Is(err, io.EOF) && len(line) == 0 {
-				return "", fmt.Errorf("redis: connection closed before a reply (server not up yet): %w", err)
-			}
-			return "", err
-		}
+	line, err := readLine(r)
+	if errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("redis: connection closed before a reply (server not up yet): %w", err)
 	}
-	if len(line) < 3 || line[len(line)-2] != '\r' {
+	if err != nil {
+		return "", err
+	}
+	if line == "" {
 		return "", fmt.Errorf("redis: malformed reply %.40q", line)
 	}
-	body := string(line[1 : len(line)-2])
 	switch line[0] {
 	case '+':
-		return body, nil
+		return line[1:], nil
 	case '-':
-		return "", &replyError{Message: body}
+		return "", &replyError{Message: line[1:]}
 	}
 	return "", fmt.Errorf("redis: unexpected reply %.40q", line)
 }
