@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/berth-go/berth"
-	"github.com/berth-go/berth/modules/internal/modstart"
 	"github.com/berth-go/berth/wait"
 )
 
@@ -28,7 +27,19 @@ type Scope = berth.Scope
 // port of port, where clients in the test connect. When reading them fails
 // the container is removed. Errors start with "<module>: ".
 func Start(ctx context.Context, module string, cb *berth.ContainerBuilder, port string) (*berth.Container, string, int, error) {
-	return modstart.Start(ctx, module, cb, port)
+	c, err := cb.StartE(ctx)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("%s: %w", module, err)
+	}
+	host, err := c.Host(ctx)
+	if err == nil {
+		var p int
+		if p, err = c.MappedPort(ctx, port); err == nil {
+			return c, host, p, nil
+		}
+	}
+	c.Remove(context.WithoutCancel(ctx))
+	return nil, "", 0, fmt.Errorf("%s: %w", module, err)
 }
 
 // Must runs startE the way a module's Start does: in a *berth.Harness
@@ -38,8 +49,17 @@ func Start(ctx context.Context, module string, cb *berth.ContainerBuilder, port 
 func Must[T any](scope Scope, startE func(context.Context) (T, error)) T {
 	if tb := scope.T(); tb != nil {
 		tb.Helper()
+		c, err := startE(tb.Context())
+		if err != nil {
+			tb.Fatalf("%v", err)
+		}
+		return c
 	}
-	return modstart.Must(scope, startE)
+	c, err := startE(context.Background())
+	if err != nil {
+		panic(err.Error())
+	}
+	return c
 }
 
 // Probe is a readiness strategy: it follows the container's log until a

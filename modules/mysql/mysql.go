@@ -19,14 +19,10 @@ package mysql
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -48,8 +44,6 @@ const Port = "3306/tcp"
 // for the real one.
 const ReadyLog = "ready for connections"
 
-const initDir = "/docker-entrypoint-initdb.d"
-
 // WarmPassword is the default password while warm starts are on: the
 // password is part of the cached state, so a random one would never hit
 // the cache. Set Password for another.
@@ -60,35 +54,29 @@ const WarmPassword = "berth-warm"
 // server's arguments.
 const warmDataDir = "/var/lib/berth-mysql"
 
-// ErrInvalidInput is matched (errors.Is) by errors for bad builder input.
-var ErrInvalidInput = errors.New("invalid input")
+// ErrInvalidInput is matched (errors.Is) by errors for bad builder input;
+// it is modkit.ErrInvalidInput.
+var ErrInvalidInput = modkit.ErrInvalidInput
 
 // Builder describes a MySQL or MariaDB server. Each method records the
 // first bad input; Start reports it, StartE returns it.
 type Builder struct {
 	s        modkit.Scope
-	image    string
 	database string
 	user     string
 	password string
 	config   []setting
-	inits    []initFile
+	inits    modkit.InitScripts
 	cold     bool
 	tzTables bool
-	// The container builder's common calls: Env, Network (other
-	// containers reach the server at alias:3306, see NetworkDSN), Label,
-	// Name, Memory, Customize.
-	berth.Customizer[*Builder]
-	err error
+	// Image, Err and the container builder's common calls: Env, Network
+	// (other containers reach the server at alias:3306, see NetworkDSN),
+	// Label, Name, Memory, Customize. The image must behave like the
+	// official mysql or mariadb image.
+	modkit.Base[*Builder]
 }
 
 type setting struct{ key, value string }
-
-type initFile struct {
-	hostPath string // or content
-	content  []byte
-	name     string // base name in initDir
-}
 
 // New starts describing a server in scope s: image DefaultImage, database
 // "test", user "test" (with all rights on it; root has the same password),
@@ -100,34 +88,11 @@ type initFile struct {
 // starts skip the initialization and the init scripts. The password then
 // defaults to WarmPassword instead of a random one.
 func New(s modkit.Scope) *Builder {
-	b := &Builder{s: s, image: DefaultImage, database: "test", user: "test", password: randomPassword()}
-	b.Customizer = berth.NewCustomizer(b)
+	b := &Builder{s: s, database: "test", user: "test", password: modkit.RandomPassword()}
+	b.Base = modkit.NewBase(b, "mysql", DefaultImage)
 	if berth.WarmEnabled() {
 		b.password = WarmPassword
 	}
-	return b
-}
-
-func randomPassword() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-func (b *Builder) fail(call, format string, args ...any) *Builder {
-	if b.err == nil {
-		b.err = fmt.Errorf("mysql: %s: %w: %s", call, ErrInvalidInput, fmt.Sprintf(format, args...))
-	}
-	return b
-}
-
-// Image replaces DefaultImage; it must behave like the official mysql or
-// mariadb image.
-func (b *Builder) Image(ref string) *Builder {
-	if ref == "" {
-		return b.fail("Image", "give an image reference such as %s or mysql:8.0", DefaultImage)
-	}
-	b.image = ref
 	return b
 }
 
@@ -139,7 +104,7 @@ func (b *Builder) Cold() *Builder {
 	}
 	b.cold = true
 	if b.password == WarmPassword {
-		b.password = randomPassword()
+		b.password = modkit.RandomPassword()
 	}
 	return b
 }
@@ -161,7 +126,7 @@ func checkName(name string) error {
 // Database names the database created at start (default "test").
 func (b *Builder) Database(name string) *Builder {
 	if err := checkName(name); err != nil {
-		return b.fail("Database", "%v", err)
+		return b.Check("Database", err)
 	}
 	b.database = name
 	return b
@@ -171,14 +136,14 @@ func (b *Builder) Database(name string) *Builder {
 // (default "test"). "root" makes no user: the DSN then logs in as root.
 func (b *Builder) User(name string) *Builder {
 	if err := checkName(name); err != nil {
-		return b.fail("User", "%v", err)
+		return b.Check("User", err)
 	}
 	if len(name) > 32 {
-		return b.fail("User", "%q is longer than 32 characters", name)
+		return b.Fail("User", "%q is longer than 32 characters", name)
 	}
 	if strings.ContainsAny(name, ":@") {
 		// The DSN's user part ends at the first ':'.
-		return b.fail("User", "%q contains ':' or '@', which the DSN cannot carry", name)
+		return b.Fail("User", "%q contains ':' or '@', which the DSN cannot carry", name)
 	}
 	b.user = name
 	return b
@@ -187,10 +152,10 @@ func (b *Builder) User(name string) *Builder {
 // Password sets the user's and root's password (default: random).
 func (b *Builder) Password(password string) *Builder {
 	if password == "" {
-		return b.fail("Password", "the password must not be empty")
+		return b.Fail("Password", "the password must not be empty")
 	}
 	if strings.ContainsAny(password, "\x00\n\r") {
-		return b.fail("Password", "the password must not contain NUL or line breaks")
+		return b.Fail("Password", "the password must not contain NUL or line breaks")
 	}
 	b.password = password
 	return b
@@ -201,24 +166,11 @@ func (b *Builder) Password(password string) *Builder {
 // in the order given (across InitScript and InitSQL calls), against
 // Database as root.
 func (b *Builder) InitScript(files ...string) *Builder {
-	for _, f := range files {
-		st, err := os.Stat(f)
-		if err != nil {
-			return b.fail("InitScript", "%s does not exist: fix the path (relative paths start at the package directory)", f)
-		}
-		if st.IsDir() {
-			return b.fail("InitScript", "%s is a directory: pass the script files", f)
-		}
-		b.inits = append(b.inits, initFile{hostPath: f, name: filepath.Base(f)})
-	}
-	return b
+	return b.Check("InitScript", b.inits.AddFiles(files...))
 }
 
 // InitSQL runs sql once at first start, like an InitScript file.
-func (b *Builder) InitSQL(sql string) *Builder {
-	b.inits = append(b.inits, initFile{content: []byte(sql), name: "init.sql"})
-	return b
-}
+func (b *Builder) InitSQL(sql string) *Builder { b.inits.AddSQL(sql); return b }
 
 var validKey = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 
@@ -226,13 +178,13 @@ var validKey = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 // Config("max_connections", "50"). A later call for the same key wins.
 func (b *Builder) Config(key, value string) *Builder {
 	if !validKey.MatchString(key) {
-		return b.fail("Config", "%q is not an option name (lower-case letters, digits, _ and -, e.g. max_connections)", key)
+		return b.Fail("Config", "%q is not an option name (lower-case letters, digits, _ and -, e.g. max_connections)", key)
 	}
 	if key == "datadir" {
-		return b.fail("Config", "the module sets datadir itself")
+		return b.Fail("Config", "the module sets datadir itself")
 	}
 	if strings.ContainsRune(value, 0) {
-		return b.fail("Config", "the value of %s contains NUL", key)
+		return b.Fail("Config", "the value of %s contains NUL", key)
 	}
 	for i, s := range b.config {
 		if s.key == key {
@@ -251,13 +203,6 @@ func (b *Builder) Config(key, value string) *Builder {
 // start here.
 func (b *Builder) TimeZoneTables() *Builder { b.tzTables = true; return b }
 
-// Format prints the builder as mysql.Builder(image) in every verb, so no
-// secret it holds reaches a log through fmt.
-func (b *Builder) Format(f fmt.State, verb rune) { fmt.Fprintf(f, "mysql.Builder(%s)", b.image) }
-
-// Err is the first error recorded by the builder's calls.
-func (b *Builder) Err() error { return b.err }
-
 // Spec returns the container's description as Start would use it.
 func (b *Builder) Spec() container.Spec { return b.containerBuilder().Spec() }
 
@@ -271,7 +216,7 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	for _, s := range b.config {
 		cmd = append(cmd, "--"+s.key+"="+s.value)
 	}
-	c := b.s.Container(b.image).
+	c := b.s.Container(b.ImageRef()).
 		Env("MYSQL_ROOT_PASSWORD", b.password).
 		Env("MYSQL_DATABASE", b.database).
 		Port(Port).
@@ -288,14 +233,7 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	if !b.tzTables {
 		c.Env("MYSQL_INITDB_SKIP_TZINFO", "1")
 	}
-	for i, f := range b.inits {
-		target := fmt.Sprintf("%s/%03d-%s", initDir, i, f.name)
-		if f.hostPath != "" {
-			c.File(f.hostPath, target)
-		} else {
-			c.FileContent(target, f.content, 0o644)
-		}
-	}
+	b.inits.ApplyTo(c)
 	if b.warm() {
 		c.Warm("berth-mysql-v1")
 	}
@@ -306,8 +244,8 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 // StartE starts the server and waits until the user can log in; on
 // failure it removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	if b.err != nil {
-		return nil, b.err
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
 	c, host, p, err := modkit.Start(ctx, "mysql", b.containerBuilder(), Port)
 	if err != nil {
@@ -319,18 +257,15 @@ func (b *Builder) StartE(ctx context.Context) (*Container, error) {
 // Start is StartE for tests: in a *berth.Harness an error fails the test;
 // in a session it panics (use StartE there).
 func (b *Builder) Start() *Container {
-	if h, ok := b.s.(*berth.Harness); ok {
-		h.T().Helper()
+	if tb := b.s.T(); tb != nil {
+		tb.Helper()
 	}
 	return modkit.Must(b.s, b.StartE)
 }
 
-// Format prints the container as its handle does (ID, image, name) in
-// every verb, never the credentials it holds.
-func (c *Container) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.Container) }
-
 // Container is a started server. It embeds the container handle (Exec,
-// Logs, Stop, ...).
+// Logs, Stop, ...), which also prints it: ID, image and name in every
+// verb, never the credentials it holds.
 type Container struct {
 	*berth.Container
 	host     string

@@ -91,17 +91,11 @@ const (
 // ping logs in as user to database and sends COM_PING. A refused login
 // or an unknown database is Permanent: waiting will not help.
 func ping(ctx context.Context, addr, user, password, database string) error {
-	d := net.Dialer{Timeout: 2 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := modkit.Dial(ctx, addr, 3*time.Second)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	deadline := time.Now().Add(3 * time.Second)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	conn.SetDeadline(deadline)
 	pc := &packetConn{conn: conn}
 	done, err := login(pc, user, password, database)
 	var se *ServerError

@@ -19,7 +19,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -51,47 +50,30 @@ const configPath = "/etc/berth-nats/nats-server.conf"
 // jetStreamDir holds JetStream's streams inside the container.
 const jetStreamDir = "/tmp/berth-nats/jetstream"
 
-// ErrInvalidInput is matched (errors.Is) by errors for bad builder input.
-var ErrInvalidInput = errors.New("invalid input")
+// ErrInvalidInput is matched (errors.Is) by errors for bad builder input;
+// it is modkit.ErrInvalidInput.
+var ErrInvalidInput = modkit.ErrInvalidInput
 
 // Builder describes a NATS server. Each method records the first bad
 // input; Start reports it, StartE returns it.
 type Builder struct {
 	s         modkit.Scope
-	image     string
 	jetStream bool
 	user      string
 	password  string
 	token     string
 	args      []string
-	// The container builder's common calls: Env, Network (other
-	// containers reach the server at alias:4222, see NetworkURL), Label,
-	// Name, Memory, Customize.
-	berth.Customizer[*Builder]
-	err error
+	// Image, Err and the container builder's common calls: Env, Network
+	// (other containers reach the server at alias:4222, see NetworkURL),
+	// Label, Name, Memory, Customize.
+	modkit.Base[*Builder]
 }
 
 // New starts describing a server in scope s: image DefaultImage, no
 // authentication, JetStream off, monitoring on MonitorPort.
 func New(s modkit.Scope) *Builder {
-	b := &Builder{s: s, image: DefaultImage}
-	b.Customizer = berth.NewCustomizer(b)
-	return b
-}
-
-func (b *Builder) fail(call, format string, args ...any) *Builder {
-	if b.err == nil {
-		b.err = fmt.Errorf("nats: %s: %w: %s", call, ErrInvalidInput, fmt.Sprintf(format, args...))
-	}
-	return b
-}
-
-// Image replaces DefaultImage; it must behave like the official image.
-func (b *Builder) Image(ref string) *Builder {
-	if ref == "" {
-		return b.fail("Image", "give an image reference such as %s", DefaultImage)
-	}
-	b.image = ref
+	b := &Builder{s: s}
+	b.Base = modkit.NewBase(b, "nats", DefaultImage)
 	return b
 }
 
@@ -117,13 +99,13 @@ func checkSecret(what, v string) error {
 // URL carries them. It excludes Token.
 func (b *Builder) User(name, password string) *Builder {
 	if err := checkSecret("user name", name); err != nil {
-		return b.fail("User", "%v", err)
+		return b.Fail("User", "%v", err)
 	}
 	if err := checkSecret("password", password); err != nil {
-		return b.fail("User", "%v", err)
+		return b.Fail("User", "%v", err)
 	}
 	if b.token != "" {
-		return b.fail("User", "Token is set already: a server takes one or the other")
+		return b.Fail("User", "Token is set already: a server takes one or the other")
 	}
 	b.user, b.password = name, password
 	return b
@@ -133,10 +115,10 @@ func (b *Builder) User(name, password string) *Builder {
 // excludes User.
 func (b *Builder) Token(token string) *Builder {
 	if err := checkSecret("token", token); err != nil {
-		return b.fail("Token", "%v", err)
+		return b.Fail("Token", "%v", err)
 	}
 	if b.user != "" {
-		return b.fail("Token", "User is set already: a server takes one or the other")
+		return b.Fail("Token", "User is set already: a server takes one or the other")
 	}
 	b.token = token
 	return b
@@ -147,19 +129,12 @@ func (b *Builder) Token(token string) *Builder {
 func (b *Builder) Arg(args ...string) *Builder {
 	for _, a := range args {
 		if strings.ContainsRune(a, 0) {
-			return b.fail("Arg", "an argument contains NUL")
+			return b.Fail("Arg", "an argument contains NUL")
 		}
 	}
 	b.args = append(b.args, args...)
 	return b
 }
-
-// Format prints the builder as nats.Builder(image) in every verb, so no
-// secret it holds reaches a log through fmt.
-func (b *Builder) Format(f fmt.State, verb rune) { fmt.Fprintf(f, "nats.Builder(%s)", b.image) }
-
-// Err is the first error recorded by the builder's calls.
-func (b *Builder) Err() error { return b.err }
 
 // Spec returns the container's description as Start would use it.
 func (b *Builder) Spec() container.Spec { return b.containerBuilder().Spec() }
@@ -180,7 +155,7 @@ func (b *Builder) config() string {
 }
 
 func (b *Builder) containerBuilder() *berth.ContainerBuilder {
-	c := b.s.Container(b.image).
+	c := b.s.Container(b.ImageRef()).
 		FileContent(configPath, []byte(b.config()), 0o644).
 		Cmd(append([]string{"--config", configPath}, b.args...)...).
 		Port(Port, MonitorPort).
@@ -195,8 +170,8 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 // StartE starts the server and waits until it answers PING; on failure it
 // removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	if b.err != nil {
-		return nil, b.err
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
 	c, host, p, err := modkit.Start(ctx, "nats", b.containerBuilder(), Port)
 	if err != nil {
@@ -214,8 +189,8 @@ func (b *Builder) StartE(ctx context.Context) (*Container, error) {
 // Start is StartE for tests: in a *berth.Harness an error fails the test;
 // in a session it panics (use StartE there).
 func (b *Builder) Start() *Container {
-	if h, ok := b.s.(*berth.Harness); ok {
-		h.T().Helper()
+	if tb := b.s.T(); tb != nil {
+		tb.Helper()
 	}
 	return modkit.Must(b.s, b.StartE)
 }
@@ -244,17 +219,11 @@ const maxLine = 64 << 10
 // ping connects, sends CONNECT and PING, and wants PONG. An authorization
 // error is permanent.
 func ping(ctx context.Context, addr string, opts connectOptions) error {
-	d := net.Dialer{Timeout: 2 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := modkit.Dial(ctx, addr, 2*time.Second)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	deadline := time.Now().Add(2 * time.Second)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	conn.SetDeadline(deadline)
 	r := bufio.NewReaderSize(conn, 4096)
 	line, err := readLine(r)
 	if err != nil {
@@ -295,29 +264,16 @@ func ping(ctx context.Context, addr string, opts connectOptions) error {
 	}
 }
 
+// readLine reads a protocol line of at most maxLine bytes, without its
+// line break.
 func readLine(r *bufio.Reader) (string, error) {
-	var line []byte
-	for {
-		frag, err := r.ReadSlice('\n')
-		line = append(line, frag...)
-		if len(line) > maxLine {
-			return "", fmt.Errorf("a protocol line longer than %d bytes", maxLine)
-		}
-		if err == nil {
-			return strings.TrimRight(string(line), "\r\n"), nil
-		}
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			return "", err
-		}
-	}
+	line, err := modkit.ReadLine(r, maxLine)
+	return strings.TrimRight(line, "\r\n"), err
 }
 
-// Format prints the container as its handle does (ID, image, name) in
-// every verb, never the credentials it holds.
-func (c *Container) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.Container) }
-
 // Container is a started server. It embeds the container handle (Exec,
-// Logs, Stop, ...).
+// Logs, Stop, ...), which also prints it: ID, image and name in every
+// verb, never the credentials it holds.
 type Container struct {
 	*berth.Container
 	host        string

@@ -19,23 +19,18 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
-	"github.com/berth-go/berth/modules/internal/modstart"
+	"github.com/berth-go/berth/modules/modkit"
 	"github.com/berth-go/berth/wait"
 )
 
@@ -50,14 +45,11 @@ const Port = "5432/tcp"
 // server that runs the init scripts, once for the real one.
 const ReadyLog = "database system is ready to accept connections"
 
-const (
-	initDir = "/docker-entrypoint-initdb.d"
-	dataDir = "/var/lib/postgresql/data"
-)
+const dataDir = "/var/lib/postgresql/data"
 
 // ErrInvalidInput is matched (errors.Is) by errors for bad builder input
-// and bad snapshot names.
-var ErrInvalidInput = errors.New("invalid input")
+// and bad snapshot names; it is modkit.ErrInvalidInput.
+var ErrInvalidInput = modkit.ErrInvalidInput
 
 // Scope is where the container is made: a *berth.Harness in a test (the
 // container is removed when the test ends) or a *berth.Session.
@@ -67,23 +59,22 @@ type Scope = berth.Scope
 // bad input; Start reports it, StartE returns it.
 type Builder struct {
 	s        Scope
-	image    string
 	database string
 	user     string
 	password string
 	config   []setting
-	inits    []initFile
+	inits    modkit.InitScripts
 	tmpfs    bool
 	cold     bool
 	shared   bool // made in a *berth.Shared scope
 	// Migrate's key and function.
 	migrateKey string
 	migrate    Migrate
-	// The container builder's common calls: Env, Network (other
-	// containers reach the server at alias:5432, see NetworkDSN), Label,
-	// Name, Memory, Customize.
-	berth.Customizer[*Builder]
-	err error
+	// Image, Err and the container builder's common calls: Env, Network
+	// (other containers reach the server at alias:5432, see NetworkDSN),
+	// Label, Name, Memory, Customize. The image must behave like the
+	// official one.
+	modkit.Base[*Builder]
 }
 
 // WarmPassword is the default password while warm starts are on, and of
@@ -98,12 +89,6 @@ const warmDataDir = "/var/lib/postgresql/warm-data"
 
 type setting struct{ key, value string }
 
-type initFile struct {
-	hostPath string // or content
-	content  []byte
-	name     string // base name in initDir
-}
-
 // New starts describing a server in scope s: image DefaultImage, database
 // "postgres", user "test", a random password, fsync off (a test server need
 // not survive a power cut).
@@ -114,9 +99,9 @@ type initFile struct {
 // later starts skip initdb and the init scripts. The password then defaults
 // to WarmPassword instead of a random one.
 func New(s Scope) *Builder {
-	b := &Builder{s: s, image: DefaultImage, database: DefaultDatabase, user: "test", password: randomPassword(),
+	b := &Builder{s: s, database: DefaultDatabase, user: "test", password: modkit.RandomPassword(),
 		config: []setting{{"fsync", "off"}}}
-	b.Customizer = berth.NewCustomizer(b)
+	b.Base = modkit.NewBase(b, "postgres", DefaultImage)
 	_, b.shared = s.(*berth.Shared)
 	if berth.WarmEnabled() || b.shared {
 		b.password = WarmPassword
@@ -132,34 +117,12 @@ func (b *Builder) Cold() *Builder {
 	}
 	b.cold = true
 	if b.password == WarmPassword && !b.shared {
-		b.password = randomPassword()
+		b.password = modkit.RandomPassword()
 	}
 	return b
 }
 
 func (b *Builder) warm() bool { return !b.cold && !b.tmpfs && berth.WarmEnabled() }
-
-func randomPassword() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-func (b *Builder) fail(call, format string, args ...any) *Builder {
-	if b.err == nil {
-		b.err = fmt.Errorf("postgres: %s: %w: %s", call, ErrInvalidInput, fmt.Sprintf(format, args...))
-	}
-	return b
-}
-
-// Image replaces DefaultImage; it must behave like the official image.
-func (b *Builder) Image(ref string) *Builder {
-	if ref == "" {
-		return b.fail("Image", "give an image reference such as %s", DefaultImage)
-	}
-	b.image = ref
-	return b
-}
 
 // DefaultDatabase is the database a server gets unless Database names
 // another: the one initdb makes, so a cold start runs no CREATE DATABASE
@@ -169,7 +132,7 @@ const DefaultDatabase = "postgres"
 // Database names the database created at start (default DefaultDatabase).
 func (b *Builder) Database(name string) *Builder {
 	if err := checkName(name); err != nil {
-		return b.fail("Database", "%v", err)
+		return b.Check("Database", err)
 	}
 	b.database = name
 	return b
@@ -178,7 +141,7 @@ func (b *Builder) Database(name string) *Builder {
 // User names the superuser created at start (default "test").
 func (b *Builder) User(name string) *Builder {
 	if err := checkName(name); err != nil {
-		return b.fail("User", "%v", err)
+		return b.Check("User", err)
 	}
 	b.user = name
 	return b
@@ -187,10 +150,10 @@ func (b *Builder) User(name string) *Builder {
 // Password sets the user's password (default: random).
 func (b *Builder) Password(password string) *Builder {
 	if password == "" {
-		return b.fail("Password", "the password must not be empty")
+		return b.Fail("Password", "the password must not be empty")
 	}
 	if strings.ContainsRune(password, 0) {
-		return b.fail("Password", "the password must not contain NUL")
+		return b.Fail("Password", "the password must not contain NUL")
 	}
 	b.password = password
 	return b
@@ -213,17 +176,7 @@ func checkName(name string) error {
 // in the order given (across InitScript and InitSQL calls), against
 // Database as User.
 func (b *Builder) InitScript(files ...string) *Builder {
-	for _, f := range files {
-		st, err := os.Stat(f)
-		if err != nil {
-			return b.fail("InitScript", "%s does not exist: fix the path (relative paths start at the package directory)", f)
-		}
-		if st.IsDir() {
-			return b.fail("InitScript", "%s is a directory: pass the script files", f)
-		}
-		b.inits = append(b.inits, initFile{hostPath: f, name: filepath.Base(f)})
-	}
-	return b
+	return b.Check("InitScript", b.inits.AddFiles(files...))
 }
 
 // Migrate runs migrate on the server's database once its init scripts
@@ -237,19 +190,16 @@ func (b *Builder) InitScript(files ...string) *Builder {
 func (b *Builder) Migrate(key string, migrate Migrate) *Builder {
 	switch {
 	case key == "":
-		return b.fail("Migrate", "give a key that changes when the migrations change")
+		return b.Fail("Migrate", "give a key that changes when the migrations change")
 	case migrate == nil:
-		return b.fail("Migrate", "the migrate function is nil")
+		return b.Fail("Migrate", "the migrate function is nil")
 	}
 	b.migrateKey, b.migrate = key, migrate
 	return b
 }
 
 // InitSQL runs sql once at first start, like an InitScript file.
-func (b *Builder) InitSQL(sql string) *Builder {
-	b.inits = append(b.inits, initFile{content: []byte(sql), name: "init.sql"})
-	return b
-}
+func (b *Builder) InitSQL(sql string) *Builder { b.inits.AddSQL(sql); return b }
 
 // validSetting is the shape of a server setting's name, including
 // extension settings such as pg_stat_statements.max.
@@ -259,10 +209,10 @@ var validSetting = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-
 // Config("max_connections", "200"). A later call for the same key wins.
 func (b *Builder) Config(key, value string) *Builder {
 	if !validSetting.MatchString(key) {
-		return b.fail("Config", "%q is not a setting name (letters, digits and _, e.g. shared_buffers)", key)
+		return b.Fail("Config", "%q is not a setting name (letters, digits and _, e.g. shared_buffers)", key)
 	}
 	if strings.ContainsRune(value, 0) {
-		return b.fail("Config", "the value of %s contains NUL", key)
+		return b.Fail("Config", "the value of %s contains NUL", key)
 	}
 	for i, s := range b.config {
 		if s.key == key {
@@ -278,9 +228,6 @@ func (b *Builder) Config(key, value string) *Builder {
 // disk to clean up. A tmpfs is not kept by a commit, so it means Cold.
 func (b *Builder) Tmpfs() *Builder { b.tmpfs = true; return b.Cold() }
 
-// Err is the first error recorded by the builder's calls.
-func (b *Builder) Err() error { return b.err }
-
 // Spec returns the container's description as Start would use it.
 func (b *Builder) Spec() container.Spec { return b.containerBuilder().Spec() }
 
@@ -291,21 +238,14 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	for _, s := range b.config {
 		cmd = append(cmd, "-c", s.key+"="+s.value)
 	}
-	c := b.s.Container(b.image).
+	c := b.s.Container(b.ImageRef()).
 		Env("POSTGRES_USER", b.user).
 		Env("POSTGRES_PASSWORD", b.password).
 		Env("POSTGRES_DB", b.database).
 		Cmd(cmd...).
 		Port(Port).
 		WaitFor(b.readiness())
-	for i, f := range b.inits {
-		target := fmt.Sprintf("%s/%03d-%s", initDir, i, f.name)
-		if f.hostPath != "" {
-			c.File(f.hostPath, target)
-		} else {
-			c.FileContent(target, f.content, 0o644)
-		}
-	}
+	b.inits.ApplyTo(c)
 	if b.tmpfs {
 		c.TmpfsMount(dataDir, 0)
 	}
@@ -337,10 +277,10 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 // StartE starts the server and waits until it accepts queries over TCP; on
 // failure it removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	if b.err != nil {
-		return nil, b.err
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
-	c, host, p, err := modstart.Start(ctx, "postgres", b.containerBuilder(), Port)
+	c, host, p, err := modkit.Start(ctx, "postgres", b.containerBuilder(), Port)
 	if err != nil {
 		return nil, err
 	}
@@ -362,71 +302,30 @@ func (b *Builder) Start() *Container {
 	if tb := b.s.T(); tb != nil {
 		tb.Helper()
 	}
-	return modstart.Must(b.s, b.StartE)
+	return modkit.Must(b.s, b.StartE)
 }
 
-// readiness waits for the server the test will use: see serverReady.
+// readiness runs SELECT 1 through the mapped port as the user, from the
+// first ready line on: at once on every ready line (see modkit.Probe). The
+// init server listens on the Unix socket only, so the query cannot pass
+// before the real server (after the init scripts) is up, and it proves the
+// port, the password and the database. A warm start logs the ready line
+// once, a cold one twice; both pass the same way.
 func (b *Builder) readiness() wait.Strategy {
-	return serverReady{user: b.user, password: b.password, database: b.database}
+	user, password, database := b.user, b.password, b.database
+	return modkit.Probe{Log: ReadyLog, Port: Port, Name: "SELECT 1",
+		Try: func(ctx context.Context, addr string) error { return selectOne(ctx, addr, user, password, database) }}
 }
 
-// serverReady follows the server's log and, from the first ready line on,
-// runs SELECT 1 through the mapped port as the user: at once on every ready
-// line, and with a short backoff in between. The init server listens on the
-// Unix socket only, so the query cannot pass before the real server (after
-// the init scripts) is up, and it proves the port, the password and the
-// database. A warm start logs the ready line once, a cold one twice; both
-// pass the same way. Trying on the line instead of polling on a timer finds
-// the real server within one query, and the container's exit is watched
-// once instead of inspected after every failed try.
-type serverReady struct{ user, password, database string }
-
-// Ready blocks until SELECT 1 succeeds, the container stops, or ctx ends.
-func (s serverReady) Ready(ctx context.Context, t wait.Target) error {
-	return wait.Watch(ctx, t, s.String(), func(ctx context.Context, seen func(string, ...any)) error {
-		readyLines, err := wait.FollowLog(ctx, t, ReadyLog)
-		if err != nil {
-			return err
-		}
-		// The mapped port is known while the server initializes.
-		addr, err := wait.Address(ctx, t, Port)
-		if err != nil {
-			return err
-		}
-		seen("no %q line yet", ReadyLog)
-		if err := readyLines.Next(ctx); err != nil {
-			return err
-		}
-		const firstDelay = 5 * time.Millisecond
-		for delay := firstDelay; ; {
-			last := s.try(ctx, addr)
-			if last == nil {
-				return nil
-			}
-			var se *ServerError
-			// invalid_password, invalid_authorization_specification: waiting
-			// longer will not help.
-			if errors.As(last, &se) && (se.Code == "28P01" || se.Code == "28000") {
-				return fmt.Errorf("SELECT 1 on %s: %w", addr, last)
-			}
-			if ctx.Err() != nil {
-				return fmt.Errorf("SELECT 1 on %s: %w; last try: %w", addr, context.Cause(ctx), last)
-			}
-			seen("SELECT 1 on %s: %v", addr, last)
-			select {
-			case <-readyLines.Found:
-				delay = firstDelay
-			case <-time.After(delay):
-				delay = min(delay*2, 100*time.Millisecond)
-			case <-ctx.Done():
-				return fmt.Errorf("SELECT 1 on %s: %w; last try: %w", addr, context.Cause(ctx), last)
-			}
-		}
-	})
-}
-
-func (s serverReady) try(ctx context.Context, addr string) error {
-	conn, err := dialPG(ctx, addr, s.user, s.password, s.database)
+// selectOne runs SELECT 1 as user. A refused login is Permanent: waiting
+// will not help.
+func selectOne(ctx context.Context, addr, user, password, database string) error {
+	conn, err := dialPG(ctx, addr, user, password, database)
+	var se *ServerError
+	// invalid_password, invalid_authorization_specification
+	if errors.As(err, &se) && (se.Code == "28P01" || se.Code == "28000") {
+		return modkit.Permanent(err)
+	}
 	if err != nil {
 		return err
 	}
@@ -439,10 +338,6 @@ func (s serverReady) try(ctx context.Context, addr string) error {
 		return fmt.Errorf("SELECT 1 returned %q", rows)
 	}
 	return nil
-}
-
-func (serverReady) String() string {
-	return fmt.Sprintf("log %q, then SELECT 1 on the mapped port", ReadyLog)
 }
 
 // Container is a started server. It embeds the container handle (Exec,

@@ -17,7 +17,6 @@ package rabbitmq
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -42,48 +41,31 @@ const ManagementPort = "15672/tcp"
 // ReadyLog is the line the broker logs when it has started.
 const ReadyLog = "Server startup complete"
 
-// ErrInvalidInput is matched (errors.Is) by errors for bad builder input.
-var ErrInvalidInput = errors.New("invalid input")
+// ErrInvalidInput is matched (errors.Is) by errors for bad builder input;
+// it is modkit.ErrInvalidInput.
+var ErrInvalidInput = modkit.ErrInvalidInput
 
 // Builder describes a RabbitMQ broker. Each method records the first bad
 // input; Start reports it, StartE returns it.
 type Builder struct {
 	s          modkit.Scope
-	image      string
 	user       string
 	password   string
 	vhost      string
 	management bool
-	// The container builder's common calls: Env, Network (other
-	// containers reach the broker at alias:5672, see NetworkAMQPURL),
-	// Label, Name, Memory, Customize.
-	berth.Customizer[*Builder]
-	err error
+	// Image, Err and the container builder's common calls: Env, Network
+	// (other containers reach the broker at alias:5672, see
+	// NetworkAMQPURL), Label, Name, Memory, Customize. The image must
+	// behave like the official one (the -management variants too).
+	modkit.Base[*Builder]
 }
 
 // New starts describing a broker in scope s: image DefaultImage, user
 // guest with password guest (the image's default), virtual host "/",
 // management off.
 func New(s modkit.Scope) *Builder {
-	b := &Builder{s: s, image: DefaultImage, user: "guest", password: "guest", vhost: "/"}
-	b.Customizer = berth.NewCustomizer(b)
-	return b
-}
-
-func (b *Builder) fail(call, format string, args ...any) *Builder {
-	if b.err == nil {
-		b.err = fmt.Errorf("rabbitmq: %s: %w: %s", call, ErrInvalidInput, fmt.Sprintf(format, args...))
-	}
-	return b
-}
-
-// Image replaces DefaultImage; it must behave like the official image
-// (the -management variants too).
-func (b *Builder) Image(ref string) *Builder {
-	if ref == "" {
-		return b.fail("Image", "give an image reference such as %s", DefaultImage)
-	}
-	b.image = ref
+	b := &Builder{s: s, user: "guest", password: "guest", vhost: "/"}
+	b.Base = modkit.NewBase(b, "rabbitmq", DefaultImage)
 	return b
 }
 
@@ -103,10 +85,10 @@ func checkText(what, v string, limit int) error {
 // (RABBITMQ_DEFAULT_USER and _PASS), an administrator, instead of guest.
 func (b *Builder) User(name, password string) *Builder {
 	if err := checkText("user name", name, 255); err != nil {
-		return b.fail("User", "%v", err)
+		return b.Fail("User", "%v", err)
 	}
 	if err := checkText("password", password, 255); err != nil {
-		return b.fail("User", "%v", err)
+		return b.Fail("User", "%v", err)
 	}
 	b.user, b.password = name, password
 	return b
@@ -116,7 +98,7 @@ func (b *Builder) User(name, password string) *Builder {
 // instead of "/"; the URLs lead to it.
 func (b *Builder) VHost(name string) *Builder {
 	if err := checkText("virtual host", name, 255); err != nil {
-		return b.fail("VHost", "%v", err)
+		return b.Fail("VHost", "%v", err)
 	}
 	b.vhost = name
 	return b
@@ -126,18 +108,11 @@ func (b *Builder) VHost(name string) *Builder {
 // ManagementPort; see ManagementURL), on any image.
 func (b *Builder) Management() *Builder { b.management = true; return b }
 
-// Format prints the builder as rabbitmq.Builder(image) in every verb, so no
-// secret it holds reaches a log through fmt.
-func (b *Builder) Format(f fmt.State, verb rune) { fmt.Fprintf(f, "rabbitmq.Builder(%s)", b.image) }
-
-// Err is the first error recorded by the builder's calls.
-func (b *Builder) Err() error { return b.err }
-
 // Spec returns the container's description as Start would use it.
 func (b *Builder) Spec() container.Spec { return b.containerBuilder().Spec() }
 
 func (b *Builder) containerBuilder() *berth.ContainerBuilder {
-	c := b.s.Container(b.image).
+	c := b.s.Container(b.ImageRef()).
 		Env("RABBITMQ_DEFAULT_USER", b.user).
 		Env("RABBITMQ_DEFAULT_PASS", b.password).
 		Env("RABBITMQ_DEFAULT_VHOST", b.vhost).
@@ -159,8 +134,8 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 // StartE starts the broker and waits until the user can open the virtual
 // host; on failure it removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	if b.err != nil {
-		return nil, b.err
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
 	c, host, p, err := modkit.Start(ctx, "rabbitmq", b.containerBuilder(), Port)
 	if err != nil {
@@ -179,18 +154,15 @@ func (b *Builder) StartE(ctx context.Context) (*Container, error) {
 // Start is StartE for tests: in a *berth.Harness an error fails the test;
 // in a session it panics (use StartE there).
 func (b *Builder) Start() *Container {
-	if h, ok := b.s.(*berth.Harness); ok {
-		h.T().Helper()
+	if tb := b.s.T(); tb != nil {
+		tb.Helper()
 	}
 	return modkit.Must(b.s, b.StartE)
 }
 
-// Format prints the container as its handle does (ID, image, name) in
-// every verb, never the credentials it holds.
-func (c *Container) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.Container) }
-
 // Container is a started broker. It embeds the container handle (Exec,
-// Logs, Stop, ...).
+// Logs, Stop, ...), which also prints it: ID, image and name in every
+// verb, never the credentials it holds.
 type Container struct {
 	*berth.Container
 	host           string

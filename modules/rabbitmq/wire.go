@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"time"
 
 	"github.com/berth-go/berth/modules/modkit"
@@ -102,17 +101,11 @@ func closeError(args []byte) error {
 // handshake opens vhost as user and closes the connection again. A
 // refused login or virtual host is Permanent.
 func handshake(ctx context.Context, addr, user, password, vhost string) error {
-	d := net.Dialer{Timeout: 2 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := modkit.Dial(ctx, addr, 3*time.Second)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	deadline := time.Now().Add(3 * time.Second)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	conn.SetDeadline(deadline)
 	if _, err := conn.Write([]byte("AMQP\x00\x00\x09\x01")); err != nil {
 		return err
 	}

@@ -29,7 +29,6 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/modules/modkit"
-	"github.com/berth-go/berth/wait"
 )
 
 // DefaultImage is the image New uses.
@@ -135,7 +134,7 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	}
 	c.Cmd(cmd...).
 		Port(Port).
-		WaitFor(serverReady{password: b.password})
+		WaitFor(readiness(b.password))
 	b.ApplyTo(c)
 	return c
 }
@@ -162,50 +161,20 @@ func (b *Builder) Start() *Container {
 	return modkit.Must(b.s, b.StartE)
 }
 
-// serverReady follows the server's log until its ready line, then sends
-// PING (after AUTH when a password is set) to the mapped port from the
-// test's side, proving the server, not just the engine's port proxy,
-// answers where clients will connect. wait.Watch ends it at once when the
-// server exits.
-type serverReady struct{ password string }
-
-func (s serverReady) Ready(ctx context.Context, t wait.Target) error {
-	return wait.Watch(ctx, t, s.String(), func(ctx context.Context, seen func(string, ...any)) error {
-		readyLines, err := wait.FollowLog(ctx, t, ReadyLog)
-		if err != nil {
-			return err
-		}
-		addr, err := wait.Address(ctx, t, Port)
-		if err != nil {
-			return err
-		}
-		seen("no %q line yet", ReadyLog)
-		if err := readyLines.Next(ctx); err != nil {
-			return err
-		}
-		// A short cap: a server that comes up between two tries costs at
-		// most one gap, and a try is one cheap local round trip.
-		for delay := 5 * time.Millisecond; ; delay = min(delay*2, 25*time.Millisecond) {
-			last := pingOnce(ctx, addr, s.password)
-			if last == nil {
-				return nil
-			}
+// readiness sends PING (after AUTH when a password is set) to the mapped
+// port from the test's side once the server logs its ready line, proving
+// the server, not just the engine's port proxy, answers where clients will
+// connect. A refused password is Permanent.
+func readiness(password string) modkit.Probe {
+	return modkit.Probe{Log: ReadyLog, Port: Port, Name: "PING",
+		Try: func(ctx context.Context, addr string) error {
+			err := pingOnce(ctx, addr, password)
 			var re *replyError
-			if errors.As(last, &re) && re.Auth() {
-				return fmt.Errorf("PING %s: the server refused the password: %w", addr, last)
+			if errors.As(err, &re) && re.Auth() {
+				return modkit.Permanent(fmt.Errorf("the server refused the password: %w", err))
 			}
-			seen("PING %s: %v", addr, last)
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("PING %s: %w; last try: %w", addr, context.Cause(ctx), last)
-			case <-time.After(delay):
-			}
-		}
-	})
-}
-
-func (serverReady) String() string {
-	return fmt.Sprintf("log %q, then PING on the mapped port", ReadyLog)
+			return err
+		}}
 }
 
 func pingOnce(ctx context.Context, addr, password string) error {
