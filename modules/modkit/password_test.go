@@ -14,3 +14,16 @@ func TestRandomPassword(t *testing.T) {
 	assert.Regexp(t, regexp.MustCompile(`^[0-9a-f]{24}$`), a)
 	assert.NotEqual(t, a, b)
 }
+
+func TestCheckPassword(t *testing.T) {
+	assert.NoError(t, modkit.CheckPassword("pa ss'w\"o$rd"))
+	for pw, want := range map[string]string{
+		"":            "the password must not be empty",
+		"hunter2\x00": "the password must not contain NUL or line breaks",
+		"hunter2\n":   "the password must not contain NUL or line breaks",
+		"hun\rter2":   "the password must not contain NUL or line breaks",
+	} {
+		err := modkit.CheckPassword(pw)
+		assert.EqualError(t, err, want, "%q", pw)
+	}
+}

@@ -65,7 +65,7 @@ type Builder struct {
 	database string
 	user     string
 	password string
-	config   []setting
+	config   modkit.Settings
 	inits    modkit.InitScripts
 	cold     bool
 	tzTables bool
@@ -75,8 +75,6 @@ type Builder struct {
 	// official mysql or mariadb image.
 	modkit.Base[*Builder]
 }
-
-type setting struct{ key, value string }
 
 // New starts describing a server in scope s: image DefaultImage, database
 // "test", user "test" (with all rights on it; root has the same password),
@@ -151,11 +149,8 @@ func (b *Builder) User(name string) *Builder {
 
 // Password sets the user's and root's password (default: random).
 func (b *Builder) Password(password string) *Builder {
-	if password == "" {
-		return b.Fail("Password", "the password must not be empty")
-	}
-	if strings.ContainsAny(password, "\x00\n\r") {
-		return b.Fail("Password", "the password must not contain NUL or line breaks")
+	if err := modkit.CheckPassword(password); err != nil {
+		return b.Check("Password", err)
 	}
 	b.password = password
 	return b
@@ -186,13 +181,7 @@ func (b *Builder) Config(key, value string) *Builder {
 	if strings.ContainsRune(value, 0) {
 		return b.Fail("Config", "the value of %s contains NUL", key)
 	}
-	for i, s := range b.config {
-		if s.key == key {
-			b.config = append(b.config[:i], b.config[i+1:]...)
-			break
-		}
-	}
-	b.config = append(b.config, setting{key, value})
+	b.config.Set(key, value)
 	return b
 }
 
@@ -213,8 +202,8 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	if b.warm() {
 		cmd = append(cmd, "--datadir="+warmDataDir)
 	}
-	for _, s := range b.config {
-		cmd = append(cmd, "--"+s.key+"="+s.value)
+	for key, value := range b.config.All() {
+		cmd = append(cmd, "--"+key+"="+value)
 	}
 	c := b.s.Container(b.ImageRef()).
 		Env("MYSQL_ROOT_PASSWORD", b.password).

@@ -62,7 +62,7 @@ type Builder struct {
 	database string
 	user     string
 	password string
-	config   []setting
+	config   modkit.Settings
 	inits    modkit.InitScripts
 	tmpfs    bool
 	cold     bool
@@ -87,8 +87,6 @@ const WarmPassword = "berth-warm"
 // a commit keeps it.
 const warmDataDir = "/var/lib/postgresql/warm-data"
 
-type setting struct{ key, value string }
-
 // New starts describing a server in scope s: image DefaultImage, database
 // "postgres", user "test", a random password, fsync off (a test server need
 // not survive a power cut).
@@ -99,8 +97,8 @@ type setting struct{ key, value string }
 // later starts skip initdb and the init scripts. The password then defaults
 // to WarmPassword instead of a random one.
 func New(s Scope) *Builder {
-	b := &Builder{s: s, database: DefaultDatabase, user: "test", password: modkit.RandomPassword(),
-		config: []setting{{"fsync", "off"}}}
+	b := &Builder{s: s, database: DefaultDatabase, user: "test", password: modkit.RandomPassword()}
+	b.config.Set("fsync", "off")
 	b.Base = modkit.NewBase(b, "postgres", DefaultImage)
 	_, b.shared = s.(*berth.Shared)
 	if berth.WarmEnabled() || b.shared {
@@ -149,11 +147,8 @@ func (b *Builder) User(name string) *Builder {
 
 // Password sets the user's password (default: random).
 func (b *Builder) Password(password string) *Builder {
-	if password == "" {
-		return b.Fail("Password", "the password must not be empty")
-	}
-	if strings.ContainsRune(password, 0) {
-		return b.Fail("Password", "the password must not contain NUL")
+	if err := modkit.CheckPassword(password); err != nil {
+		return b.Check("Password", err)
 	}
 	b.password = password
 	return b
@@ -214,13 +209,7 @@ func (b *Builder) Config(key, value string) *Builder {
 	if strings.ContainsRune(value, 0) {
 		return b.Fail("Config", "the value of %s contains NUL", key)
 	}
-	for i, s := range b.config {
-		if s.key == key {
-			b.config = append(b.config[:i], b.config[i+1:]...)
-			break
-		}
-	}
-	b.config = append(b.config, setting{key, value})
+	b.config.Set(key, value)
 	return b
 }
 
@@ -235,8 +224,8 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	// listen_addresses: the official image sets it in postgresql.conf;
 	// an image built on a distribution's defaults listens on localhost only.
 	cmd := []string{"postgres", "-c", "listen_addresses=*"}
-	for _, s := range b.config {
-		cmd = append(cmd, "-c", s.key+"="+s.value)
+	for key, value := range b.config.All() {
+		cmd = append(cmd, "-c", key+"="+value)
 	}
 	c := b.s.Container(b.ImageRef()).
 		Env("POSTGRES_USER", b.user).

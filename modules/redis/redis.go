@@ -53,31 +53,28 @@ type Scope = berth.Scope
 type Builder struct {
 	s        Scope
 	password string
-	config   []setting
+	config   modkit.Settings
 	// Image, Err and the container builder's common calls: Env, Network
 	// (other containers reach the server at alias:6379, see NetworkURL),
 	// Label, Name, Memory, Customize.
 	modkit.Base[*Builder]
 }
 
-type setting struct{ key, value string }
-
 // New starts describing a server in scope s: image DefaultImage, no
 // password, no persistence (save "" and appendonly no: a test server need
 // not survive a restart).
 func New(s Scope) *Builder {
-	b := &Builder{s: s, config: []setting{{"save", ""}, {"appendonly", "no"}}}
+	b := &Builder{s: s}
+	b.config.Set("save", "")
+	b.config.Set("appendonly", "no")
 	b.Base = modkit.NewBase(b, "redis", DefaultImage)
 	return b
 }
 
 // Password makes the server require password (requirepass) from clients.
 func (b *Builder) Password(password string) *Builder {
-	if password == "" {
-		return b.Fail("Password", "the password must not be empty (leave Password out for none)")
-	}
-	if strings.ContainsAny(password, "\x00\r\n") {
-		return b.Fail("Password", "the password must not contain NUL or line breaks")
+	if err := modkit.CheckPassword(password); err != nil {
+		return b.Check("Password", err) // leave Password out for none
 	}
 	b.password = password
 	return b
@@ -97,13 +94,7 @@ func (b *Builder) Config(key, value string) *Builder {
 	case strings.ContainsAny(value, "\x00\r\n"):
 		return b.Fail("Config", "the value of %s contains NUL or a line break", key)
 	}
-	for i, s := range b.config {
-		if s.key == key {
-			b.config = append(b.config[:i], b.config[i+1:]...)
-			break
-		}
-	}
-	b.config = append(b.config, setting{key, value})
+	b.config.Set(key, value)
 	return b
 }
 
@@ -122,8 +113,8 @@ func (b *Builder) Spec() container.Spec { return b.containerBuilder().Spec() }
 
 func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	cmd := []string{"redis-server"}
-	for _, s := range b.config {
-		cmd = append(cmd, "--"+s.key, s.value)
+	for key, value := range b.config.All() {
+		cmd = append(cmd, "--"+key, value)
 	}
 	c := b.s.Container(b.ImageRef())
 	if b.password != "" {
