@@ -132,18 +132,12 @@ func handshake(ctx context.Context, addr, user, password, vhost string) error {
 	args = shortStr(args, "PLAIN")
 	args = longStr(args, "\x00"+user+"\x00"+password)
 	args = shortStr(args, "en_US")
-	if err := writeMethod(conn, 10, 11, args); err != nil {
-		return err
-	}
-	m, err = readMethod(conn)
+	m, err = call(conn, 11, args, 30, "Start-Ok", "Connection.Tune")
 	if err != nil {
 		return err
 	}
-	switch {
-	case m.class == 10 && m.id == 50:
-		return modkit.Permanent(closeError(m.args))
-	case m.class != 10 || m.id != 30 || len(m.args) < 8:
-		return fmt.Errorf("rabbitmq: method %d.%d after Start-Ok, not Connection.Tune", m.class, m.id)
+	if len(m.args) < 8 {
+		return fmt.Errorf("rabbitmq: a Connection.Tune of %d bytes, too short", len(m.args))
 	}
 	// Tune-Ok: the broker's channel and frame limits, no heartbeats.
 	tune := append(bytes.Clone(m.args[:6]), 0, 0)
@@ -153,18 +147,8 @@ func handshake(ctx context.Context, addr, user, password, vhost string) error {
 	args = shortStr(nil, vhost)
 	args = shortStr(args, "")
 	args = append(args, 0)
-	if err := writeMethod(conn, 10, 40, args); err != nil {
+	if _, err := call(conn, 40, args, 41, "Connection.Open", "Open-Ok"); err != nil {
 		return err
-	}
-	m, err = readMethod(conn)
-	if err != nil {
-		return err
-	}
-	switch {
-	case m.class == 10 && m.id == 50:
-		return modkit.Permanent(closeError(m.args))
-	case m.class != 10 || m.id != 41:
-		return fmt.Errorf("rabbitmq: method %d.%d after Connection.Open, not Open-Ok", m.class, m.id)
 	}
 	args = binary.BigEndian.AppendUint16(nil, 200)
 	args = shortStr(args, "berth readiness check done")
@@ -173,4 +157,24 @@ func handshake(ctx context.Context, addr, user, password, vhost string) error {
 		readMethod(conn) // Close-Ok; the broker is ready either way
 	}
 	return nil
+}
+
+// call sends Connection method id with args and reads the broker's answer,
+// which must be Connection method want. A Connection.Close instead (a
+// refused login or virtual host) is Permanent.
+func call(conn io.ReadWriter, id uint16, args []byte, want uint16, sent, wanted string) (method, error) {
+	if err := writeMethod(conn, 10, id, args); err != nil {
+		return method{}, err
+	}
+	m, err := readMethod(conn)
+	if err != nil {
+		return method{}, err
+	}
+	switch {
+	case m.class == 10 && m.id == 50:
+		return method{}, modkit.Permanent(closeError(m.args))
+	case m.class != 10 || m.id != want:
+		return method{}, fmt.Errorf("rabbitmq: method %d.%d after %s, not %s", m.class, m.id, sent, wanted)
+	}
+	return m, nil
 }
