@@ -69,14 +69,19 @@ func (c *Container) DBE(ctx context.Context, holder string) (*DB, error) {
 	var b [8]byte
 	rand.Read(b[:])
 	token := fmt.Sprintf("%s (pid %d) %s", holder, os.Getpid(), hex.EncodeToString(b[:]))
+	var held []string
 	for delay := 20 * time.Millisecond; ; delay = min(delay*2, 250*time.Millisecond) {
-		idx, held, err := c.claim(ctx, token)
-		if err != nil {
+		idx, h, err := c.claim(ctx, token)
+		switch {
+		case err == nil && idx > 0:
+			return &DB{srv: c, index: idx, holder: holder, token: token}, nil
+		case err == nil:
+			held = h
+		case ctx.Err() == nil || held == nil:
 			return nil, fmt.Errorf("redis: database for %s on %s: %w", holder, c.Addr(), err)
 		}
-		if idx > 0 {
-			return &DB{srv: c, index: idx, holder: holder, token: token}, nil
-		}
+		// A claim cut short by the end of ctx: say who held them at the
+		// last look, not the I/O error the deadline caused.
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("redis: database for %s on %s: every one is held (%s): %w", holder, c.Addr(), strings.Join(held, "; "), context.Cause(ctx))
