@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
-	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/modtest"
 	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/modules/mysql"
 	"github.com/berth-go/berth/wait"
@@ -48,12 +48,6 @@ func strings1(t testing.TB, db *sql.DB, query string) []string {
 	}
 	require.NoError(t, rows.Err())
 	return out
-}
-
-func noLeftovers(t *testing.T, h *berth.Harness) {
-	t.Helper()
-	left := testenv.Left(t, h.Engine(), h.Session().ID(), t.Name(), engine.KindContainer)
-	assert.Empty(t, left)
 }
 
 func TestInitScriptsAndAuth(t *testing.T) {
@@ -206,36 +200,19 @@ func TestNetworkDSN(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		build func(*mysql.Builder) *mysql.Builder
-		want  string
-	}{
-		{"empty database", func(b *mysql.Builder) *mysql.Builder { return b.Database("") }, "Database"},
-		{"quote in user", func(b *mysql.Builder) *mysql.Builder { return b.User("a'b") }, "User"},
-		{"colon in user", func(b *mysql.Builder) *mysql.Builder { return b.User("a:b") }, "DSN"},
-		{"long user", func(b *mysql.Builder) *mysql.Builder { return b.User(strings.Repeat("u", 33)) }, "32 characters"},
-		{"empty password", func(b *mysql.Builder) *mysql.Builder { return b.Password("") }, "Password"},
-		{"newline in password", func(b *mysql.Builder) *mysql.Builder { return b.Password("hunter2\n") }, "line breaks"},
-		{"bad option", func(b *mysql.Builder) *mysql.Builder { return b.Config("Max Connections", "1") }, "option name"},
-		{"datadir", func(b *mysql.Builder) *mysql.Builder { return b.Config("datadir", "/x") }, "datadir"},
-		{"missing script", func(b *mysql.Builder) *mysql.Builder { return b.InitScript("testdata/nope.sql") }, "does not exist"},
-		{"script dir", func(b *mysql.Builder) *mysql.Builder { return b.InitScript("testdata") }, "directory"},
-		{"empty image", func(b *mysql.Builder) *mysql.Builder { return b.Image("") }, "Image"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := berth.New(t)
-			b := tt.build(mysql.New(h).Password("hunter2-secret"))
-			require.ErrorIs(t, b.Err(), mysql.ErrInvalidInput)
-			_, err := b.StartE(t.Context())
-			require.ErrorIs(t, err, mysql.ErrInvalidInput)
-			assert.Contains(t, err.Error(), tt.want)
-			assert.NotContains(t, err.Error(), "hunter2")
-			noLeftovers(t, h)
-		})
-	}
+	modtest.BadInput(t, func(h *berth.Harness) *mysql.Builder { return mysql.New(h).Password(modtest.Secret) }, (*mysql.Builder).StartE, []modtest.Case[*mysql.Builder]{
+		{Name: "empty database", Build: func(b *mysql.Builder) *mysql.Builder { return b.Database("") }, Want: "Database"},
+		{Name: "quote in user", Build: func(b *mysql.Builder) *mysql.Builder { return b.User("a'b") }, Want: "User"},
+		{Name: "colon in user", Build: func(b *mysql.Builder) *mysql.Builder { return b.User("a:b") }, Want: "DSN"},
+		{Name: "long user", Build: func(b *mysql.Builder) *mysql.Builder { return b.User(strings.Repeat("u", 33)) }, Want: "32 characters"},
+		{Name: "empty password", Build: func(b *mysql.Builder) *mysql.Builder { return b.Password("") }, Want: "Password"},
+		{Name: "newline in password", Build: func(b *mysql.Builder) *mysql.Builder { return b.Password("hunter2\n") }, Want: "line breaks"},
+		{Name: "bad option", Build: func(b *mysql.Builder) *mysql.Builder { return b.Config("Max Connections", "1") }, Want: "option name"},
+		{Name: "datadir", Build: func(b *mysql.Builder) *mysql.Builder { return b.Config("datadir", "/x") }, Want: "datadir"},
+		{Name: "missing script", Build: func(b *mysql.Builder) *mysql.Builder { return b.InitScript("testdata/nope.sql") }, Want: "does not exist"},
+		{Name: "script dir", Build: func(b *mysql.Builder) *mysql.Builder { return b.InitScript("testdata") }, Want: "directory"},
+		{Name: "empty image", Build: func(b *mysql.Builder) *mysql.Builder { return b.Image("") }, Want: "Image"},
+	})
 }
 
 func TestFailedStart(t *testing.T) {
@@ -255,16 +232,7 @@ func TestFailedStart(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := berth.New(t)
-			ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
-			defer cancel()
-			start := time.Now()
-			_, err := tt.build(mysql.New(h).Cold().Password("hunter2-secret")).StartE(ctx)
-			require.Error(t, err)
-			assert.Less(t, time.Since(start), 30*time.Second, "a dead server is reported without waiting for the timeout")
-			assert.False(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
-			assert.Contains(t, err.Error(), tt.want)
-			assert.NotContains(t, err.Error(), "hunter2")
-			noLeftovers(t, h)
+			modtest.StartFails(t, h, 30*time.Second, tt.build(mysql.New(h).Cold().Password(modtest.Secret)).StartE, tt.want)
 		})
 	}
 }
@@ -285,7 +253,7 @@ func TestRefusedLogin(t *testing.T) {
 	var exit *wait.ExitError
 	assert.False(t, errors.As(err, &exit), "the server still runs")
 	assert.NotContains(t, err.Error(), "hunter2")
-	noLeftovers(t, h)
+	modtest.NoLeftovers(t, h)
 }
 
 // BenchmarkStartToReady measures New(...).Start() until a login works,

@@ -3,7 +3,6 @@ package nats_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,8 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
-	"github.com/berth-go/berth/engine"
-	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/internal/testkit/modtest"
 	"github.com/berth-go/berth/modules/nats"
 	"github.com/berth-go/berth/wait"
 )
@@ -33,12 +31,6 @@ func connect(t testing.TB, url string, opts ...natsgo.Option) *natsgo.Conn {
 	require.NoError(t, err)
 	t.Cleanup(nc.Close)
 	return nc
-}
-
-func noLeftovers(t *testing.T, h *berth.Harness) {
-	t.Helper()
-	left := testenv.Left(t, h.Engine(), h.Session().ID(), t.Name(), engine.KindContainer)
-	assert.Empty(t, left)
 }
 
 func getJSON(t *testing.T, url string) map[string]any {
@@ -186,47 +178,22 @@ func TestNetworkURL(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		build func(*nats.Builder) *nats.Builder
-		want  string
-	}{
-		{"empty image", func(b *nats.Builder) *nats.Builder { return b.Image("") }, "Image"},
-		{"empty password", func(b *nats.Builder) *nats.Builder { return b.User("u", "") }, "password must not be empty"},
-		{"quote in password", func(b *nats.Builder) *nats.Builder { return b.User("u", `hunter2"x`) }, "quote"},
-		{"newline in token", func(b *nats.Builder) *nats.Builder { return b.Token("hunter2\nx") }, "control"},
-		{"user and token", func(b *nats.Builder) *nats.Builder { return b.User("u", "hunter2").Token("hunter2") }, "one or the other"},
-		{"NUL in arg", func(b *nats.Builder) *nats.Builder { return b.Arg("a\x00b") }, "NUL"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := berth.New(t)
-			b := tt.build(nats.New(h))
-			require.ErrorIs(t, b.Err(), nats.ErrInvalidInput)
-			_, err := b.StartE(t.Context())
-			require.ErrorIs(t, err, nats.ErrInvalidInput)
-			assert.Contains(t, err.Error(), tt.want)
-			assert.NotContains(t, err.Error(), "hunter2")
-			noLeftovers(t, h)
-		})
-	}
+	modtest.BadInput(t, func(h *berth.Harness) *nats.Builder { return nats.New(h) }, (*nats.Builder).StartE, []modtest.Case[*nats.Builder]{
+		{Name: "empty image", Build: func(b *nats.Builder) *nats.Builder { return b.Image("") }, Want: "Image"},
+		{Name: "empty password", Build: func(b *nats.Builder) *nats.Builder { return b.User("u", "") }, Want: "password must not be empty"},
+		{Name: "quote in password", Build: func(b *nats.Builder) *nats.Builder { return b.User("u", `hunter2"x`) }, Want: "quote"},
+		{Name: "newline in token", Build: func(b *nats.Builder) *nats.Builder { return b.Token("hunter2\nx") }, Want: "control"},
+		{Name: "user and token", Build: func(b *nats.Builder) *nats.Builder { return b.User("u", "hunter2").Token("hunter2") }, Want: "one or the other"},
+		{Name: "NUL in arg", Build: func(b *nats.Builder) *nats.Builder { return b.Arg("a\x00b") }, Want: "NUL"},
+	})
 }
 
 func TestFailedStart(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	start := time.Now()
-	_, err := nats.New(h).Token("hunter2-secret").Arg("--no-such-flag").StartE(ctx)
-	require.Error(t, err)
-	assert.Less(t, time.Since(start), 20*time.Second, "a dead server is reported without waiting for the timeout")
-	assert.False(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	err := modtest.StartFails(t, h, 20*time.Second, nats.New(h).Token(modtest.Secret).Arg("--no-such-flag").StartE, "")
 	var exit *wait.ExitError
 	assert.ErrorAs(t, err, &exit, "the server's exit is named, with its log tail")
-	assert.NotContains(t, err.Error(), "hunter2")
-	noLeftovers(t, h)
 }
 
 // A readiness check with the wrong credentials ends at once instead of
@@ -244,7 +211,7 @@ func TestRefusedCredentials(t *testing.T) {
 	assert.Less(t, time.Since(start), 20*time.Second)
 	assert.Contains(t, err.Error(), "refused the credentials")
 	assert.NotContains(t, err.Error(), "hunter2")
-	noLeftovers(t, h)
+	modtest.NoLeftovers(t, h)
 }
 
 func TestSession(t *testing.T) {

@@ -16,8 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
-	"github.com/berth-go/berth/engine"
-	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/internal/testkit/modtest"
 	"github.com/berth-go/berth/modules/rabbitmq"
 	"github.com/berth-go/berth/wait"
 )
@@ -32,12 +31,6 @@ func dial(t testing.TB, url string) *amqp.Connection {
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	return conn
-}
-
-func noLeftovers(t *testing.T, h *berth.Harness) {
-	t.Helper()
-	left := testenv.Left(t, h.Engine(), h.Session().ID(), t.Name(), engine.KindContainer)
-	assert.Empty(t, left)
 }
 
 // roundTrip declares a queue, publishes to it and gets the message back.
@@ -130,48 +123,25 @@ func TestNetworkAMQPURL(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		build func(*rabbitmq.Builder) *rabbitmq.Builder
-		want  string
-	}{
-		{"empty image", func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.Image("") }, "Image"},
-		{"empty user", func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.User("", "hunter2") }, "user name must not be empty"},
-		{"newline in password", func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.User("u", "hunter2\n") }, "control"},
-		{"long password", func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.User("u", "hunter2"+strings.Repeat("x", 255)) }, "longer"},
-		{"empty vhost", func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.VHost("") }, "VHost"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := berth.New(t)
-			b := tt.build(rabbitmq.New(h))
-			require.ErrorIs(t, b.Err(), rabbitmq.ErrInvalidInput)
-			_, err := b.StartE(t.Context())
-			require.ErrorIs(t, err, rabbitmq.ErrInvalidInput)
-			assert.Contains(t, err.Error(), tt.want)
-			assert.NotContains(t, err.Error(), "hunter2")
-			noLeftovers(t, h)
-		})
-	}
+	modtest.BadInput(t, func(h *berth.Harness) *rabbitmq.Builder { return rabbitmq.New(h) }, (*rabbitmq.Builder).StartE, []modtest.Case[*rabbitmq.Builder]{
+		{Name: "empty image", Build: func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.Image("") }, Want: "Image"},
+		{Name: "empty user", Build: func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.User("", "hunter2") }, Want: "user name must not be empty"},
+		{Name: "newline in password", Build: func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.User("u", "hunter2\n") }, Want: "control"},
+		{Name: "long password", Build: func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.User("u", "hunter2"+strings.Repeat("x", 255)) }, Want: "longer"},
+		{Name: "empty vhost", Build: func(b *rabbitmq.Builder) *rabbitmq.Builder { return b.VHost("") }, Want: "VHost"},
+	})
 }
 
 func TestFailedStart(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	start := time.Now()
-	_, err := rabbitmq.New(h).User("app", "hunter2-secret").
+	b := rabbitmq.New(h).User("app", modtest.Secret).
 		Customize(func(cb *berth.ContainerBuilder) {
 			cb.FileContent("/etc/rabbitmq/conf.d/99-broken.conf", []byte("no_such_setting = 1\n"), 0o644)
-		}).StartE(ctx)
-	require.Error(t, err)
-	assert.Less(t, time.Since(start), 45*time.Second, "a dead broker is reported without waiting for the timeout")
+		})
+	err := modtest.StartFails(t, h, 45*time.Second, b.StartE, "")
 	var exit *wait.ExitError
 	assert.ErrorAs(t, err, &exit, "the broker's exit is named, with its log tail")
-	assert.NotContains(t, err.Error(), "hunter2")
-	noLeftovers(t, h)
 }
 
 // A login the broker refuses ends the wait at once: here the image's
@@ -188,7 +158,7 @@ func TestRefusedLogin(t *testing.T) {
 	assert.EqualValues(t, 403, ae.Code, ae.Text)
 	assert.False(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
 	assert.NotContains(t, err.Error(), "hunter2")
-	noLeftovers(t, h)
+	modtest.NoLeftovers(t, h)
 }
 
 // BenchmarkStartToReady measures New(...).Start() until the virtual host

@@ -2,7 +2,6 @@ package redis_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,8 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
-	"github.com/berth-go/berth/engine"
-	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/internal/testkit/modtest"
 	"github.com/berth-go/berth/modules/redis"
 	"github.com/berth-go/berth/wait"
 )
@@ -30,12 +28,6 @@ func client(t testing.TB, url string) *goredis.Client {
 	c := goredis.NewClient(opts)
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-func noLeftovers(t *testing.T, h *berth.Harness) {
-	t.Helper()
-	left := testenv.Left(t, h.Engine(), h.Session().ID(), t.Name(), engine.KindContainer)
-	assert.Empty(t, left)
 }
 
 func TestSetGet(t *testing.T) {
@@ -143,47 +135,22 @@ func TestParallelInstances(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		build func(*redis.Builder) *redis.Builder
-		want  string
-	}{
-		{"empty password", func(b *redis.Builder) *redis.Builder { return b.Password("") }, "Password"},
-		{"newline in password", func(b *redis.Builder) *redis.Builder { return b.Password("a\nb") }, "line breaks"},
-		{"bad key", func(b *redis.Builder) *redis.Builder { return b.Config("Max Memory", "1") }, "setting name"},
-		{"requirepass", func(b *redis.Builder) *redis.Builder { return b.Config("requirepass", "hunter2-secret") }, "use Password"},
-		{"newline in value", func(b *redis.Builder) *redis.Builder { return b.Config("maxmemory", "1\n2") }, "line break"},
-		{"empty image", func(b *redis.Builder) *redis.Builder { return b.Image("") }, "Image"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := berth.New(t)
-			b := tt.build(redis.New(h))
-			require.ErrorIs(t, b.Err(), redis.ErrInvalidInput)
-			_, err := b.StartE(t.Context())
-			require.ErrorIs(t, err, redis.ErrInvalidInput)
-			assert.Contains(t, err.Error(), tt.want)
-			assert.NotContains(t, err.Error(), "hunter2")
-			noLeftovers(t, h)
-		})
-	}
+	modtest.BadInput(t, func(h *berth.Harness) *redis.Builder { return redis.New(h) }, (*redis.Builder).StartE, []modtest.Case[*redis.Builder]{
+		{Name: "empty password", Build: func(b *redis.Builder) *redis.Builder { return b.Password("") }, Want: "Password"},
+		{Name: "newline in password", Build: func(b *redis.Builder) *redis.Builder { return b.Password("a\nb") }, Want: "line breaks"},
+		{Name: "bad key", Build: func(b *redis.Builder) *redis.Builder { return b.Config("Max Memory", "1") }, Want: "setting name"},
+		{Name: "requirepass", Build: func(b *redis.Builder) *redis.Builder { return b.Config("requirepass", "hunter2-secret") }, Want: "use Password"},
+		{Name: "newline in value", Build: func(b *redis.Builder) *redis.Builder { return b.Config("maxmemory", "1\n2") }, Want: "line break"},
+		{Name: "empty image", Build: func(b *redis.Builder) *redis.Builder { return b.Image("") }, Want: "Image"},
+	})
 }
 
 func TestFailedStart(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	start := time.Now()
-	_, err := redis.New(h).Password("hunter2-secret").Config("no-such-setting", "1").StartE(ctx)
-	require.Error(t, err)
-	assert.Less(t, time.Since(start), 20*time.Second, "a dead server is reported without waiting for the timeout")
-	assert.False(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+	err := modtest.StartFails(t, h, 20*time.Second, redis.New(h).Password(modtest.Secret).Config("no-such-setting", "1").StartE, "")
 	var exit *wait.ExitError
 	assert.ErrorAs(t, err, &exit, "the server's exit is named, with its log tail")
-	assert.NotContains(t, err.Error(), "hunter2")
-	noLeftovers(t, h)
 }
 
 // BenchmarkStartToReady measures New(...).Start() until PING answers.
