@@ -19,8 +19,6 @@ package mysql
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net"
 	"net/url"
 	"regexp"
@@ -109,17 +107,9 @@ func (b *Builder) Cold() *Builder {
 
 func (b *Builder) warm() bool { return !b.cold && berth.WarmEnabled() }
 
-func checkName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("the name must not be empty")
-	case len(name) > 64:
-		return fmt.Errorf("%q is longer than 64 characters", name)
-	case strings.ContainsAny(name, "\x00`'\"\\/"):
-		return fmt.Errorf("%q contains a quote, backslash, slash or NUL", name)
-	}
-	return nil
-}
+// checkName: the entrypoint quotes names with ` and ' in its SQL, and a
+// database is a directory.
+func checkName(name string) error { return modkit.CheckName(name, 64, "\x00`'\"\\/") }
 
 // Database names the database created at start (default "test").
 func (b *Builder) Database(name string) *Builder {

@@ -154,17 +154,8 @@ func (b *Builder) Password(password string) *Builder {
 	return b
 }
 
-func checkName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("the name must not be empty")
-	case len(name) > 63:
-		return fmt.Errorf("%q is longer than PostgreSQL's 63-byte limit", name)
-	case strings.ContainsAny(name, "\x00\"'\\"):
-		return fmt.Errorf("%q contains a quote, backslash or NUL", name)
-	}
-	return nil
-}
+// checkName: the entrypoint quotes names with " and ' in its SQL.
+func checkName(name string) error { return modkit.CheckName(name, 63, "\x00\"'\\") }
 
 // InitScript copies host files (.sql, .sql.gz, .sh) into
 // /docker-entrypoint-initdb.d; the server runs them once, at first start,
