@@ -37,39 +37,60 @@ var validSnapshot = regexp.MustCompile(`^[A-Za-z0-9_]{1,40}$`)
 // (pgxpool: pool.Reset(); database/sql: db.SetMaxIdleConns(0), then back
 // to your limit). A connection held during the call is ended as well.
 func (c *Container) Snapshot(ctx context.Context, name string) error {
-	snap, err := snapshotDB(name)
-	if err != nil {
-		return err
-	}
-	c.snapMu.Lock()
-	defer c.snapMu.Unlock()
-	conn, fileCopy, err := c.maintenance(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: snapshot %q: %w", name, err)
-	}
-	defer conn.close()
-	db := ident(c.database)
-	// New connections are refused while the copy runs, so none can sneak
-	// in between the terminations and CREATE DATABASE.
-	if _, err := conn.query(ctx, "ALTER DATABASE "+db+" WITH ALLOW_CONNECTIONS false"); err != nil {
-		return fmt.Errorf("postgres: snapshot %q of %s: %w", name, c.database, err)
-	}
-	err = runAll(ctx, conn,
-		"SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE datname = "+literal(c.database)+" AND pid <> pg_backend_pid()",
-		"DROP DATABASE IF EXISTS "+ident(snap),
-		createDatabase(ident(snap), db, fileCopy)+" ALLOW_CONNECTIONS false",
-	)
-	_, oerr := conn.query(context.WithoutCancel(ctx), "ALTER DATABASE "+db+" WITH ALLOW_CONNECTIONS true")
-	if err = errors.Join(err, oerr); err != nil {
-		return fmt.Errorf("postgres: snapshot %q of %s: %w", name, c.database, err)
-	}
-	return nil
+	return c.maintain(ctx, "snapshot", name, func(conn *pgConn, snap string, fileCopy bool) error {
+		db := ident(c.database)
+		// New connections are refused while the copy runs, so none can
+		// sneak in between the terminations and CREATE DATABASE.
+		if _, err := conn.query(ctx, "ALTER DATABASE "+db+" WITH ALLOW_CONNECTIONS false"); err != nil {
+			return fmt.Errorf("postgres: snapshot %q of %s: %w", name, c.database, err)
+		}
+		err := runAll(ctx, conn,
+			"SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE datname = "+literal(c.database)+" AND pid <> pg_backend_pid()",
+			"DROP DATABASE IF EXISTS "+ident(snap),
+			createDatabase(ident(snap), db, fileCopy)+" ALLOW_CONNECTIONS false",
+		)
+		_, oerr := conn.query(context.WithoutCancel(ctx), "ALTER DATABASE "+db+" WITH ALLOW_CONNECTIONS true")
+		if err = errors.Join(err, oerr); err != nil {
+			return fmt.Errorf("postgres: snapshot %q of %s: %w", name, c.database, err)
+		}
+		return nil
+	})
 }
 
 // Restore replaces the database with a copy of snapshot name. The
 // snapshot stays, so a test can restore it again. The server ends the
 // connections to the database: see Snapshot for what that means for pools.
 func (c *Container) Restore(ctx context.Context, name string) error {
+	return c.maintain(ctx, "restore", name, func(conn *pgConn, snap string, fileCopy bool) error {
+		// The copy is made under a temporary name first, so a missing
+		// snapshot leaves the database untouched.
+		err := runAll(ctx, conn,
+			"DROP DATABASE IF EXISTS "+ident(restoring),
+			createDatabase(ident(restoring), ident(snap), fileCopy),
+		)
+		if err != nil {
+			var se *ServerError
+			if errors.As(err, &se) && se.Code == "3D000" { // invalid_catalog_name
+				return fmt.Errorf("postgres: restore %q: no such snapshot: call Snapshot(ctx, %q) first: %w", name, name, err)
+			}
+			return fmt.Errorf("postgres: restore %q into %s: %w", name, c.database, err)
+		}
+		// FORCE closes the database's connections.
+		err = runAll(ctx, conn,
+			"DROP DATABASE IF EXISTS "+ident(c.database)+" WITH (FORCE)",
+			"ALTER DATABASE "+ident(restoring)+" RENAME TO "+ident(c.database),
+		)
+		if err != nil {
+			return fmt.Errorf("postgres: restore %q into %s: %w", name, c.database, err)
+		}
+		return nil
+	})
+}
+
+// maintain runs step on a maintenance connection under the snapshot lock;
+// snap is the database that holds snapshot name. op ("snapshot",
+// "restore") starts the errors.
+func (c *Container) maintain(ctx context.Context, op, name string, step func(conn *pgConn, snap string, fileCopy bool) error) error {
 	snap, err := snapshotDB(name)
 	if err != nil {
 		return err
@@ -78,31 +99,10 @@ func (c *Container) Restore(ctx context.Context, name string) error {
 	defer c.snapMu.Unlock()
 	conn, fileCopy, err := c.maintenance(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: restore %q: %w", name, err)
+		return fmt.Errorf("postgres: %s %q: %w", op, name, err)
 	}
 	defer conn.close()
-	// The copy is made under a temporary name first, so a missing snapshot
-	// leaves the database untouched.
-	err = runAll(ctx, conn,
-		"DROP DATABASE IF EXISTS "+ident(restoring),
-		createDatabase(ident(restoring), ident(snap), fileCopy),
-	)
-	if err != nil {
-		var se *ServerError
-		if errors.As(err, &se) && se.Code == "3D000" { // invalid_catalog_name
-			return fmt.Errorf("postgres: restore %q: no such snapshot: call Snapshot(ctx, %q) first: %w", name, name, err)
-		}
-		return fmt.Errorf("postgres: restore %q into %s: %w", name, c.database, err)
-	}
-	// FORCE closes the database's connections.
-	err = runAll(ctx, conn,
-		"DROP DATABASE IF EXISTS "+ident(c.database)+" WITH (FORCE)",
-		"ALTER DATABASE "+ident(restoring)+" RENAME TO "+ident(c.database),
-	)
-	if err != nil {
-		return fmt.Errorf("postgres: restore %q into %s: %w", name, c.database, err)
-	}
-	return nil
+	return step(conn, snap, fileCopy)
 }
 
 // maintenance connects as the superuser to a database other than the
