@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/berth-go/berth/modules/modkit"
 )
 
 // Database is a private database of one test, cloned from a template. Its
@@ -41,17 +43,7 @@ func (c *Container) Clone(t testing.TB) *Database {
 // t failed, its log says which database it held.
 func (t *Template) Clone(tb testing.TB) *Database {
 	tb.Helper()
-	d, err := t.cloneFor(tb.Context(), tb.Name())
-	if err != nil {
-		tb.Fatalf("%v", err)
-	}
-	tb.Cleanup(func() {
-		if tb.Failed() {
-			tb.Logf("postgres: this test held %s", d)
-		}
-		d.Release()
-	})
-	return d
+	return modkit.Hold(tb, "postgres", t.cloneFor)
 }
 
 // CloneE is Clone outside a test: holder names who holds the database in

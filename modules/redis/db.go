@@ -50,17 +50,7 @@ type DB struct {
 // tests. An error fails the test.
 func (c *Container) DB(t testing.TB) *DB {
 	t.Helper()
-	d, err := c.DBE(t.Context(), t.Name())
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("redis: this test held %s", d)
-		}
-		d.Release()
-	})
-	return d
+	return modkit.Hold(t, "redis", c.DBE)
 }
 
 // DBE is DB outside a test: holder names who holds the database in
