@@ -261,22 +261,13 @@ func TestRefusedLogin(t *testing.T) {
 func BenchmarkStartToReady(b *testing.B) {
 	for _, cold := range []bool{true, false} {
 		b.Run(fmt.Sprint("cold=", cold), func(b *testing.B) {
-			h := berth.New(b)
-			for b.Loop() {
+			modtest.StartToReady(b, func(h *berth.Harness, ctx context.Context) (*mysql.Container, error) {
 				bl := mysql.New(h)
 				if cold {
 					bl.Cold()
 				}
-				my, err := bl.StartE(b.Context())
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.StopTimer()
-				if err := my.Remove(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-				b.StartTimer()
-			}
+				return bl.StartE(ctx)
+			})
 		})
 	}
 }

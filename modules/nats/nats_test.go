@@ -232,16 +232,7 @@ func TestSession(t *testing.T) {
 
 // BenchmarkStartToReady measures New(...).Start() until PING answers.
 func BenchmarkStartToReady(b *testing.B) {
-	h := berth.New(b)
-	for b.Loop() {
-		srv, err := nats.New(h).StartE(b.Context())
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		if err := srv.Remove(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-	}
+	modtest.StartToReady(b, func(h *berth.Harness, ctx context.Context) (*nats.Container, error) {
+		return nats.New(h).StartE(ctx)
+	})
 }

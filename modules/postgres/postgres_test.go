@@ -315,22 +315,13 @@ func TestSession(t *testing.T) {
 func BenchmarkStartToReady(b *testing.B) {
 	for _, tmpfs := range []bool{false, true} {
 		b.Run(fmt.Sprint("tmpfs=", tmpfs), func(b *testing.B) {
-			h := berth.New(b)
-			for b.Loop() {
+			modtest.StartToReady(b, func(h *berth.Harness, ctx context.Context) (*postgres.Container, error) {
 				bl := postgres.New(h)
 				if tmpfs {
 					bl.Tmpfs()
 				}
-				pg, err := bl.StartE(b.Context())
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.StopTimer()
-				if err := pg.Remove(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-				b.StartTimer()
-			}
+				return bl.StartE(ctx)
+			})
 		})
 	}
 }

@@ -164,16 +164,7 @@ func TestRefusedLogin(t *testing.T) {
 // BenchmarkStartToReady measures New(...).Start() until the virtual host
 // opens.
 func BenchmarkStartToReady(b *testing.B) {
-	h := berth.New(b)
-	for b.Loop() {
-		mq, err := rabbitmq.New(h).StartE(b.Context())
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		if err := mq.Remove(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-	}
+	modtest.StartToReady(b, func(h *berth.Harness, ctx context.Context) (*rabbitmq.Container, error) {
+		return rabbitmq.New(h).StartE(ctx)
+	})
 }

@@ -155,16 +155,7 @@ func TestFailedStart(t *testing.T) {
 
 // BenchmarkStartToReady measures New(...).Start() until PING answers.
 func BenchmarkStartToReady(b *testing.B) {
-	h := berth.New(b)
-	for b.Loop() {
-		rd, err := redis.New(h).StartE(b.Context())
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		if err := rd.Remove(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-	}
+	modtest.StartToReady(b, func(h *berth.Harness, ctx context.Context) (*redis.Container, error) {
+		return redis.New(h).StartE(ctx)
+	})
 }

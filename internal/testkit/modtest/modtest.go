@@ -87,3 +87,23 @@ func noSecret(t *testing.T, err error) {
 	first, _, _ := strings.Cut(Secret, "-")
 	assert.NotContains(t, err.Error(), first)
 }
+
+// StartToReady times start, a module's New(h)...StartE, from the call
+// until the server is ready, b.N times on one harness; each server is
+// removed outside the timer.
+func StartToReady[C interface {
+	Remove(context.Context) error
+}](b *testing.B, start func(h *berth.Harness, ctx context.Context) (C, error)) {
+	h := berth.New(b)
+	for b.Loop() {
+		c, err := start(h, b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := c.Remove(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
