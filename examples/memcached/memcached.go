@@ -57,8 +57,8 @@ func (b *Builder) StartE(ctx context.Context) (*Container, error) {
 
 // Start is StartE that fails the test (or panics in a session) on error.
 func (b *Builder) Start() *Container {
-	if h, ok := b.s.(*berth.Harness); ok {
-		h.T().Helper()
+	if tb := b.s.T(); tb != nil {
+		tb.Helper()
 	}
 	return modkit.Must(b.s, b.StartE)
 }
@@ -69,19 +69,18 @@ type Container struct {
 	Addr string
 }
 
-// version is one round trip of memcached's text protocol.
+// version is one round trip of memcached's text protocol, its I/O bounded
+// by ctx and 2 s, its reply by 256 bytes.
 func version(ctx context.Context, addr string) error {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := modkit.Dial(ctx, addr, 2*time.Second)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(2 * time.Second))
 	if _, err := io.WriteString(conn, "version\r\n"); err != nil {
 		return err
 	}
-	line, err := bufio.NewReader(io.LimitReader(conn, 256)).ReadString('\n')
+	line, err := modkit.ReadLine(bufio.NewReader(conn), 256)
 	if err != nil {
 		return err
 	}
