@@ -15,7 +15,6 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/internal/testkit/modtest"
-	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/modules/mysql"
 	"github.com/berth-go/berth/wait"
 )
@@ -146,37 +145,11 @@ func TestConfig(t *testing.T) {
 }
 
 func TestWarmStart(t *testing.T) {
-	if !berth.WarmEnabled() {
-		t.Skip("BERTH_WARM=0")
-	}
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
-	ctx := t.Context()
-	// A fresh schema per run: the first start must fill the cache.
-	nonce := fmt.Sprintf("n%d", time.Now().UnixNano())
-	schema := "CREATE TABLE items (name VARCHAR(64)); INSERT INTO items VALUES ('" + nonce + "');"
-
-	start := time.Now()
-	cold := mysql.New(h).Database("shop").InitSQL(schema).Start()
-	coldTook := time.Since(start)
-	res := cold.WarmResult()
-	require.NotNil(t, res)
-	forget(res.Image)
-	assert.False(t, res.Hit)
-	require.NoError(t, res.Filled(ctx), "the cache fills in the background")
-
-	start = time.Now()
-	warm := mysql.New(h).Database("shop").InitSQL(schema).Start()
-	warmTook := time.Since(start)
-	res2 := warm.WarmResult()
-	require.NotNil(t, res2)
-	assert.True(t, res2.Hit, "the second start uses the cache")
-	logs, err := warm.LogsSnapshot(ctx)
-	require.NoError(t, err)
-	all := string(logs.Stdout) + string(logs.Stderr)
-	assert.NotContains(t, all, "init process done", "no initialization on a warm start")
-	t.Logf("start to login: cold (the cache fills in the background) %s, warm %s", coldTook, warmTook)
+	warm, nonce, log := modtest.WarmStart(t, func(h *berth.Harness, nonce string) *mysql.Container {
+		schema := "CREATE TABLE items (name VARCHAR(64)); INSERT INTO items VALUES ('" + nonce + "');"
+		return mysql.New(h).Database("shop").InitSQL(schema).Start()
+	})
+	assert.NotContains(t, log, "init process done", "no initialization on a warm start")
 
 	db := open(t, warm.DSN())
 	assert.Equal(t, []string{nonce}, strings1(t, db, "SELECT name FROM items"), "data from the init script is there")

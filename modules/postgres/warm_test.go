@@ -15,45 +15,27 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/internal/testkit/modtest"
 	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/modules/postgres"
 )
 
 func TestWarmStart(t *testing.T) {
-	if !berth.WarmEnabled() {
-		t.Skip("BERTH_WARM=0")
-	}
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
 	ctx := t.Context()
-	// A fresh schema per run: the first start must fill the cache.
-	nonce := fmt.Sprintf("n%d", time.Now().UnixNano())
-	schema := "CREATE TABLE items (name text); INSERT INTO items VALUES ('" + nonce + "');"
-
-	cold := postgres.New(h).Database("shop").InitSQL(schema).Start()
-	res := cold.WarmResult()
-	require.NotNil(t, res)
-	forget(res.Image)
-	assert.False(t, res.Hit)
-	require.NoError(t, res.Filled(ctx), "the cache fills in the background")
-
-	start := time.Now()
-	warm := postgres.New(h).Database("shop").InitSQL(schema).Start()
-	warmTook := time.Since(start)
-	res2 := warm.WarmResult()
-	require.NotNil(t, res2)
-	assert.True(t, res2.Hit, "the second start uses the cache")
-	assert.Equal(t, res.Image, res2.Image)
+	schema := func(nonce string) string {
+		return "CREATE TABLE items (name text); INSERT INTO items VALUES ('" + nonce + "');"
+	}
+	var h *berth.Harness
+	warm, nonce, log := modtest.WarmStart(t, func(hh *berth.Harness, nonce string) *postgres.Container {
+		h = hh
+		return postgres.New(h).Database("shop").InitSQL(schema(nonce)).Start()
+	})
+	res := warm.WarmResult()
 	d, err := warm.Inspect(ctx)
 	require.NoError(t, err)
 	assert.True(t, strings.HasSuffix(d.Image, res.Image), d.Image)
-	logs, err := warm.LogsSnapshot(ctx)
-	require.NoError(t, err)
-	all := string(logs.Stdout) + string(logs.Stderr)
-	assert.NotContains(t, all, "PostgreSQL init process complete", "no initdb on a warm start")
-	assert.NotContains(t, all, "running /docker-entrypoint-initdb.d")
-	t.Logf("warm start to SELECT 1: %s", warmTook)
+	assert.NotContains(t, log, "PostgreSQL init process complete", "no initdb on a warm start")
+	assert.NotContains(t, log, "running /docker-entrypoint-initdb.d")
 
 	conn := connect(t, warm.DSN())
 	var got string
@@ -73,7 +55,8 @@ func TestWarmStart(t *testing.T) {
 	assert.Equal(t, nonce, got)
 
 	// A changed init script is another cache entry.
-	changed := postgres.New(h).Database("shop").InitSQL(schema + " INSERT INTO items VALUES ('more');").Start()
+	forget := testenv.RemoveImages(t)
+	changed := postgres.New(h).Database("shop").InitSQL(schema(nonce) + " INSERT INTO items VALUES ('more');").Start()
 	res3 := changed.WarmResult()
 	require.NotNil(t, res3)
 	forget(res3.Image)

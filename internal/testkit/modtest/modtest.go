@@ -7,6 +7,7 @@ package modtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/modules/modkit"
@@ -106,4 +108,47 @@ func StartToReady[C interface {
 		}
 		b.StartTimer()
 	}
+}
+
+// Warmed is a started server of a module with warm starts: the embedded
+// *berth.Container gives both methods.
+type Warmed interface {
+	WarmResult() *container.WarmResult
+	LogsSnapshot(ctx context.Context) (container.Output, error)
+}
+
+// WarmStart starts a server twice with the same fresh input, a nonce that
+// start puts into the server (an init script's row): the first start must
+// miss and fill the warm cache in the background (its image goes when t
+// ends), the second, once the fill is done, must hit it. It returns the warm server, the nonce and the warm server's log, for
+// the module's own checks, and logs how long the warm start took.
+func WarmStart[C Warmed](t *testing.T, start func(h *berth.Harness, nonce string) C) (warm C, nonce, log string) {
+	t.Helper()
+	if !berth.WarmEnabled() {
+		t.Skip("BERTH_WARM=0")
+	}
+	t.Parallel()
+	forget := testenv.RemoveImages(t)
+	h := berth.New(t)
+	// A fresh input per run: the first start must fill the cache.
+	nonce = fmt.Sprintf("n%d", time.Now().UnixNano())
+
+	cold := start(h, nonce)
+	res := cold.WarmResult()
+	require.NotNil(t, res)
+	forget(res.Image)
+	assert.False(t, res.Hit, "the first start fills the cache")
+	require.NoError(t, res.Filled(t.Context()), "the cache fills in the background")
+
+	began := time.Now()
+	warm = start(h, nonce)
+	took := time.Since(began)
+	res2 := warm.WarmResult()
+	require.NotNil(t, res2)
+	assert.True(t, res2.Hit, "the second start uses the cache")
+	assert.Equal(t, res.Image, res2.Image)
+	logs, err := warm.LogsSnapshot(t.Context())
+	require.NoError(t, err)
+	t.Logf("warm start to ready: %s", took)
+	return warm, nonce, string(logs.Stdout) + string(logs.Stderr)
 }
