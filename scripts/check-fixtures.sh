@@ -235,6 +235,41 @@ out=$("$DOCKER" run --rm --label "berth.session=$SESSION" "$BB" sh -c 'id nobody
 expect "user nobody exists" "uid=65534(nobody)" "$out"
 expect "/tmp is 1777" "tmp 1777" "$out"
 expect "applets installed" "/bin/httpd" "$out"
+# The applets a readiness check or client command reaches for, as the
+# official image has them: wget -T (Debian's busybox 1.35 crashes on it,
+# the fixture wraps it), nc -z/-v, ping.
+out=$("$DOCKER" run --rm --label "berth.session=$SESSION" "$BB" sh -c '
+httpd -p 8080 -h /etc
+(sleep 10 | nc -l -p 8081 > /dev/null) &
+sleep 0.3
+echo "host=$(hostname)"
+echo "wget -T: $(wget -T 5 -q -O - http://127.0.0.1:8080/hostname) rc=$?"
+echo "wget -qT5 -O-: $(wget -qT5 -O- http://127.0.0.1:8080/hostname) rc=$?"
+echo "wget --timeout: $(wget --timeout=5 -q -O - http://127.0.0.1:8080/hostname) rc=$?"
+start=$(date +%s)
+wget -T 1 -q -O - http://127.0.0.1:8081/ 2>&1
+echo "silent server rc=$? after $(($(date +%s) - start)) s"
+nc -z 127.0.0.1 8080; echo "nc -z open rc=$?"
+nc -z -w 1 127.0.0.1 8082 2> /dev/null; echo "nc -z closed rc=$?"
+nc -zv 127.0.0.1 8080 2>&1
+printf "GET /hostname HTTP/1.0\r\n\r\n" | nc 127.0.0.1 8080 | head -n 1
+ping -c 1 -W 2 127.0.0.1 | grep -o "1 packets received"
+' 2>&1)
+host=$(printf '%s\n' "$out" | sed -n 's/^host=//p')
+expect "wget -T 5 fetches" "wget -T: $host rc=0" "$out"
+expect "wget -qT5 -O- fetches" "wget -qT5 -O-: $host rc=0" "$out"
+expect "wget --timeout=5 fetches" "wget --timeout: $host rc=0" "$out"
+expect "wget -T 1 on a silent server times out" "download timed out" "$out"
+if [[ "$out" =~ "silent server rc=1 after "([0-9]+)" s" ]] && [ "${BASH_REMATCH[1]}" -le 3 ]; then
+  ok "wget -T 1 gives up within seconds, exit 1"
+else
+  bad "wget -T 1 on a silent server: want exit 1 within 3 s, got '$out'"
+fi
+expect "nc -z on an open port" "nc -z open rc=0" "$out"
+expect "nc -z on a closed port fails" "nc -z closed rc=1" "$out"
+expect "nc -zv says open" "127.0.0.1 (127.0.0.1:8080) open" "$out"
+expect "nc pipes a request" "HTTP/1.1 200 OK" "$out"
+expect "ping" "1 packets received" "$out"
 
 # greet HOSTPORT [BYTES]: what a server sends first on a new connection
 # (handshake, banner), as text, within 3 s.

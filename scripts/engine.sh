@@ -70,9 +70,10 @@ running_dockerd() {
     ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && echo "$pid"
 }
 
-# Host tools: debootstrap and a static busybox build the fixtures, htpasswd
-# makes registry passwords, sshd/ssh-keygen/ip serve the remote-engine tests.
-# curl is how this script talks to the engine. One apt run installs all that
+# Host tools: debootstrap builds the fixtures, a static busybox serves
+# FROM-scratch test images, htpasswd makes registry passwords,
+# sshd/ssh-keygen/ip serve the remote-engine tests. curl is how this
+# script talks to the engine. One apt run installs all that
 # is missing; docker.io joins it when the engine is down and dockerd missing.
 tools=(curl debootstrap busybox-static apache2-utils openssh-server openssh-client iproute2)
 have curl || apt_ensure curl || exit 1

@@ -7,7 +7,7 @@
 #   postgres:15-bookworm            fixtures/postgres
 #   redis:7-bookworm                fixtures/redis
 #   registry:2.8                    fixtures/registry
-#   busybox:1.36                    fixtures/busybox + Debian's static busybox
+#   busybox:1.36                    fixtures/busybox + Debian's busybox and its libc
 #   berth-fixtures/bookworm-extra:1 debootstrap rootfs (fixtures/extra.recipe)
 #   mariadb:10.11                   fixtures/mariadb
 #   rabbitmq:3.10                   fixtures/rabbitmq
@@ -21,7 +21,7 @@
 #
 # Each image carries the label berth.fixture.recipe=<sha256 of its inputs>:
 # the recipe files (names, modes, contents), the base image's ID for images
-# built FROM it, the busybox binary for busybox. An image whose label
+# built FROM it, the package versions for busybox. An image whose label
 # matches is skipped, so a second run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -158,7 +158,48 @@ wait_base_bg() {
   while read -r id; do replaced+=("$id"); done < "$bg_replaced"
 }
 
-# build IMAGE DIR [EXTRA=VALUE...]: a classic build of fixtures/DIR.
+# busybox_version: the version of Debian's busybox package apt would
+# fetch, read from the package lists (no download while up to date).
+busybox_version() {
+  local v
+  v=$(apt-cache show --no-all-versions busybox 2>/dev/null | awk '$1 == "Version:" { print $2; exit }')
+  if [ -z "$v" ] && is_root_with_apt; then
+    apt_get update > /dev/null 2>&1 || true
+    v=$(apt-cache show --no-all-versions busybox 2>/dev/null | awk '$1 == "Version:" { print $2; exit }')
+  fi
+  if [ -z "$v" ]; then
+    echo "no busybox package in the apt lists: run apt-get update" >&2
+    return 1
+  fi
+  echo "$v"
+}
+
+# prepare_busybox CTX: Debian's busybox (the dynamic build: its shell
+# looks commands up on PATH, so the fixture's wrappers in /bin are what
+# it runs; busybox-static's shell runs its own applets first) into CTX,
+# with the libraries it links under CTX/sysroot at their paths. The
+# package is fetched and unpacked, not installed: it would replace the
+# host's busybox-static.
+prepare_busybox() {
+  local ctx=$1 dl lib
+  dl=$(mktemp -d /tmp/berth-busybox-deb.XXXXXX)
+  cleanup+=("$dl")
+  if ! (cd "$dl" && apt_get -o APT::Sandbox::User=root download "busybox=$bb_version") > "$dl/log" 2>&1; then
+    echo "apt-get download busybox failed:" >&2
+    tail -20 "$dl/log" >&2
+    exit 1
+  fi
+  dpkg-deb -x "$dl"/busybox_*.deb "$dl/root"
+  cp "$dl/root/bin/busybox" "$ctx/busybox"
+  for lib in $(LC_ALL=C ldd "$ctx/busybox" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+    mkdir -p "$ctx/sysroot$(dirname "$lib")"
+    cp -L "$lib" "$ctx/sysroot$lib"
+  done
+  [ -d "$ctx/sysroot" ] || { echo "ldd named no library of busybox" >&2; exit 1; }
+}
+
+# build IMAGE DIR [EXTRA=VALUE...]: a classic build of fixtures/DIR;
+# prepare_DIR CTX, when defined, adds what is not in fixtures/DIR.
 build() {
   local img=$1 dir=$2
   shift 2
@@ -175,7 +216,7 @@ build() {
   ctx=$(mktemp -d /tmp/berth-fixture-ctx.XXXXXX)
   cleanup+=("$ctx")
   cp -a "fixtures/$dir/." "$ctx/"
-  [ "$dir" = busybox ] && cp /bin/busybox "$ctx/busybox"
+  if declare -F "prepare_$dir" > /dev/null; then "prepare_$dir" "$ctx"; fi
   log=$(mktemp /tmp/berth-fixture-build.XXXXXX)
   cleanup+=("$log")
   old=$(image_id "$img")
@@ -201,12 +242,9 @@ base_id=$(image_id "$BASE")
 build postgres:15-bookworm postgres "base=$base_id"
 build redis:7-bookworm redis "base=$base_id"
 build registry:2.8 registry "base=$base_id"
-if ! have busybox-static; then
-  # Only needed when the busybox image must be (re)built; checking the
-  # label first needs the binary's hash, so install it up front.
-  apt_ensure busybox-static
-fi
-build busybox:1.36 busybox "busybox=$(sha256sum < /bin/busybox | cut -d' ' -f1)"
+bb_version=$(busybox_version)
+build busybox:1.36 busybox "busybox=$bb_version" "libc6=$(dpkg-query -W -f='${Version}' libc6)" \
+  "arch=$(dpkg --print-architecture)"
 
 wait_base_bg
 extra_id=$(image_id "$EXTRA")

@@ -27,7 +27,7 @@ found() {
 have() {
   case "$1" in
     busybox-static)
-      # The busybox fixture is FROM scratch: only a static binary runs there.
+      # Tests copy it into FROM scratch images: only a static binary runs there.
       [ -x /bin/busybox ] && [[ "$(LC_ALL=C ldd /bin/busybox 2>&1 || true)" == *"not a dynamic executable"* ]] ;;
     debootstrap)     found debootstrap || [ -x /usr/sbin/debootstrap ] ;;
     apache2-utils)   found htpasswd ;;
