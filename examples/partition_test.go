@@ -26,7 +26,7 @@ func TestClientSurvivesPartition(t *testing.T) {
 	client := h.Container("busybox:1.36").Cmd("sleep", "3600").Network(net).Start()
 
 	get := func() (string, int) {
-		res, err := client.Exec(ctx, []string{"timeout", "2", "wget", "-q", "-O-", "http://api/ping"}) // busybox 1.35 wget -T crashes
+		res, err := client.Exec(ctx, []string{"wget", "-T", "2", "-q", "-O-", "http://api/ping"})
 		require.NoError(t, err)
 		return string(res.Stdout), res.ExitCode
 	}

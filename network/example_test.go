@@ -40,7 +40,7 @@ func ExampleNetwork_Partition() {
 	get := func() string {
 		// Retry briefly: httpd may still be starting.
 		for i := 0; ; i++ {
-			res, err := client.Exec(ctx, []string{"timeout", "2", "wget", "-q", "-O-", "http://web:8080/"})
+			res, err := client.Exec(ctx, []string{"wget", "-T", "2", "-q", "-O-", "http://web:8080/"})
 			if err == nil && res.ExitCode == 0 {
 				return strings.TrimSpace(string(res.Stdout))
 			}
@@ -54,7 +54,7 @@ func ExampleNetwork_Partition() {
 	if err := net.Partition(ctx, web); err != nil {
 		log.Fatal(err)
 	}
-	res, err := client.Exec(ctx, []string{"timeout", "2", "wget", "-q", "-O-", "http://web:8080/"})
+	res, err := client.Exec(ctx, []string{"wget", "-T", "2", "-q", "-O-", "http://web:8080/"})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -35,11 +35,10 @@ func sleeper(h *berth.Harness) *berth.ContainerBuilder {
 	return h.Container(busybox).Cmd("sleep", "3600")
 }
 
-// fetch runs an HTTP GET of url inside client, bounded to 2 s by timeout(1)
-// (busybox 1.35's own wget -T crashes), and returns the body or an error
-// with wget's output.
+// fetch runs an HTTP GET of url inside client, bounded to 2 s by wget -T,
+// and returns the body or an error with wget's output.
 func fetch(ctx context.Context, client *berth.Container, url string) (string, error) {
-	res, err := client.Exec(ctx, []string{"timeout", "2", "wget", "-q", "-O-", url})
+	res, err := client.Exec(ctx, []string{"wget", "-T", "2", "-q", "-O-", url})
 	if err != nil {
 		return "", err
 	}
