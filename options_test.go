@@ -165,7 +165,7 @@ func TestExtraHostGateway(t *testing.T) {
 	require.NotEmpty(t, gw, "the container has a default route")
 	assert.Equal(t, gw, execOut(t, c, "awk '$2 == \"berth-gw.test\" {print $1}' /etc/hosts"), "the name resolves to the gateway")
 	assert.Equal(t, "hello from the test",
-		execOut(t, c, fmt.Sprintf("wget -q -O - http://berth-gw.test:%d/ 2>&1", port)), "a server of the test answers on the gateway")
+		execOut(t, c, fmt.Sprintf("wget -T 10 -q -O - http://berth-gw.test:%d/ 2>&1", port)), "a server of the test answers on the gateway")
 }
 
 // PullAlways pulls before every create: an image changed in the registry
