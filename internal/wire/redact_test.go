@@ -20,6 +20,8 @@ func TestRedactHost(t *testing.T) {
 		"bob:pw@host":                   "bob:xxxxx@host",
 		"tcp://bob:@host":               "tcp://bob:xxxxx@host",
 		"tcp://bob:xxxxx@host":          "tcp://bob:xxxxx@host",
+		"tcp://:pw@host":                "tcp://:xxxxx@host",
+		"tcp://:xxxxx@host":             "tcp://:xxxxx@host",
 		"ssh://user@host:22":            "ssh://user@host:22",
 		"tcp://127.0.0.1:2375":          "tcp://127.0.0.1:2375",
 		"unix:///var/run/docker.sock":   "unix:///var/run/docker.sock",

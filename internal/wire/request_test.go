@@ -3,6 +3,7 @@ package wire
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -100,4 +101,7 @@ func TestBadRequestIsAnAPIError(t *testing.T) {
 func TestEndpointString(t *testing.T) {
 	assert.Equal(t, "unix:///var/run/docker.sock", Endpoint{Host: "unix:///var/run/docker.sock"}.String())
 	assert.Equal(t, "tcp://10.0.0.1:2376 (from DOCKER_HOST)", Endpoint{Host: "tcp://10.0.0.1:2376", From: "DOCKER_HOST"}.String())
+	ep := Endpoint{Host: "tcp://10.0.0.1:2376", From: "option"}
+	assert.Equal(t, "tcp://10.0.0.1:2376 (from option)", fmt.Sprintf("%v", ep))
+	assert.Equal(t, `"tcp://10.0.0.1:2376 (from option)"`, fmt.Sprintf("%q", ep))
 }
