@@ -47,3 +47,21 @@ func TestStreamErrorFromDetailAlone(t *testing.T) {
 	require.True(t, errors.As(err, &se))
 	assert.Equal(t, "pull failed", se.Message)
 }
+
+// API versions compare by number, part by part; a missing part is 0.
+func TestCompareVersions(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"1.41", "1.41", 0},
+		{"1.9", "1.41", -1},
+		{"1.41", "1.9", 1},
+		{"1.41", "1.41.1", -1},
+		{"1.41.1", "1.41", 1},
+		{"1.41.0", "1.41", 0},
+		{"2", "1.99", 1},
+	} {
+		assert.Equal(t, c.want, compareVersions(c.a, c.b), "%s vs %s", c.a, c.b)
+	}
+}
