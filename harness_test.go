@@ -428,7 +428,7 @@ func TestCrashSafety(t *testing.T) {
 			t.Parallel()
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			if mode == "timeout" || mode == "goroutine-fatal" {
-				cmd = exec.Command(os.Args[0], "-test.run=^TestLeakHelper$", "-test.timeout=3s")
+				cmd = exec.Command(os.Args[0], "-test.run=^TestLeakHelper$", "-test.timeout=10s")
 			}
 			cmd.Env = append(os.Environ(), "BERTH_LEAK_MODE="+mode)
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
