@@ -87,6 +87,11 @@ for pkg in "${pkgs[@]}"; do
   efficacy=$(grep -oE 'Test efficacy: [0-9.]+%' "$out" | grep -oE '[0-9.]+%')
   report+=("$(printf '%-18s %8s  %4ss' "$pkg" "${efficacy:-?}" "$(($(date +%s) - start))")")
   [ $rc -eq 0 ] || fail=1
+  # gremlins v0.6.0 may exit 0 below --threshold-efficacy: check it here.
+  if [ -z "$efficacy" ] || awk -v e="${efficacy%\%}" -v t="$threshold" 'BEGIN { exit !(e < t) }'; then
+    echo "$pkg: efficacy ${efficacy:-unknown} is below ${threshold}%"
+    fail=1
+  fi
 done
 printf '\n== efficacy (killed / killed+lived; threshold %s%%)\n' "$threshold"
 printf '%s\n' "${report[@]}"
