@@ -69,7 +69,10 @@ func TestDegradeRate(t *testing.T) {
 	assert.GreaterOrEqual(t, capped, time.Duration(float64(size)/rate*0.8*float64(time.Second)), "the cap holds the transfer to its rate")
 
 	require.NoError(t, net.Heal(ctx))
-	assert.Less(t, get(), time.Duration(float64(size)/rate*0.5*float64(time.Second)), "Heal lifts the cap")
+	// The exec's own time (slow on a loaded machine) is in both figures:
+	// Heal takes at least half the cap's 4 s off.
+	healed := get()
+	assert.Greater(t, capped-healed, 2*time.Second, "Heal lifts the cap: %v capped, %v healed", capped, healed)
 }
 
 // A delay grows a request's round trip by about the delay; where the
