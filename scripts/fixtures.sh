@@ -246,6 +246,9 @@ bb_version=$(busybox_version)
 build busybox:1.36 busybox "busybox=$bb_version" "libc6=$(dpkg-query -W -f='${Version}' libc6)" \
   "arch=$(dpkg --print-architecture)"
 
+# The fault helper's base (small) overlaps the extra base still building.
+build_base nicolaka/netshoot:v0.13 fixtures/nettools.recipe usr/sbin/tc usr/sbin/iptables
+
 wait_base_bg
 extra_id=$(image_id "$EXTRA")
 build mariadb:10.11 mariadb "base=$extra_id"
@@ -253,7 +256,6 @@ build rabbitmq:3.10 rabbitmq "base=$extra_id"
 build rabbitmq:3.10-management rabbitmq-management "base=$(image_id rabbitmq:3.10)"
 build nats:2.9 nats "base=$extra_id"
 build memcached:1.6 memcached "base=$extra_id"
-build_base nicolaka/netshoot:v0.13 fixtures/nettools.recipe usr/sbin/tc usr/sbin/iptables
 
 # The images a rebuild replaced, newest first so children go before their
 # parents. An image still used by a container or by another tag or image
