@@ -1,10 +1,7 @@
 package wire
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/url"
@@ -40,8 +37,6 @@ func PublishHost(host string) string {
 var (
 	// containerMarkers are the files engines put at a container's root.
 	containerMarkers = []string{"/.dockerenv", "/run/.containerenv"}
-	// routeFile is the kernel's IPv4 routing table.
-	routeFile = "/proc/net/route"
 	// localAddrs lists the addresses of this network namespace.
 	localAddrs = net.InterfaceAddrs
 )
@@ -51,8 +46,8 @@ var (
 // container (the host's socket mounted into a CI job's container, as with
 // `-v /var/run/docker.sock:/var/run/docker.sock`): there 127.0.0.1 is the
 // job container's own loopback, and ports are reached on the host's side
-// of the bridge, the gateway of the engine's "bridge" network (else this
-// container's default route). When that address belongs to this process's
+// of the bridge, the gateway of the engine's "bridge" network. When that
+// address is unknown or belongs to this process's
 // own network (the engine runs in this container, or the job container
 // uses the host's network), 127.0.0.1 is right after all. The answer is
 // asked once per client.
@@ -88,9 +83,8 @@ func (c *Client) gatewayHost(ctx context.Context) string {
 	if n, err := c.NetworkInspect(ctx, "bridge"); err == nil {
 		gw = n.gateway()
 	}
-	if gw == "" {
-		gw = defaultGateway()
-	}
+	// Not knowing the gateway, keep loopback: right whenever the engine
+	// shares this network, as it did before berth looked further.
 	if gw == "" || isLocalAddr(gw) {
 		return "127.0.0.1"
 	}
@@ -124,38 +118,24 @@ func inContainer() bool {
 	return false
 }
 
-// gateway is the first IPv4 gateway of the network's address pools.
+// gateway is the first IPv4 gateway of the network's address pools. An
+// engine that chose the pool itself may leave Gateway out (a fresh
+// dockerd's "bridge" says only its Subnet): the bridge then holds the
+// subnet's first address.
 func (n *NetworkResource) gateway() string {
 	for _, cfg := range n.IPAM.Config {
 		if ip := net.ParseIP(cfg.Gateway); ip != nil && ip.To4() != nil {
 			return ip.String()
 		}
 	}
-	return ""
-}
-
-// defaultGateway reads the IPv4 default route's gateway from routeFile
-// ("" when there is none).
-func defaultGateway() string {
-	f, err := os.Open(routeFile)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Scan() // the header
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		// Iface Destination Gateway Flags ...; the default route has
-		// destination 0 and the gateway flag (0x2).
-		if len(fields) < 4 || fields[1] != "00000000" {
+	for _, cfg := range n.IPAM.Config {
+		_, sn, err := net.ParseCIDR(cfg.Subnet)
+		if err != nil {
 			continue
 		}
-		b, err := hex.DecodeString(fields[2])
-		if err != nil || len(b) != 4 || binary.LittleEndian.Uint32(b) == 0 {
-			continue
+		if ip := sn.IP.To4(); ip != nil {
+			return net.IPv4(ip[0], ip[1], ip[2], ip[3]+1).String()
 		}
-		return net.IPv4(b[3], b[2], b[1], b[0]).String()
 	}
 	return ""
 }

@@ -18,7 +18,7 @@ func TestPortHostOfARootlessEngine(t *testing.T) {
 		{"rootful", `{"SecurityOptions":["name=seccomp,profile=default"]}`, "10.88.0.1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			pretend(t, true, routeTable, "192.168.0.5")
+			pretend(t, true, "192.168.0.5")
 			c := fakeEngine(t, "1.41", func(w http.ResponseWriter, r *http.Request) {
 				switch r.URL.Path {
 				case "/v1.41/info":

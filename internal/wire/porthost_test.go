@@ -13,23 +13,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const routeTable = `Iface	Destination	Gateway 	Flags	RefCnt	Use	Metric	Mask		MTU	Window	IRTT
-eth0	0011A8C0	00000000	0001	0	0	0	00FFFFFF	0	0	0
-eth0	00000000	0100A8C0	0003	0	0	0	00000000	0	0	0
-`
-
 // pretend runs the test as if in a container (or not), with the given
-// routing table and local addresses.
-func pretend(t *testing.T, inside bool, routes string, local ...string) {
+// local addresses.
+func pretend(t *testing.T, inside bool, local ...string) {
 	dir := t.TempDir()
 	marker := filepath.Join(dir, ".dockerenv")
 	if inside {
 		require.NoError(t, os.WriteFile(marker, nil, 0o600))
 	}
-	rf := filepath.Join(dir, "route")
-	require.NoError(t, os.WriteFile(rf, []byte(routes), 0o600))
-	oldM, oldR, oldL := containerMarkers, routeFile, localAddrs
-	containerMarkers, routeFile = []string{marker}, rf
+	oldM, oldL := containerMarkers, localAddrs
+	containerMarkers = []string{marker}
 	localAddrs = func() ([]net.Addr, error) {
 		var out []net.Addr
 		for _, a := range append([]string{"127.0.0.1"}, local...) {
@@ -37,7 +30,7 @@ func pretend(t *testing.T, inside bool, routes string, local ...string) {
 		}
 		return out, nil
 	}
-	t.Cleanup(func() { containerMarkers, routeFile, localAddrs = oldM, oldR, oldL })
+	t.Cleanup(func() { containerMarkers, localAddrs = oldM, oldL })
 }
 
 // bridgeEngine answers GET /networks/bridge with gateway gw (404 when gw
@@ -53,6 +46,10 @@ func bridgeEngine(t *testing.T, gw string, calls *atomic.Int32) *Client {
 			http.Error(w, `{"message":"network bridge not found"}`, http.StatusNotFound)
 			return
 		}
+		if gw == "subnet-only" { // what a fresh dockerd says of its bridge
+			w.Write([]byte(`{"Name":"bridge","Id":"b1","IPAM":{"Config":[{"Subnet":"172.17.0.0/16"}]}}`))
+			return
+		}
 		w.Write([]byte(`{"Name":"bridge","Id":"b1","IPAM":{"Config":[{"Subnet":"fd00::/64","Gateway":"fd00::1"},{"Subnet":"172.17.0.0/16","Gateway":"` + gw + `"}]}}`))
 	})
 	// A unix socket engine, as far as PortHost can tell; the calls still
@@ -64,14 +61,14 @@ func bridgeEngine(t *testing.T, gw string, calls *atomic.Int32) *Client {
 func TestPortHost(t *testing.T) {
 	ctx := context.Background()
 	t.Run("outside a container loopback, no call", func(t *testing.T) {
-		pretend(t, false, routeTable)
+		pretend(t, false)
 		var calls atomic.Int32
 		c := bridgeEngine(t, "172.17.0.1", &calls)
 		assert.Equal(t, "127.0.0.1", c.PortHost(ctx))
 		assert.Zero(t, calls.Load())
 	})
 	t.Run("inside, the bridge gateway, asked once", func(t *testing.T) {
-		pretend(t, true, routeTable, "172.17.0.5")
+		pretend(t, true, "172.17.0.5")
 		var calls atomic.Int32
 		c := bridgeEngine(t, "172.17.0.1", &calls)
 		assert.Equal(t, "172.17.0.1", c.PortHost(ctx))
@@ -79,25 +76,31 @@ func TestPortHost(t *testing.T) {
 		assert.Equal(t, int32(1), calls.Load())
 	})
 	t.Run("inside, the engine in this network: loopback", func(t *testing.T) {
-		pretend(t, true, routeTable, "172.17.0.1")
+		pretend(t, true, "172.17.0.1")
 		var calls atomic.Int32
 		c := bridgeEngine(t, "172.17.0.1", &calls)
 		assert.Equal(t, "127.0.0.1", c.PortHost(ctx))
 	})
-	t.Run("inside, no bridge network: the default route", func(t *testing.T) {
-		pretend(t, true, routeTable, "192.168.17.5")
-		var calls atomic.Int32
-		c := bridgeEngine(t, "", &calls)
-		assert.Equal(t, "192.168.0.1", c.PortHost(ctx))
-	})
-	t.Run("inside, nothing known: loopback", func(t *testing.T) {
-		pretend(t, true, "Iface\tDestination\tGateway\n")
+	t.Run("inside, no bridge network: loopback", func(t *testing.T) {
+		pretend(t, true, "192.168.17.5")
 		var calls atomic.Int32
 		c := bridgeEngine(t, "", &calls)
 		assert.Equal(t, "127.0.0.1", c.PortHost(ctx))
 	})
+	t.Run("inside, a bridge with a subnet only: its first address", func(t *testing.T) {
+		pretend(t, true, "172.17.0.5")
+		var calls atomic.Int32
+		c := bridgeEngine(t, "subnet-only", &calls)
+		assert.Equal(t, "172.17.0.1", c.PortHost(ctx))
+	})
+	t.Run("the engine here, its bridge with a subnet only: loopback", func(t *testing.T) {
+		pretend(t, true, "172.17.0.1")
+		var calls atomic.Int32
+		c := bridgeEngine(t, "subnet-only", &calls)
+		assert.Equal(t, "127.0.0.1", c.PortHost(ctx))
+	})
 	t.Run("a remote engine is its host", func(t *testing.T) {
-		pretend(t, true, routeTable)
+		pretend(t, true)
 		var calls atomic.Int32
 		c := bridgeEngine(t, "172.17.0.1", &calls)
 		c.ep.Host = "tcp://10.1.2.3:2375"
