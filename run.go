@@ -211,7 +211,8 @@ func sweepRun(ctx context.Context, c *engine.Client, key string) error {
 // ended: on this host and boot, their `go` process is gone; from another
 // boot of this host, all; from elsewhere, those past their expiry.
 func sweepEndedRuns(ctx context.Context, c *engine.Client, r run) {
-	cs, err := c.Containers(ctx, engine.Labelled(engine.LabelRun))
+	// Networks too: a run's shared network can outlive its containers.
+	cs, err := c.List(ctx, engine.Labelled(engine.LabelRun))
 	if err != nil {
 		return
 	}

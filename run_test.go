@@ -20,15 +20,15 @@ import (
 	"github.com/berth-go/berth/internal/testkit/testenv"
 )
 
-// runContainers lists the containers labelled with the run of `go`
-// process pid, running or not.
+// runContainers lists the containers and networks labelled with the run
+// of `go` process pid, running or not.
 func runContainers(t *testing.T, c *engine.Client, pid int) []string {
 	t.Helper()
-	cs, err := c.Containers(context.Background(), engine.Labelled(engine.LabelRunPID+"="+strconv.Itoa(pid)))
+	rs, err := c.List(context.Background(), engine.Labelled(engine.LabelRunPID+"="+strconv.Itoa(pid)))
 	require.NoError(t, err)
 	var ids []string
-	for _, x := range cs {
-		ids = append(ids, x.ID)
+	for _, x := range rs {
+		ids = append(ids, string(x.Kind)+" "+x.ID)
 	}
 	return ids
 }
@@ -43,7 +43,7 @@ func eventuallyNone(t *testing.T, c *engine.Client, pid int, within time.Duratio
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("run of go pid %d: %d containers left %v after %v", pid, len(left), left, within)
+			t.Fatalf("run of go pid %d: %d containers or networks left %v after %v", pid, len(left), left, within)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -228,7 +228,7 @@ func TestSharedGoKilled(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	require.Len(t, runContainers(t, h.Engine(), cmd.Process.Pid), 1)
+	require.Len(t, runContainers(t, h.Engine(), cmd.Process.Pid), 2, "the shared container and network")
 	require.NoError(t, cmd.Process.Kill()) // the go command only
 	<-exited
 	eventuallyNone(t, h.Engine(), cmd.Process.Pid, 10*time.Second)

@@ -325,6 +325,9 @@ func (r *Shared) networkForRun(ctx context.Context, run run, name, hash string, 
 		return nil, fmt.Errorf("run-shared network %s: %w", o.Name, err)
 	}
 	defer unlock()
+	if !run.alive() {
+		return nil, fmt.Errorf("run-shared network %s: the `go` command (pid %d) of this run has ended", o.Name, run.pid)
+	}
 	c := r.s.client()
 	if n, err := network.Get(ctx, c, o.Name); err == nil {
 		return n, nil
