@@ -50,8 +50,11 @@ if ! ping; then
   log=/var/log/berth-podman-rootless.log
   : > "$log"
   chown "$user" "$log"
-  (cd / && setsid runuser -u "$user" -- env HOME="$home" XDG_RUNTIME_DIR="$run" \
-    podman system service --time=0 "unix://$sock" >> "$log" 2>&1 < /dev/null &)
+  # The redirections are on the whole background list: the subshell that
+  # waits for runuser must not hold this script's stdout either, or a
+  # caller's $(...) waits for the service to end (it never does).
+  (cd / && exec setsid runuser -u "$user" -- env HOME="$home" XDG_RUNTIME_DIR="$run" \
+    podman system service --time=0 "unix://$sock") >> "$log" 2>&1 < /dev/null &
   for _ in $(seq 1 60); do ping && break; sleep 0.5; done
   ping || { echo "rootless podman API did not answer at $sock; see $log:" >&2; tail -20 "$log" >&2; exit 1; }
 fi
