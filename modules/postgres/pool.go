@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,7 +63,7 @@ func (t *Template) cloneFor(ctx context.Context, holder string) (*Database, erro
 	}
 	s.mu.Lock()
 	if s.pool == nil {
-		s.pool = newPool(t.srv, t.name, s.fileCopy, t.size)
+		s.pool = newPool(t.srv, t.name, s.fileCopy, t.size, procTag)
 	}
 	p := s.pool
 	s.mu.Unlock()
@@ -132,20 +135,27 @@ func (d *Database) Release() {
 	}
 }
 
-// pool keeps clones of one template ready and drops released ones, with
-// connections to the maintenance database of its own. It lives as long as
-// the test binary; clones it made and no test took stay until the server
-// goes.
+// pool keeps clones of one template ready on the server and drops
+// released ones, with connections to the maintenance database of its own.
+// The ready clones are the server's, not this binary's: every binary
+// sharing the server keeps about size of them ready (its fillers count
+// what is there before each CREATE DATABASE) and takes any of them by
+// renaming it (ALTER DATABASE ... RENAME: one taker wins), so clones one
+// binary made and did not use serve the next binary of the run. It lives
+// as long as the test binary; ready clones stay until the server goes.
 type pool struct {
 	srv      *Container
 	template string
 	fileCopy bool
-	prefix   string
+	size     int
+	short    string // of the template's hash: berth_<short>_...
+	tag      string // this process's, in the names of the clones it makes
 	seq      atomic.Int64
-	ready    chan string
+	conns    chan *pgConn // idle connections for taking
 
 	startOnce sync.Once
 	mu        sync.Mutex
+	changed   chan struct{} // closed when a clone is made or taken here
 	lastErr   error
 	drops     []string // released, not dropped yet
 }
@@ -167,13 +177,31 @@ var procTag = func() string {
 // fillers is how many CREATE DATABASE a binary runs at once per template.
 const fillers = 2
 
-func newPool(srv *Container, template string, fileCopy bool, size int) *pool {
-	short := strings.TrimPrefix(template, templatePrefix)[:8]
+// poll is how often a waiting taker or a filler of a full pool looks at
+// the server again for what other binaries did.
+const poll = 50 * time.Millisecond
+
+func newPool(srv *Container, template string, fileCopy bool, size int, tag string) *pool {
 	return &pool{
-		srv: srv, template: template, fileCopy: fileCopy,
-		prefix: fmt.Sprintf("berth_%s_%s_%d_", short, procTag, os.Getpid()%100000),
-		ready:  make(chan string, size),
+		srv: srv, template: template, fileCopy: fileCopy, size: size,
+		short: strings.TrimPrefix(template, templatePrefix)[:8],
+		tag:   fmt.Sprintf("%s_%d", tag, os.Getpid()%100000),
+		conns: make(chan *pgConn, fillers+2), changed: make(chan struct{}),
 	}
+}
+
+// readyPrefix starts the names of ready clones; a taken clone's name is
+// the same without "r_": berth_<short>_<maker's tag>_<seq>.
+func (p *pool) readyPrefix() string { return "berth_" + p.short + "_r_" }
+
+func (p *pool) takenName(ready string) string {
+	return "berth_" + p.short + "_" + strings.TrimPrefix(ready, p.readyPrefix())
+}
+
+// readyQuery lists the ready clones of the template on the server.
+func (p *pool) readyQuery(what string) string {
+	like := strings.NewReplacer(`\`, `\\`, `_`, `\_`, `%`, `\%`).Replace(p.readyPrefix()) + "%"
+	return "SELECT " + what + " FROM pg_database WHERE datname LIKE " + literal(like)
 }
 
 func (p *pool) start() {
@@ -185,33 +213,110 @@ func (p *pool) start() {
 	})
 }
 
-// take returns a ready clone, waiting for the fillers when none is.
+// signal wakes the takers and fillers of this process.
+func (p *pool) signal() {
+	p.mu.Lock()
+	close(p.changed)
+	p.changed = make(chan struct{})
+	p.mu.Unlock()
+}
+
+func (p *pool) waitChange() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.changed
+}
+
+// take claims a ready clone, waiting for the fillers (this binary's or
+// another's) when none is.
 func (p *pool) take(ctx context.Context) (string, error) {
 	p.start()
-	select {
-	case name := <-p.ready:
-		return name, nil
-	default:
-	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
+	errTick := time.Now().Add(time.Second)
 	for {
-		select {
-		case name := <-p.ready:
+		changed := p.waitChange()
+		name, err := p.claim(ctx)
+		if name != "" {
+			p.signal() // the fillers make another
 			return name, nil
-		case <-ctx.Done():
-			return "", p.withLastErr(context.Cause(ctx))
-		case <-tick.C:
+		}
+		if err == nil && time.Now().After(errTick) {
 			// A filler that keeps failing: say why instead of waiting
 			// for the test's deadline.
 			p.mu.Lock()
-			err := p.lastErr
+			err = p.lastErr
 			p.mu.Unlock()
-			if err != nil {
-				return "", err
-			}
+			errTick = time.Now().Add(time.Second)
+		}
+		if err != nil {
+			return "", err
+		}
+		select {
+		case <-changed:
+		case <-time.After(poll):
+		case <-ctx.Done():
+			return "", p.withLastErr(context.Cause(ctx))
 		}
 	}
+}
+
+// claim renames one of the ready clones to its taken name; "" when there
+// is none to take.
+func (p *pool) claim(ctx context.Context) (string, error) {
+	var conn *pgConn
+	select {
+	case conn = <-p.conns:
+	default:
+		var err error
+		if conn, err = p.srv.admin(ctx); err != nil {
+			return "", err
+		}
+	}
+	name, err := p.claimOn(ctx, conn)
+	if err != nil {
+		conn.close() // it may be broken
+		return "", err
+	}
+	select {
+	case p.conns <- conn:
+	default:
+		conn.close()
+	}
+	return name, nil
+}
+
+func (p *pool) claimOn(ctx context.Context, conn *pgConn) (string, error) {
+	rows, err := p.readyNames(ctx, conn)
+	if err != nil {
+		return "", err
+	}
+	// In another order than the other takers, so that they seldom try
+	// the same clone.
+	mrand.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+	for _, ready := range rows {
+		taken := p.takenName(ready)
+		_, err := conn.query(ctx, "ALTER DATABASE "+ident(ready)+" RENAME TO "+ident(taken))
+		var se *ServerError
+		if errors.As(err, &se) && se.Code == "3D000" { // invalid_catalog_name: another taker won
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return taken, nil
+	}
+	return "", nil
+}
+
+func (p *pool) readyNames(ctx context.Context, conn *pgConn) ([]string, error) {
+	rows, err := conn.query(ctx, p.readyQuery("datname"))
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(rows))
+	for i, r := range rows {
+		names[i] = r[0]
+	}
+	return names, nil
 }
 
 func (p *pool) withLastErr(err error) error {
@@ -223,19 +328,22 @@ func (p *pool) withLastErr(err error) error {
 	return err
 }
 
-// fill makes clones while there is room in ready, over one connection it
-// makes again when it breaks.
+// fill makes clones while the server has fewer than size ready, over one
+// connection it makes again when it breaks. Binaries that count at the
+// same moment may each make one: the server holds at most size plus a
+// clone per filler of the binaries sharing it.
 func (p *pool) fill() {
 	var conn *pgConn
 	for failures := 0; ; {
-		name := fmt.Sprintf("%s%d", p.prefix, p.seq.Add(1))
+		changed := p.waitChange()
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		var err error
+		full := false
 		if conn == nil {
 			conn, err = p.srv.admin(ctx)
 		}
 		if err == nil {
-			_, err = conn.query(ctx, createDatabase(ident(name), ident(p.template), p.fileCopy))
+			full, err = p.fillOne(ctx, conn)
 			if err != nil {
 				// The connection may be broken: make another.
 				conn.close()
@@ -246,17 +354,38 @@ func (p *pool) fill() {
 		p.mu.Lock()
 		p.lastErr = err
 		p.mu.Unlock()
-		if err != nil {
+		switch {
+		case err != nil:
 			failures++
 			if failures > 5 {
 				return // take reports lastErr
 			}
 			time.Sleep(time.Duration(failures) * 200 * time.Millisecond)
-			continue
+		case full:
+			failures = 0
+			select { // a take here, or a look at the others' takes
+			case <-changed:
+			case <-time.After(poll):
+			}
+		default:
+			failures = 0
+			p.signal()
 		}
-		failures = 0
-		p.ready <- name // blocks while the pool is full
 	}
+}
+
+// fillOne makes a ready clone unless the server has size of them.
+func (p *pool) fillOne(ctx context.Context, conn *pgConn) (full bool, err error) {
+	rows, err := conn.query(ctx, p.readyQuery("count(*)"))
+	if err != nil {
+		return false, err
+	}
+	if n, _ := strconv.Atoi(rows[0][0]); n >= p.size {
+		return true, nil
+	}
+	name := fmt.Sprintf("%s%s_%d", p.readyPrefix(), p.tag, p.seq.Add(1))
+	_, err = conn.query(ctx, createDatabase(ident(name), ident(p.template), p.fileCopy))
+	return false, err
 }
 
 // drop queues name for DROP DATABASE, done by one goroutine with a

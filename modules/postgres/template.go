@@ -19,9 +19,10 @@ import (
 // server marked IS_TEMPLATE and closed to connections; it is made once per
 // server and input (the server's database, or that plus a migrate function
 // under a user key) by whichever test binary gets there first, under an
-// advisory lock. Each binary keeps a few clones ready in the background
-// (pool.go), so a test does not wait for CREATE DATABASE, and drops a
-// test's clone after the test, in the background.
+// advisory lock. The binaries keep a few clones ready on the server in the
+// background, which any of them takes (pool.go), so a test does not wait
+// for CREATE DATABASE; each drops its tests' clones after them, in the
+// background.
 
 // maintenanceDB is the database the module's own connections use: not the
 // user's database (a copy of it needs it idle) and not template1 (a plain
@@ -47,8 +48,9 @@ type Template struct {
 	size    int
 }
 
-// DefaultPoolSize is how many clones of a template each test binary keeps
-// ready unless Template.PoolSize says otherwise.
+// DefaultPoolSize is how many clones of a template are kept ready on the
+// server for the test binaries sharing it, unless Template.PoolSize says
+// otherwise.
 const DefaultPoolSize = 4
 
 // Template describes the template database made from the server's
@@ -65,8 +67,9 @@ func (c *Container) Template(key string, migrate Migrate) *Template {
 	return &Template{srv: c, key: key, migrate: migrate, name: templateName(c.database, key), size: DefaultPoolSize}
 }
 
-// PoolSize sets how many clones this test binary keeps ready (at least
-// 1). It matters only before the template's first clone in the binary.
+// PoolSize sets how many clones are kept ready on the server (at least
+// 1): this test binary makes clones while fewer are there, whoever made
+// them. It matters only before the template's first clone in the binary.
 func (t *Template) PoolSize(n int) *Template {
 	t.size = max(n, 1)
 	return t
