@@ -41,7 +41,7 @@ func (c *Container) Clone(t testing.TB) *Database {
 }
 
 // Clone gives test t a private database copied from the template,
-// usually at once from the clones this binary keeps ready. An error fails
+// usually at once from the clones kept ready on the server. An error fails
 // the test. The database is dropped in the background after t ends; when
 // t failed, its log says which database it held.
 func (t *Template) Clone(tb testing.TB) *Database {
