@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/flock"
 	"github.com/berth-go/berth/internal/link"
 	"github.com/berth-go/berth/internal/runs"
 )
@@ -162,13 +163,14 @@ func ensureReaper(s *Session, r run) error {
 const reaperPoll = 200 * time.Millisecond
 
 func runReaper(r run, host string) int {
-	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "berth-run-"+r.key[:16]+".reaper"), os.O_RDWR|os.O_CREATE, 0o600)
+	unlock, ok, err := flock.TryLock(filepath.Join(os.TempDir(), "berth-run-"+r.key[:16]+".reaper"))
 	if err != nil {
 		return 1
 	}
-	if err := tryLock(lock); err != nil {
+	if !ok {
 		return 0 // another binary's reaper watches the run
 	}
+	defer unlock()
 	var opts []engine.Option
 	if host != "" {
 		opts = append(opts, engine.WithHost(host))

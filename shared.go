@@ -14,6 +14,7 @@ import (
 
 	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/flock"
 	"github.com/berth-go/berth/network"
 )
 
@@ -181,7 +182,7 @@ func (b *ContainerBuilder) startForRun(ctx context.Context, r run, hash string) 
 		return nil, nil, fmt.Errorf("run-shared container: start the run's reaper: %w", err)
 	}
 	name := "berth-run-" + r.key[:12] + "-" + hash[:12]
-	unlock, err := lockFile(ctx, filepath.Join(os.TempDir(), "berth-run-"+r.key[:16]+"-"+hash[:16]+".lock"))
+	unlock, err := flock.Lock(ctx, filepath.Join(os.TempDir(), "berth-run-"+r.key[:16]+"-"+hash[:16]+".lock"), "another test binary of the run is starting the container")
 	if err != nil {
 		return nil, nil, fmt.Errorf("run-shared container %s: %w", name, err)
 	}
@@ -233,30 +234,6 @@ func (b *ContainerBuilder) startForRun(ctx context.Context, r run, hash string) 
 		return nil, nil, err
 	}
 	return ctr, res, nil
-}
-
-// lockFile takes an exclusive flock on path, waiting for ctx.
-func lockFile(ctx context.Context, path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 100*time.Millisecond) {
-		err := tryLock(f)
-		if err == nil {
-			return func() { f.Close() }, nil
-		}
-		if !errors.Is(err, errLocked) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("wait for lock %s (another test binary of the run is starting the container): %w", path, context.Cause(ctx))
-		case <-time.After(delay):
-		}
-	}
 }
 
 // sharedNets are the shared networks of this process, by run (or binary)
@@ -320,7 +297,7 @@ func (r *Shared) networkForRun(ctx context.Context, run run, name, hash string, 
 		return nil, fmt.Errorf("run-shared network: start the run's reaper: %w", err)
 	}
 	o.Name = "berth-run-" + run.key[:12] + "-" + name + "-" + hash[:8]
-	unlock, err := lockFile(ctx, filepath.Join(os.TempDir(), "berth-run-"+run.key[:16]+"-net-"+hash[:16]+".lock"))
+	unlock, err := flock.Lock(ctx, filepath.Join(os.TempDir(), "berth-run-"+run.key[:16]+"-net-"+hash[:16]+".lock"), "another test binary of the run is making the network")
 	if err != nil {
 		return nil, fmt.Errorf("run-shared network %s: %w", o.Name, err)
 	}

@@ -10,12 +10,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/flock"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -245,7 +248,7 @@ func fillLater(c *wire.Client, spec Spec, later func(func(context.Context, RunOp
 	}
 	spec.Ports = ports
 	later(func(ctx context.Context, opts RunOptions) {
-		err := fillImage(ctx, c, spec, opts, w, hash, baseID, ref)
+		err := fillOnce(ctx, c, spec, opts, w, hash, baseID, ref)
 		fillsMu.Lock()
 		delete(fills, ref)
 		fillsMu.Unlock()
@@ -259,7 +262,7 @@ func fillLater(c *wire.Client, spec Spec, later func(func(context.Context, RunOp
 // tag and then moves the final tag onto it; a concurrent filler that got
 // there first wins and this image is dropped.
 func fill(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w Warm, hash, baseID, ref string) (*Container, error) {
-	if err := fillImage(ctx, c, spec, opts, w, hash, baseID, ref); err != nil {
+	if err := fillOnce(ctx, c, spec, opts, w, hash, baseID, ref); err != nil {
 		return nil, err
 	}
 	// Start the caller's container from the cache like every later run, so
@@ -267,6 +270,25 @@ func fill(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w War
 	hot := spec
 	hot.Image, hot.Files, hot.Pull = ref, nil, PullNever
 	return run(ctx, c, hot, opts)
+}
+
+// fillOnce fills the cache image ref unless another process on this
+// machine fills it meanwhile: the test binaries of a run that miss at once
+// take a lock file by engine and reference, and those that waited find the
+// image made. (On Windows, without the lock, each fills; the first tag
+// wins.)
+func fillOnce(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w Warm, hash, baseID, ref string) error {
+	sum := sha256.Sum256([]byte(c.Endpoint().Host + "\x00" + ref))
+	path := filepath.Join(os.TempDir(), "berth-fill-"+hex.EncodeToString(sum[:8])+".lock")
+	unlock, err := flock.Lock(ctx, path, "another test binary is filling "+ref)
+	if err != nil {
+		return fmt.Errorf("warm start: %w", err)
+	}
+	defer unlock()
+	if img, err := c.ImageInspect(ctx, ref); err == nil && img.Config != nil && img.Config.Labels[engine.LabelCache] == hash {
+		return nil
+	}
+	return fillImage(ctx, c, spec, opts, w, hash, baseID, ref)
 }
 
 // fillImage starts the container cold, runs setup, stops it cleanly and

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package berth
+package flock
 
 import (
 	"errors"
