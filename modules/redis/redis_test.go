@@ -17,10 +17,6 @@ import (
 	"github.com/berth-go/berth/wait"
 )
 
-// TestMain fails the binary when a test leaves a resource of the shared
-// session behind.
-func TestMain(m *testing.M) { berth.Main(m) }
-
 func client(t testing.TB, url string) *goredis.Client {
 	t.Helper()
 	opts, err := goredis.ParseURL(url)
