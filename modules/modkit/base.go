@@ -1,6 +1,7 @@
 package modkit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -20,9 +21,9 @@ var ErrInvalidInput = errors.New("invalid input")
 // prints only the module and the image, so no secret the builder holds
 // reaches a log through fmt. Set it up with NewBase in the module's New.
 //
-// The module's own methods record bad input with Fail or Check, naming the
-// call; the first one wins, and the module's StartE returns Err before
-// anything is created.
+// The module's own methods record bad input with Fail, Check or Set,
+// naming the call; the first one wins, and the module's StartE returns Err
+// before anything is created (StartContainer does that for it).
 type Base[B any] struct {
 	berth.Customizer[B]
 	self   B
@@ -67,6 +68,40 @@ func (b *Base[B]) Check(call string, err error) B {
 // finds the bad input itself. Keep secrets out of args.
 func (b *Base[B]) Fail(call, format string, args ...any) B {
 	return b.Check(call, fmt.Errorf(format, args...))
+}
+
+// Set stores value in *field when check accepts it; otherwise it records
+// check's error as bad input of call, like Check, and leaves *field. It
+// returns the builder, so a module's setter is one line:
+//
+//	func (b *Builder) User(name string) *Builder { return b.Set("User", &b.user, name, checkName) }
+func (b *Base[B]) Set(call string, field *string, value string, check func(string) error) B {
+	if err := check(value); err != nil {
+		return b.Check(call, err)
+	}
+	*field = value
+	return b.self
+}
+
+// Describe returns the container describe makes (the module's own
+// settings) with the builder's common calls (Env, Network, Label, ...)
+// applied after them: what the module's Spec shows and StartContainer
+// starts.
+func (b *Base[B]) Describe(describe func() *berth.ContainerBuilder) *berth.ContainerBuilder {
+	cb := describe()
+	b.ApplyTo(cb)
+	return cb
+}
+
+// StartContainer is where a module's StartE begins: it returns Err when a
+// call recorded bad input, before anything is described or made;
+// otherwise it starts Describe(describe) with Start and returns the
+// container, the host and the mapped port of port.
+func (b *Base[B]) StartContainer(ctx context.Context, describe func() *berth.ContainerBuilder, port string) (*berth.Container, string, int, error) {
+	if b.err != nil {
+		return nil, "", 0, b.err
+	}
+	return Start(ctx, b.module, b.Describe(describe), port)
 }
 
 // Err is the first error recorded by the builder's calls.

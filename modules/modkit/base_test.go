@@ -1,6 +1,7 @@
 package modkit_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/modules/modkit"
 )
 
@@ -46,4 +48,29 @@ func TestBaseFormatHidesSecrets(t *testing.T) {
 		assert.Equal(t, "cache.Builder(cache:8)", fmt.Sprintf(verb, b), verb)
 	}
 	assert.Equal(t, `"cache.Builder(cache:8)"`, fmt.Sprintf("%q", b))
+}
+
+func TestBaseSet(t *testing.T) {
+	b := NewCache(nil)
+	assert.Same(t, b, b.Set("Password", &b.password, "s3cret", modkit.CheckPassword))
+	assert.Equal(t, "s3cret", b.password)
+	require.NoError(t, b.Err())
+
+	assert.Same(t, b, b.Set("Password", &b.password, "", modkit.CheckPassword))
+	assert.Equal(t, "s3cret", b.password, "bad input leaves the field")
+	require.ErrorIs(t, b.Err(), modkit.ErrInvalidInput)
+	assert.EqualError(t, b.Err(), "cache: Password: invalid input: the password must not be empty")
+}
+
+func TestBaseStartContainerReturnsErrFirst(t *testing.T) {
+	b := NewCache(nil).Password("")
+	c, host, port, err := b.StartContainer(context.Background(), func() *berth.ContainerBuilder {
+		t.Error("a builder with bad input describes no container")
+		return nil
+	}, "1/tcp")
+	require.ErrorIs(t, err, modkit.ErrInvalidInput)
+	assert.Equal(t, b.Err(), err)
+	assert.Nil(t, c)
+	assert.Equal(t, "", host)
+	assert.Zero(t, port)
 }

@@ -19,6 +19,7 @@ package mysql
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/url"
 	"regexp"
@@ -95,13 +96,10 @@ func New(s modkit.Scope) *Builder {
 // Cold turns warm starts off: the initialization and the init scripts run
 // on every start, and the default password is random.
 func (b *Builder) Cold() *Builder {
-	if b.cold {
-		return b
-	}
-	b.cold = true
-	if b.password == WarmPassword {
+	if !b.cold && b.password == WarmPassword {
 		b.password = modkit.RandomPassword()
 	}
+	b.cold = true
 	return b
 }
 
@@ -113,37 +111,30 @@ func checkName(name string) error { return modkit.CheckName(name, 64, "\x00`'\"\
 
 // Database names the database created at start (default "test").
 func (b *Builder) Database(name string) *Builder {
-	if err := checkName(name); err != nil {
-		return b.Check("Database", err)
-	}
-	b.database = name
-	return b
+	return b.Set("Database", &b.database, name, checkName)
 }
 
 // User names the user created at start with all rights on Database
 // (default "test"). "root" makes no user: the DSN then logs in as root.
-func (b *Builder) User(name string) *Builder {
+func (b *Builder) User(name string) *Builder { return b.Set("User", &b.user, name, checkUser) }
+
+func checkUser(name string) error {
 	if err := checkName(name); err != nil {
-		return b.Check("User", err)
+		return err
 	}
 	if len(name) > 32 {
-		return b.Fail("User", "%q is longer than 32 characters", name)
+		return fmt.Errorf("%q is longer than 32 characters", name)
 	}
 	if strings.ContainsAny(name, ":@") {
 		// The DSN's user part ends at the first ':'.
-		return b.Fail("User", "%q contains ':' or '@', which the DSN cannot carry", name)
+		return fmt.Errorf("%q contains ':' or '@', which the DSN cannot carry", name)
 	}
-	b.user = name
-	return b
+	return nil
 }
 
 // Password sets the user's and root's password (default: random).
 func (b *Builder) Password(password string) *Builder {
-	if err := modkit.CheckPassword(password); err != nil {
-		return b.Check("Password", err)
-	}
-	b.password = password
-	return b
+	return b.Set("Password", &b.password, password, modkit.CheckPassword)
 }
 
 // InitScript copies host files (.sql, .sql.gz, .sh) into
@@ -183,7 +174,7 @@ func (b *Builder) Config(key, value string) *Builder {
 func (b *Builder) TimeZoneTables() *Builder { b.tzTables = true; return b }
 
 // Spec returns the container's description as Start would use it.
-func (b *Builder) Spec() container.Spec { return b.containerBuilder().Spec() }
+func (b *Builder) Spec() container.Spec { return b.Describe(b.containerBuilder).Spec() }
 
 func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	// Options only: the image's entrypoint puts its server program
@@ -216,17 +207,13 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	if b.warm() {
 		c.Warm("berth-mysql-v1")
 	}
-	b.ApplyTo(c)
 	return c
 }
 
 // StartE starts the server and waits until the user can log in; on
 // failure it removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	if err := b.Err(); err != nil {
-		return nil, err
-	}
-	c, host, p, err := modkit.Start(ctx, "mysql", b.containerBuilder(), Port)
+	c, host, p, err := b.StartContainer(ctx, b.containerBuilder, Port)
 	if err != nil {
 		return nil, err
 	}

@@ -19,10 +19,6 @@ import (
 	"github.com/berth-go/berth/wait"
 )
 
-// TestMain fails the binary when a test leaves a resource of the shared
-// session behind.
-func TestMain(m *testing.M) { berth.Main(m) }
-
 func open(t testing.TB, dsn string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("mysql", dsn)
@@ -158,17 +154,14 @@ func TestWarmStart(t *testing.T) {
 func TestNetworkDSN(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	ctx := t.Context()
 	net := h.Network("db")
 	my := mysql.New(h).Network(net, "db").Start()
 	dsn := my.NetworkDSN("db")
 	assert.Equal(t, "test:"+my.Password()+"@tcp(db:3306)/test", dsn)
 	// Another container on the network reaches the server by alias.
-	client := h.Container(mysql.DefaultImage).Entrypoint("sleep", "3600").Network(net).Start()
-	res, err := client.Exec(ctx, []string{"sh", "-c", `MYSQL_PWD="$0" mysql -h db -u test -N -e 'SELECT 40 + 2' test`, my.Password()})
-	require.NoError(t, err)
-	assert.Equal(t, 0, res.ExitCode, string(res.Stderr))
-	assert.Equal(t, "42\n", string(res.Stdout))
+	out := modtest.ExecOnNetwork(t, h, net, mysql.DefaultImage,
+		"sh", "-c", `MYSQL_PWD="$0" mysql -h db -u test -N -e 'SELECT 40 + 2' test`, my.Password())
+	assert.Equal(t, "42\n", out)
 }
 
 func TestBadInput(t *testing.T) {

@@ -137,7 +137,7 @@ func (b *Builder) Arg(args ...string) *Builder {
 }
 
 // Spec returns the container's description as Start would use it.
-func (b *Builder) Spec() container.Spec { return b.containerBuilder().Spec() }
+func (b *Builder) Spec() container.Spec { return b.Describe(b.containerBuilder).Spec() }
 
 func (b *Builder) config() string {
 	var c strings.Builder
@@ -155,7 +155,7 @@ func (b *Builder) config() string {
 }
 
 func (b *Builder) containerBuilder() *berth.ContainerBuilder {
-	c := b.s.Container(b.ImageRef()).
+	return b.s.Container(b.ImageRef()).
 		FileContent(configPath, []byte(b.config()), 0o644).
 		Cmd(append([]string{"--config", configPath}, b.args...)...).
 		Port(Port, MonitorPort).
@@ -163,17 +163,12 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 			Try: func(ctx context.Context, addr string) error {
 				return ping(ctx, addr, b.connectOptions())
 			}})
-	b.ApplyTo(c)
-	return c
 }
 
 // StartE starts the server and waits until it answers PING; on failure it
 // removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	if err := b.Err(); err != nil {
-		return nil, err
-	}
-	c, host, p, err := modkit.Start(ctx, "nats", b.containerBuilder(), Port)
+	c, host, p, err := b.StartContainer(ctx, b.containerBuilder, Port)
 	if err != nil {
 		return nil, err
 	}

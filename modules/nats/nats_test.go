@@ -21,10 +21,6 @@ import (
 	"github.com/berth-go/berth/wait"
 )
 
-// TestMain fails the binary when a test leaves a resource of the shared
-// session behind.
-func TestMain(m *testing.M) { berth.Main(m) }
-
 func connect(t testing.TB, url string, opts ...natsgo.Option) *natsgo.Conn {
 	t.Helper()
 	nc, err := natsgo.Connect(url, append(opts, natsgo.Timeout(5*time.Second))...)
@@ -157,7 +153,6 @@ func TestToken(t *testing.T) {
 func TestNetworkURL(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	ctx := t.Context()
 	net := h.Network("bus")
 	srv := nats.New(h).Token("net-token").Network(net, "bus").Start()
 	assert.Equal(t, "nats://net-token@bus:4222", srv.NetworkURL("bus"))
@@ -166,11 +161,9 @@ func TestNetworkURL(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, nc.Flush())
 	// Another container on the network speaks the protocol by hand.
-	peer := h.Container(nats.DefaultImage).Entrypoint("sleep", "3600").Network(net).Start()
-	res, err := peer.Exec(ctx, []string{"bash", "-c",
-		`exec 3<>/dev/tcp/bus/4222 && read -r info <&3 && printf 'CONNECT {"verbose":false,"auth_token":"net-token"}\r\nPUB from.peer 5\r\nhello\r\nPING\r\n' >&3 && read -r pong <&3 && echo "$pong"`})
-	require.NoError(t, err)
-	assert.Equal(t, "PONG", strings.TrimSpace(string(res.Stdout)), string(res.Stderr))
+	out := modtest.ExecOnNetwork(t, h, net, nats.DefaultImage, "bash", "-c",
+		`exec 3<>/dev/tcp/bus/4222 && read -r info <&3 && printf 'CONNECT {"verbose":false,"auth_token":"net-token"}\r\nPUB from.peer 5\r\nhello\r\nPING\r\n' >&3 && read -r pong <&3 && echo "$pong"`)
+	assert.Equal(t, "PONG", strings.TrimSpace(out))
 	msg, err := sub.NextMsg(5 * time.Second)
 	require.NoError(t, err)
 	assert.Equal(t, "hello", string(msg.Data))
@@ -209,18 +202,16 @@ func TestRefusedCredentials(t *testing.T) {
 
 func TestSession(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	s, err := berth.NewSession(ctx)
-	require.NoError(t, err)
-	defer s.Close(context.Background())
-	srv, err := nats.New(s).StartE(ctx)
-	require.NoError(t, err)
-	nc := connect(t, srv.URL())
-	require.NoError(t, nc.Flush())
-	nc.Close()
-	require.NoError(t, s.Close(ctx))
-	_, err = natsgo.Connect(srv.URL(), natsgo.Timeout(2*time.Second))
-	require.Error(t, err, "the server is gone with its session")
+	modtest.GoneWithSession(t, func(ctx context.Context, s *berth.Session) (*nats.Container, error) {
+		return nats.New(s).StartE(ctx)
+	}, func(_ context.Context, srv *nats.Container) error {
+		nc, err := natsgo.Connect(srv.URL(), natsgo.Timeout(5*time.Second))
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		return nc.Flush()
+	})
 }
 
 // BenchmarkStartToReady measures New(...).Start() until PING answers.

@@ -110,13 +110,10 @@ func New(s Scope) *Builder {
 // Cold turns warm starts off: initdb and the init scripts run on every
 // start, and the default password is random.
 func (b *Builder) Cold() *Builder {
-	if b.cold {
-		return b
-	}
-	b.cold = true
-	if b.password == WarmPassword && !b.shared {
+	if !b.cold && b.password == WarmPassword && !b.shared {
 		b.password = modkit.RandomPassword()
 	}
+	b.cold = true
 	return b
 }
 
@@ -129,29 +126,15 @@ const DefaultDatabase = "postgres"
 
 // Database names the database created at start (default DefaultDatabase).
 func (b *Builder) Database(name string) *Builder {
-	if err := checkName(name); err != nil {
-		return b.Check("Database", err)
-	}
-	b.database = name
-	return b
+	return b.Set("Database", &b.database, name, checkName)
 }
 
 // User names the superuser created at start (default "test").
-func (b *Builder) User(name string) *Builder {
-	if err := checkName(name); err != nil {
-		return b.Check("User", err)
-	}
-	b.user = name
-	return b
-}
+func (b *Builder) User(name string) *Builder { return b.Set("User", &b.user, name, checkName) }
 
 // Password sets the user's password (default: random).
 func (b *Builder) Password(password string) *Builder {
-	if err := modkit.CheckPassword(password); err != nil {
-		return b.Check("Password", err)
-	}
-	b.password = password
-	return b
+	return b.Set("Password", &b.password, password, modkit.CheckPassword)
 }
 
 // checkName: the entrypoint quotes names with " and ' in its SQL.
@@ -209,7 +192,7 @@ func (b *Builder) Config(key, value string) *Builder {
 func (b *Builder) Tmpfs() *Builder { b.tmpfs = true; return b.Cold() }
 
 // Spec returns the container's description as Start would use it.
-func (b *Builder) Spec() container.Spec { return b.containerBuilder().Spec() }
+func (b *Builder) Spec() container.Spec { return b.Describe(b.containerBuilder).Spec() }
 
 func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	// listen_addresses: the official image sets it in postgresql.conf;
@@ -250,17 +233,13 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 			})
 		}
 	}
-	b.ApplyTo(c)
 	return c
 }
 
 // StartE starts the server and waits until it accepts queries over TCP; on
 // failure it removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	if err := b.Err(); err != nil {
-		return nil, err
-	}
-	c, host, p, err := modkit.Start(ctx, "postgres", b.containerBuilder(), Port)
+	c, host, p, err := b.StartContainer(ctx, b.containerBuilder, Port)
 	if err != nil {
 		return nil, err
 	}

@@ -25,10 +25,6 @@ import (
 	"github.com/berth-go/berth/modules/postgres"
 )
 
-// TestMain fails the binary when a test leaves a resource of the shared
-// session behind.
-func TestMain(m *testing.M) { berth.Main(m) }
-
 func connect(t testing.TB, dsn string) *pgx.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -226,35 +222,28 @@ func TestSnapshotOfPostgresDatabase(t *testing.T) {
 
 func TestParallelInstances(t *testing.T) {
 	t.Parallel()
-	for i := range 3 {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			t.Parallel()
-			h := berth.New(t)
-			pg := postgres.New(h).Tmpfs().InitSQL("CREATE TABLE mine (v text);").Start()
-			conn := connect(t, pg.DSN())
-			_, err := conn.Exec(t.Context(), "INSERT INTO mine VALUES ($1)", fmt.Sprint("instance-", i))
-			require.NoError(t, err)
-			assert.Equal(t, []string{fmt.Sprint("instance-", i)}, queryStrings(t, conn, "SELECT v FROM mine"),
-				"each test has a server of its own")
-		})
-	}
+	modtest.Instances(t, 3, func(t *testing.T, i int) {
+		h := berth.New(t)
+		pg := postgres.New(h).Tmpfs().InitSQL("CREATE TABLE mine (v text);").Start()
+		conn := connect(t, pg.DSN())
+		_, err := conn.Exec(t.Context(), "INSERT INTO mine VALUES ($1)", fmt.Sprint("instance-", i))
+		require.NoError(t, err)
+		assert.Equal(t, []string{fmt.Sprint("instance-", i)}, queryStrings(t, conn, "SELECT v FROM mine"),
+			"each test has a server of its own")
+	})
 }
 
 func TestNetworkDSN(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	ctx := t.Context()
 	net := h.Network("pg")
 	pg := postgres.New(h).Network(net, "db").Start()
 	dsn := pg.NetworkDSN("db")
 	assert.True(t, strings.HasPrefix(dsn, "postgres://test:"), dsn)
 	assert.True(t, strings.HasSuffix(dsn, "@db:5432/postgres?sslmode=disable"), dsn)
 	// Another container on the network reaches the server by alias.
-	client := h.Container(postgres.DefaultImage).Cmd("sleep", "3600").Network(net).Start()
-	res, err := client.Exec(ctx, []string{"psql", "-X", "-tAc", "SELECT 40 + 2", dsn})
-	require.NoError(t, err)
-	assert.Equal(t, 0, res.ExitCode, string(res.Stderr))
-	assert.Equal(t, "42\n", string(res.Stdout))
+	out := modtest.ExecOnNetwork(t, h, net, postgres.DefaultImage, "psql", "-X", "-tAc", "SELECT 40 + 2", dsn)
+	assert.Equal(t, "42\n", out)
 }
 
 func TestBadInput(t *testing.T) {
@@ -297,18 +286,25 @@ func TestFailedStart(t *testing.T) {
 
 func TestSession(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	s, err := berth.NewSession(ctx)
-	require.NoError(t, err)
-	defer s.Close(context.Background())
-	pg, err := postgres.New(s).Tmpfs().StartE(ctx)
-	require.NoError(t, err)
-	conn := connect(t, pg.DSN())
-	assert.Equal(t, []string{"1"}, queryStrings(t, conn, "SELECT 1::text"))
-	conn.Close(ctx)
-	require.NoError(t, s.Close(ctx))
-	_, err = pgx.Connect(ctx, pg.DSN())
-	require.Error(t, err, "the server is gone with its session")
+	modtest.GoneWithSession(t, func(ctx context.Context, s *berth.Session) (*postgres.Container, error) {
+		return postgres.New(s).Tmpfs().StartE(ctx)
+	}, func(ctx context.Context, pg *postgres.Container) error {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, pg.DSN())
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		var one string
+		if err := conn.QueryRow(ctx, "SELECT 1::text").Scan(&one); err != nil {
+			return err
+		}
+		if one != "1" {
+			return fmt.Errorf("SELECT 1 returned %q", one)
+		}
+		return nil
+	})
 }
 
 // BenchmarkStartToReady measures New(...).Start() until SELECT 1 works.

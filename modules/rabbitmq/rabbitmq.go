@@ -109,7 +109,7 @@ func (b *Builder) VHost(name string) *Builder {
 func (b *Builder) Management() *Builder { b.management = true; return b }
 
 // Spec returns the container's description as Start would use it.
-func (b *Builder) Spec() container.Spec { return b.containerBuilder().Spec() }
+func (b *Builder) Spec() container.Spec { return b.Describe(b.containerBuilder).Spec() }
 
 func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	c := b.s.Container(b.ImageRef()).
@@ -127,17 +127,13 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 		c.FileContent("/etc/rabbitmq/enabled_plugins", []byte("[rabbitmq_management].\n"), 0o644).
 			Port(ManagementPort)
 	}
-	b.ApplyTo(c)
 	return c
 }
 
 // StartE starts the broker and waits until the user can open the virtual
 // host; on failure it removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	if err := b.Err(); err != nil {
-		return nil, err
-	}
-	c, host, p, err := modkit.Start(ctx, "rabbitmq", b.containerBuilder(), Port)
+	c, host, p, err := b.StartContainer(ctx, b.containerBuilder, Port)
 	if err != nil {
 		return nil, err
 	}

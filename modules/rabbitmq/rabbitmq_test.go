@@ -20,10 +20,6 @@ import (
 	"github.com/berth-go/berth/wait"
 )
 
-// TestMain fails the binary when a test leaves a resource of the shared
-// session behind.
-func TestMain(m *testing.M) { berth.Main(m) }
-
 func dial(t testing.TB, url string) *amqp.Connection {
 	t.Helper()
 	conn, err := amqp.DialConfig(url, amqp.Config{Dial: amqp.DefaultDial(10 * time.Second)})
@@ -107,17 +103,14 @@ func TestUserVHostManagement(t *testing.T) {
 func TestNetworkAMQPURL(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	ctx := t.Context()
 	net := h.Network("mq")
 	mq := rabbitmq.New(h).Network(net, "broker").Start()
 	assert.Equal(t, "amqp://guest:guest@broker:5672/", mq.NetworkAMQPURL("broker"))
 	// Another container on the network reaches the broker by alias: the
 	// protocol header is answered with Connection.Start.
-	peer := h.Container(rabbitmq.DefaultImage).Entrypoint("sleep", "3600").Network(net).Start()
-	res, err := peer.Exec(ctx, []string{"bash", "-c",
-		`exec 3<>/dev/tcp/broker/5672 && printf 'AMQP\0\0\x09\x01' >&3 && timeout 2 cat <&3 > /tmp/start; grep -ac PLAIN /tmp/start`})
-	require.NoError(t, err)
-	assert.Equal(t, "1\n", string(res.Stdout), string(res.Stderr))
+	out := modtest.ExecOnNetwork(t, h, net, rabbitmq.DefaultImage, "bash", "-c",
+		`exec 3<>/dev/tcp/broker/5672 && printf 'AMQP\0\0\x09\x01' >&3 && timeout 2 cat <&3 > /tmp/start; grep -ac PLAIN /tmp/start`)
+	assert.Equal(t, "1\n", out)
 }
 
 func TestBadInput(t *testing.T) {

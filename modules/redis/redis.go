@@ -72,12 +72,9 @@ func New(s Scope) *Builder {
 }
 
 // Password makes the server require password (requirepass) from clients.
+// Leave Password out for none: "" is bad input.
 func (b *Builder) Password(password string) *Builder {
-	if err := modkit.CheckPassword(password); err != nil {
-		return b.Check("Password", err) // leave Password out for none
-	}
-	b.password = password
-	return b
+	return b.Set("Password", &b.password, password, modkit.CheckPassword)
 }
 
 var validKey = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
@@ -109,7 +106,7 @@ func (b *Builder) Databases(n int) *Builder {
 }
 
 // Spec returns the container's description as Start would use it.
-func (b *Builder) Spec() container.Spec { return b.containerBuilder().Spec() }
+func (b *Builder) Spec() container.Spec { return b.Describe(b.containerBuilder).Spec() }
 
 func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	cmd := []string{"redis-server"}
@@ -126,17 +123,13 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 	c.Cmd(cmd...).
 		Port(Port).
 		WaitFor(readiness(b.password))
-	b.ApplyTo(c)
 	return c
 }
 
 // StartE starts the server and waits until it answers PING; on failure it
 // removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	if err := b.Err(); err != nil {
-		return nil, err
-	}
-	c, host, p, err := modkit.Start(ctx, "redis", b.containerBuilder(), Port)
+	c, host, p, err := b.StartContainer(ctx, b.containerBuilder, Port)
 	if err != nil {
 		return nil, err
 	}

@@ -17,10 +17,6 @@ import (
 	"github.com/berth-go/berth/wait"
 )
 
-// TestMain fails the binary when a test leaves a resource of the shared
-// session behind.
-func TestMain(m *testing.M) { berth.Main(m) }
-
 func client(t testing.TB, url string) *goredis.Client {
 	t.Helper()
 	opts, err := goredis.ParseURL(url)
@@ -108,29 +104,22 @@ func TestConfig(t *testing.T) {
 func TestNetworkURL(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	ctx := t.Context()
 	net := h.Network("cache")
 	rd := redis.New(h).Password("pw").Network(net, "cache").Start()
 	assert.Equal(t, "redis://default:pw@cache:6379/0", rd.NetworkURL("cache"))
-	other := h.Container(redis.DefaultImage).Cmd("sleep", "3600").Network(net).Start()
-	res, err := other.Exec(ctx, []string{"redis-cli", "--no-auth-warning", "-u", rd.NetworkURL("cache"), "ping"})
-	require.NoError(t, err)
-	assert.Equal(t, "PONG\n", string(res.Stdout), string(res.Stderr))
+	out := modtest.ExecOnNetwork(t, h, net, redis.DefaultImage, "redis-cli", "--no-auth-warning", "-u", rd.NetworkURL("cache"), "ping")
+	assert.Equal(t, "PONG\n", out)
 }
 
 func TestParallelInstances(t *testing.T) {
 	t.Parallel()
-	for i := range 3 {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			t.Parallel()
-			rd := redis.New(berth.New(t)).Start()
-			c := client(t, rd.URL())
-			ctx := t.Context()
-			n, err := c.Incr(ctx, "counter").Result()
-			require.NoError(t, err)
-			assert.Equal(t, int64(1), n, "each test has a server of its own")
-		})
-	}
+	modtest.Instances(t, 3, func(t *testing.T, _ int) {
+		rd := redis.New(berth.New(t)).Start()
+		c := client(t, rd.URL())
+		n, err := c.Incr(t.Context(), "counter").Result()
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), n, "each test has a server of its own")
+	})
 }
 
 func TestBadInput(t *testing.T) {

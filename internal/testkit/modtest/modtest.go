@@ -1,7 +1,8 @@
 // Package modtest is what the modules' tests share against the real
 // engine: the leftover check, the table of bad builder input every module
-// refuses before it makes anything, and the check of a start that must
-// fail fast.
+// refuses before it makes anything, the check of a start that must fail
+// fast, servers started at once, a server's life in a session, and a peer
+// container that reaches a server on a network.
 package modtest
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/modules/modkit"
+	"github.com/berth-go/berth/network"
 )
 
 // Secret is the password the tests give their servers. No error may hold
@@ -82,6 +84,51 @@ func StartFails[C any](t *testing.T, h *berth.Harness, within time.Duration,
 	noSecret(t, err)
 	NoLeftovers(t, h)
 	return err
+}
+
+// Instances runs each in n parallel subtests, named "0" to n-1 and given
+// their number: each starts a server of its own, and must find it apart
+// from the others'.
+func Instances(t *testing.T, n int, each func(t *testing.T, i int)) {
+	t.Helper()
+	for i := range n {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			each(t, i)
+		})
+	}
+}
+
+// GoneWithSession checks a module's server in a *berth.Session, the
+// scope of a TestMain or a tool: start makes it in a session of its own,
+// and reach (one round trip of the module's client, its I/O bounded) must
+// work while the session is open and fail once Close returned.
+func GoneWithSession[C any](t *testing.T, start func(context.Context, *berth.Session) (C, error),
+	reach func(context.Context, C) error) {
+	t.Helper()
+	ctx := t.Context()
+	s, err := berth.NewSession(ctx)
+	require.NoError(t, err)
+	defer s.Close(context.Background())
+	srv, err := start(ctx, s)
+	require.NoError(t, err)
+	require.NoError(t, reach(ctx, srv), "the server answers in its session")
+	require.NoError(t, s.Close(ctx))
+	require.Error(t, reach(ctx, srv), "the server is gone with its session")
+}
+
+// ExecOnNetwork runs cmd in a fresh container of image on net, the way
+// another container of a stack reaches a server there by its alias, and
+// returns what cmd wrote to stdout. The container's entrypoint is sleep,
+// so any image with the client tools serves. It fails t when cmd cannot
+// run or exits non-zero, showing its stderr.
+func ExecOnNetwork(t *testing.T, h *berth.Harness, net *network.Network, image string, cmd ...string) string {
+	t.Helper()
+	peer := h.Container(image).Entrypoint("sleep", "3600").Network(net).Start()
+	res, err := peer.Exec(t.Context(), cmd)
+	require.NoError(t, err)
+	require.Equal(t, 0, res.ExitCode, "%q: %s", cmd, res.Stderr)
+	return string(res.Stdout)
 }
 
 func noSecret(t *testing.T, err error) {
