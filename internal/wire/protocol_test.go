@@ -20,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth/internal/testkit/netstub"
 )
 
 // fakeEngine serves /_ping with the given API version and routes the rest
@@ -332,30 +334,8 @@ func TestPlainHTTPAgainstTLSPortIsClear(t *testing.T) {
 	assert.Contains(t, err.Error(), "DOCKER_TLS_VERIFY")
 }
 
-// serveConns listens on 127.0.0.1 until the test ends and runs handle on
-// each connection, closing it afterwards; it returns the address.
-func serveConns(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				handle(conn)
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
-
 func TestHijackReplaysBufferedBytes(t *testing.T) {
-	addr := serveConns(t, func(conn net.Conn) {
+	addr := netstub.Serve(t, func(conn net.Conn) {
 		br := bufio.NewReader(conn)
 		req, err := http.ReadRequest(br)
 		if err != nil {
