@@ -164,17 +164,25 @@ func TestSharedAcrossPackages(t *testing.T) {
 	cmd := testenv.GoTest(t, dir, []string{"OUT=" + out}, "-count=1", "-p", "3", "./...")
 	b, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", b)
+	assertOneSharedRun(t, h.Engine(), out, cmd.Process.Pid, b)
+}
+
+// assertOneSharedRun checks that the three packages of the go run with pid
+// wrote (into out) one container and one network between them, and that
+// both are gone soon after the run ended; output is the run's.
+func assertOneSharedRun(t *testing.T, e *engine.Client, out string, pid int, output []byte) {
+	t.Helper()
 	ids := readIDs(t, out)
-	require.Len(t, ids, 3, "%s", b)
+	require.Len(t, ids, 3, "%s", output)
 	assert.Len(t, distinct(ids), 1, "one container for the run: %v", ids)
 	nets := readFiles(t, out, ".net")
-	require.Len(t, nets, 3, "%s", b)
+	require.Len(t, nets, 3, "%s", output)
 	assert.Len(t, distinct(nets), 1, "one network for the run: %v", nets)
-	eventuallyNone(t, h.Engine(), cmd.Process.Pid, 10*time.Second)
-	left, err := h.Engine().List(context.Background(), engine.Labelled(engine.LabelRunPID+"="+strconv.Itoa(cmd.Process.Pid)))
+	eventuallyNone(t, e, pid, 10*time.Second)
+	left, err := e.List(context.Background(), engine.Labelled(engine.LabelRunPID+"="+strconv.Itoa(pid)))
 	require.NoError(t, err)
 	assert.Empty(t, left, "the run's network and containers go with it")
-	_, err = h.Engine().Network(context.Background(), distinct(nets)[0])
+	_, err = e.Network(context.Background(), distinct(nets)[0])
 	assert.ErrorIs(t, err, engine.ErrNotFound, "the run's network goes with it")
 }
 
@@ -191,18 +199,7 @@ func TestSharedBinaryKilled(t *testing.T) {
 	assert.Contains(t, string(b), "ok  \texample.com/suite/pa")
 	assert.Contains(t, string(b), "ok  \texample.com/suite/pc")
 	assert.Contains(t, string(b), "FAIL\texample.com/suite/pb")
-	ids := readIDs(t, out)
-	require.Len(t, ids, 3, "%s", b)
-	assert.Len(t, distinct(ids), 1, "one container for the run: %v", ids)
-	nets := readFiles(t, out, ".net")
-	require.Len(t, nets, 3, "%s", b)
-	assert.Len(t, distinct(nets), 1, "one network for the run: %v", nets)
-	eventuallyNone(t, h.Engine(), cmd.Process.Pid, 10*time.Second)
-	left, err := h.Engine().List(context.Background(), engine.Labelled(engine.LabelRunPID+"="+strconv.Itoa(cmd.Process.Pid)))
-	require.NoError(t, err)
-	assert.Empty(t, left, "the run's network and containers go with it")
-	_, err = h.Engine().Network(context.Background(), distinct(nets)[0])
-	assert.ErrorIs(t, err, engine.ErrNotFound, "the run's network goes with it")
+	assertOneSharedRun(t, h.Engine(), out, cmd.Process.Pid, b)
 }
 
 // TestSharedGoKilled: the go command itself is SIGKILLed while its test
