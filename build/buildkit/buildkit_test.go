@@ -143,17 +143,11 @@ func TestCacheMountReusedAcrossBuilds(t *testing.T) {
 	assert.Equal(t, "run-1\nrun-2\n", buildtest.Output(t, h, second, "cat", "/runs"), "the second build saw the first one's cache")
 }
 
-// bk is what BuildKit's builds look like.
-var bk = buildtest.Expect{
-	Backend:    "buildkit",
-	TargetStep: "[test 1/1] RUN echo test-stage > /stage",
-	FailedRUN:  []string{"exit code: 7", "at [2/2] RUN echo about to fail"},
+// TestBuildScenarios expects what BuildKit's builds look like.
+func TestBuildScenarios(t *testing.T) {
+	buildtest.Scenarios(t, buildtest.Expect{Backend: "buildkit", TargetStep: "[test 1/1] RUN echo test-stage > /stage",
+		FailedRUN: []string{"exit code: 7", "at [2/2] RUN echo about to fail"}})
 }
-
-func TestMultiStageTargetArgsLabels(t *testing.T) { t.Parallel(); buildtest.MultiStage(t, bk) }
-func TestDockerignore(t *testing.T)               { t.Parallel(); buildtest.Dockerignore(t, bk) }
-func TestPrivateBaseImage(t *testing.T)           { t.Parallel(); buildtest.PrivateBase(t, bk) }
-func TestNoCacheRebuild(t *testing.T)             { t.Parallel(); buildtest.NoCacheRebuild(t, bk) }
 
 func TestInMemoryContext(t *testing.T) {
 	t.Parallel()
@@ -190,8 +184,6 @@ func TestPull(t *testing.T) {
 	forget(res.ImageID)
 	assert.Equal(t, "v2\n", buildtest.Output(t, h, res.ImageID, "cat", "/seen"))
 }
-
-func TestBuildErrors(t *testing.T) { t.Parallel(); buildtest.Errors(t, bk) }
 
 // TestFailedCopyCancelsRunningStep: the COPY of a missing file fails
 // computing its cache key while the RUN before it still runs. BuildKit's
