@@ -49,9 +49,7 @@ func TestBuildKitOnlyFeatures(t *testing.T) {
 }
 
 func TestIdenticalBuildsShareOneResult(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + buildtest.Unique(t) + " > /id\n")}
 	ids := make([]string, 3)
 	var wg sync.WaitGroup
