@@ -1,9 +1,7 @@
 package container_test
 
 import (
-	"bytes"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -53,24 +51,6 @@ func exited(t *testing.T, h *berth.Harness, session string, cmd ...string) *cont
 	_, err := c.WaitExit(t.Context())
 	require.NoError(t, err)
 	return c
-}
-
-// syncBuffer is a bytes.Buffer for one writer goroutine and a reading test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // exec runs cmd in c and fails the test unless it exits 0.
