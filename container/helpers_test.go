@@ -44,6 +44,15 @@ func removeContainer(t *testing.T, c *engine.Client, id string) {
 	}
 }
 
+// sleeping starts, for a parallel test, a busybox that stays up for the
+// test's calls, and returns it with the test's harness.
+func sleeping(t *testing.T) (*berth.Harness, *berth.Container) {
+	t.Helper()
+	t.Parallel()
+	h := berth.New(t)
+	return h, h.Container(busybox).Cmd("sleep", "3600").Start()
+}
+
 // exited runs cmd to completion and returns the stopped container.
 func exited(t *testing.T, h *berth.Harness, session string, cmd ...string) *container.Container {
 	t.Helper()
