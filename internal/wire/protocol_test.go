@@ -43,14 +43,6 @@ func fakeEngine(t *testing.T, apiVersion string, h http.HandlerFunc) *Client {
 	return c
 }
 
-func frame(kind byte, payload string) []byte {
-	b := make([]byte, 8+len(payload))
-	b[0] = kind
-	binary.BigEndian.PutUint32(b[4:], uint32(len(payload)))
-	copy(b[8:], payload)
-	return b
-}
-
 func TestVersionNegotiation(t *testing.T) {
 	tests := []struct {
 		server, want string
@@ -249,10 +241,10 @@ func TestDecodeStreamOrder(t *testing.T) {
 
 func TestDemux(t *testing.T) {
 	var in bytes.Buffer
-	in.Write(frame(1, "out1\n"))
-	in.Write(frame(2, "err1\n"))
-	in.Write(frame(1, ""))
-	in.Write(frame(1, "out2\n"))
+	in.Write(netstub.Frame(1, "out1\n"))
+	in.Write(netstub.Frame(2, "err1\n"))
+	in.Write(netstub.Frame(1, ""))
+	in.Write(netstub.Frame(1, "out2\n"))
 	var out, errb bytes.Buffer
 	require.NoError(t, Demux(&in, &out, &errb))
 	assert.Equal(t, "out1\nout2\n", out.String())
@@ -263,14 +255,14 @@ func TestDemux(t *testing.T) {
 // frame sizes leave out each line's newline.
 func TestDemuxPodmanReplay(t *testing.T) {
 	short := func(kind byte, line string) []byte {
-		f := frame(kind, line)
+		f := netstub.Frame(kind, line)
 		binary.BigEndian.PutUint32(f[4:], uint32(len(line)-1))
 		return f
 	}
 	var in bytes.Buffer
 	in.Write(short(1, "said\n"))
 	in.Write(short(2, "complained\n"))
-	in.Write(frame(1, "live\n"))
+	in.Write(netstub.Frame(1, "live\n"))
 	in.Write(short(2, "last\n"))
 	var out, errb bytes.Buffer
 	require.NoError(t, Demux(&in, &out, &errb))
@@ -281,7 +273,7 @@ func TestDemuxPodmanReplay(t *testing.T) {
 }
 
 func TestDemuxCorners(t *testing.T) {
-	torn := frame(1, "hello")[:10]
+	torn := netstub.Frame(1, "hello")[:10]
 	huge := make([]byte, 8)
 	huge[0] = 1
 	binary.BigEndian.PutUint32(huge[4:], MaxFrame+1)
@@ -292,9 +284,9 @@ func TestDemuxCorners(t *testing.T) {
 		msg  string
 	}{
 		{"torn payload", torn, io.ErrUnexpectedEOF, ""},
-		{"torn header", frame(1, "x")[:5], io.ErrUnexpectedEOF, ""},
+		{"torn header", netstub.Frame(1, "x")[:5], io.ErrUnexpectedEOF, ""},
 		{"oversize frame", huge, ErrFrameTooLarge, ""},
-		{"system error", frame(3, "boom"), nil, "boom"},
+		{"system error", netstub.Frame(3, "boom"), nil, "boom"},
 		{"tty data", []byte("plain text output"), nil, "unknown stream kind"},
 	}
 	for _, tt := range tests {
@@ -348,9 +340,9 @@ func TestHijackReplaysBufferedBytes(t *testing.T) {
 		io.Copy(io.Discard, req.Body)
 		// The 101 and the first output in one write, so they share
 		// the client's buffer.
-		fmt.Fprintf(conn, "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n%s", frame(1, "early\n"))
+		fmt.Fprintf(conn, "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n%s", netstub.Frame(1, "early\n"))
 		in, _ := io.ReadAll(br) // until the client's CloseWrite
-		conn.Write(frame(1, "echo:"+string(in)))
+		conn.Write(netstub.Frame(1, "echo:"+string(in)))
 	})
 	c, err := New(WithHost("tcp://" + addr))
 	require.NoError(t, err)
@@ -471,8 +463,8 @@ func TestEventsEndWithContext(t *testing.T) {
 }
 
 func FuzzDemux(f *testing.F) {
-	f.Add(append(frame(1, "out"), frame(2, "err")...))
-	f.Add(frame(3, "sys"))
+	f.Add(append(netstub.Frame(1, "out"), netstub.Frame(2, "err")...))
+	f.Add(netstub.Frame(3, "sys"))
 	f.Add([]byte{1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out, errb bytes.Buffer

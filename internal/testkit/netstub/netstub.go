@@ -6,6 +6,7 @@
 package netstub
 
 import (
+	"encoding/binary"
 	"io"
 	"net"
 	"net/http"
@@ -127,4 +128,15 @@ func StaleSocket(t testing.TB, path string) {
 	l := listenUnix(t, path)
 	l.(*net.UnixListener).SetUnlinkOnClose(false)
 	require.NoError(t, l.Close())
+}
+
+// Frame is one frame of the Engine API's multiplexed stream (attach, logs
+// and exec without a TTY): stream 1 is stdout, 2 stderr; the header holds
+// the payload's length.
+func Frame(stream byte, payload string) []byte {
+	b := make([]byte, 8+len(payload))
+	b[0] = stream
+	binary.BigEndian.PutUint32(b[4:], uint32(len(payload)))
+	copy(b[8:], payload)
+	return b
 }
