@@ -154,14 +154,23 @@ func distinct(ids map[string]string) []string {
 	return out
 }
 
+// sharedGoTest makes, for a parallel test, the go test command that runs
+// sharedSuite's three packages at once with env, each writing what it used
+// into out; it returns them with the test's harness.
+func sharedGoTest(t *testing.T, env ...string) (h *berth.Harness, out string, cmd *exec.Cmd) {
+	t.Helper()
+	t.Parallel() // each runs its own go test
+	h = berth.New(t)
+	dir := sharedSuite(t)
+	out = t.TempDir()
+	cmd = testenv.GoTest(t, dir, append([]string{"OUT=" + out}, env...), "-count=1", "-p", "3", "./...")
+	return h, out, cmd
+}
+
 // TestSharedAcrossPackages: three packages run at once by one `go test`
 // share one container, and it is gone once the go command exits.
 func TestSharedAcrossPackages(t *testing.T) {
-	t.Parallel() // each runs its own go test
-	h := berth.New(t)
-	dir := sharedSuite(t)
-	out := t.TempDir()
-	cmd := testenv.GoTest(t, dir, []string{"OUT=" + out}, "-count=1", "-p", "3", "./...")
+	h, out, cmd := sharedGoTest(t)
 	b, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", b)
 	assertOneSharedRun(t, h.Engine(), out, cmd.Process.Pid, b)
@@ -189,11 +198,7 @@ func assertOneSharedRun(t *testing.T, e *engine.Client, out string, pid int, out
 // TestSharedBinaryKilled: a binary of the run is SIGKILLed after joining;
 // the others keep using the container, and it goes when the run ends.
 func TestSharedBinaryKilled(t *testing.T) {
-	t.Parallel() // each runs its own go test
-	h := berth.New(t)
-	dir := sharedSuite(t)
-	out := t.TempDir()
-	cmd := testenv.GoTest(t, dir, []string{"OUT=" + out, "KILL=pb"}, "-count=1", "-p", "3", "./...")
+	h, out, cmd := sharedGoTest(t, "KILL=pb")
 	b, err := cmd.CombinedOutput()
 	require.Error(t, err, "pb was killed: go test fails")
 	assert.Contains(t, string(b), "ok  \texample.com/suite/pa")
@@ -205,11 +210,7 @@ func TestSharedBinaryKilled(t *testing.T) {
 // TestSharedGoKilled: the go command itself is SIGKILLed while its test
 // binaries hold the container; the reaper removes it all the same.
 func TestSharedGoKilled(t *testing.T) {
-	t.Parallel() // each runs its own go test
-	h := berth.New(t)
-	dir := sharedSuite(t)
-	out := t.TempDir()
-	cmd := testenv.GoTest(t, dir, []string{"OUT=" + out, "HOLD=60s"}, "-count=1", "-p", "3", "./...")
+	h, out, cmd := sharedGoTest(t, "HOLD=60s")
 	var output strings.Builder
 	cmd.Stdout, cmd.Stderr = &output, &output
 	require.NoError(t, cmd.Start())
