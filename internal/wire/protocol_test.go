@@ -366,20 +366,24 @@ func TestEndpointFromEnv(t *testing.T) {
 		body := fmt.Sprintf(`{"Name":%q,"Metadata":{},"Endpoints":{"docker":{"Host":%q,"SkipTLSVerify":false}}}`, name, host)
 		require.NoError(t, os.WriteFile(filepath.Join(meta, "meta.json"), []byte(body), 0o644))
 	}
-	t.Run("DOCKER_HOST wins", func(t *testing.T) {
+	// dockerEnv sets DOCKER_HOST and DOCKER_CONTEXT and points
+	// DOCKER_CONFIG at a fresh directory, which it returns.
+	dockerEnv := func(t *testing.T, host, dockerContext string) string {
+		t.Helper()
 		dir := t.TempDir()
 		t.Setenv("DOCKER_CONFIG", dir)
-		t.Setenv("DOCKER_HOST", "tcp://10.0.0.1:2375")
-		t.Setenv("DOCKER_CONTEXT", "remote")
+		t.Setenv("DOCKER_HOST", host)
+		t.Setenv("DOCKER_CONTEXT", dockerContext)
+		return dir
+	}
+	t.Run("DOCKER_HOST wins", func(t *testing.T) {
+		dockerEnv(t, "tcp://10.0.0.1:2375", "remote")
 		ep, err := EndpointFromEnv()
 		require.NoError(t, err)
 		assert.Equal(t, Endpoint{Host: "tcp://10.0.0.1:2375", From: "DOCKER_HOST"}, ep)
 	})
 	t.Run("DOCKER_CONTEXT", func(t *testing.T) {
-		dir := t.TempDir()
-		t.Setenv("DOCKER_CONFIG", dir)
-		t.Setenv("DOCKER_HOST", "")
-		t.Setenv("DOCKER_CONTEXT", "remote")
+		dir := dockerEnv(t, "", "remote")
 		writeContext(t, dir, "remote", "unix:///run/remote.sock")
 		ep, err := EndpointFromEnv()
 		require.NoError(t, err)
@@ -387,10 +391,7 @@ func TestEndpointFromEnv(t *testing.T) {
 		assert.Equal(t, "context remote", ep.From)
 	})
 	t.Run("currentContext in config.json", func(t *testing.T) {
-		dir := t.TempDir()
-		t.Setenv("DOCKER_CONFIG", dir)
-		t.Setenv("DOCKER_HOST", "")
-		t.Setenv("DOCKER_CONTEXT", "")
+		dir := dockerEnv(t, "", "")
 		writeContext(t, dir, "ci", "tcp://127.0.0.1:2375")
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"currentContext":"ci"}`), 0o600))
 		ep, err := EndpointFromEnv()
@@ -399,9 +400,7 @@ func TestEndpointFromEnv(t *testing.T) {
 		assert.Equal(t, "context ci", ep.From)
 	})
 	t.Run("default", func(t *testing.T) {
-		t.Setenv("DOCKER_CONFIG", t.TempDir())
-		t.Setenv("DOCKER_HOST", "")
-		t.Setenv("DOCKER_CONTEXT", "")
+		dockerEnv(t, "", "")
 		// No socket anywhere the search looks (discover_test.go tests it).
 		t.Setenv("HOME", t.TempDir())
 		t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
@@ -412,9 +411,7 @@ func TestEndpointFromEnv(t *testing.T) {
 		assert.Equal(t, "default", ep.From)
 	})
 	t.Run("unknown context", func(t *testing.T) {
-		t.Setenv("DOCKER_CONFIG", t.TempDir())
-		t.Setenv("DOCKER_HOST", "")
-		t.Setenv("DOCKER_CONTEXT", "nope")
+		dockerEnv(t, "", "nope")
 		_, err := EndpointFromEnv()
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), `docker context "nope" not found`)
@@ -434,10 +431,7 @@ func TestEndpointFromEnv(t *testing.T) {
 		assert.Contains(t, err.Error(), "DOCKER_CERT_PATH")
 	})
 	t.Run("broken config.json", func(t *testing.T) {
-		dir := t.TempDir()
-		t.Setenv("DOCKER_CONFIG", dir)
-		t.Setenv("DOCKER_HOST", "")
-		t.Setenv("DOCKER_CONTEXT", "")
+		dir := dockerEnv(t, "", "")
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"auths":`), 0o600))
 		_, err := EndpointFromEnv()
 		require.Error(t, err)
