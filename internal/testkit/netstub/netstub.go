@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -39,6 +40,16 @@ func Serve(t testing.TB, handle func(net.Conn)) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// Port is the port of addr, host:port.
+func Port(t testing.TB, addr string) int {
+	t.Helper()
+	_, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	n, err := strconv.Atoi(port)
+	require.NoError(t, err)
+	return n
 }
 
 // Hung accepts connections, reads what is sent and never answers until the
