@@ -57,10 +57,7 @@ func (b *BuildBuilder) DockerfileContent(content string) *BuildBuilder {
 
 // Arg sets a build argument.
 func (b *BuildBuilder) Arg(key, value string) *BuildBuilder {
-	if b.opts.Args == nil {
-		b.opts.Args = map[string]string{}
-	}
-	b.opts.Args[key] = value
+	setEntry(&b.opts.Args, key, value)
 	return b
 }
 
@@ -69,10 +66,7 @@ func (b *BuildBuilder) Target(stage string) *BuildBuilder { b.opts.Target = stag
 
 // Label labels the image.
 func (b *BuildBuilder) Label(key, value string) *BuildBuilder {
-	if b.opts.Labels == nil {
-		b.opts.Labels = map[string]string{}
-	}
-	b.opts.Labels[key] = value
+	setEntry(&b.opts.Labels, key, value)
 	return b
 }
 
@@ -173,10 +167,7 @@ func (b *BuildBuilder) CacheTo(dir string) *BuildBuilder { b.opts.CacheTo = dir;
 // BuildContext adds a named context (`COPY --from=name`) from a directory
 // (BuildKit).
 func (b *BuildBuilder) BuildContext(name, dir string) *BuildBuilder {
-	if b.opts.BuildContexts == nil {
-		b.opts.BuildContexts = map[string]string{}
-	}
-	b.opts.BuildContexts[name] = dir
+	setEntry(&b.opts.BuildContexts, name, dir)
 	return b
 }
 
@@ -214,10 +205,7 @@ func (b *BuildBuilder) lastOCI(call string) *build.Export {
 // Annotation annotates the manifest of the last ExportOCI.
 func (b *BuildBuilder) Annotation(key, value string) *BuildBuilder {
 	if e := b.lastOCI("Annotation"); e != nil {
-		if e.Annotations == nil {
-			e.Annotations = map[string]string{}
-		}
-		e.Annotations[key] = value
+		setEntry(&e.Annotations, key, value)
 	}
 	return b
 }

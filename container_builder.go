@@ -65,10 +65,7 @@ func (b *ContainerBuilder) Env(key, value string) *ContainerBuilder {
 	if err := container.CheckEnvName(key); err != nil {
 		return b.fail("Env", err)
 	}
-	if b.spec.Env == nil {
-		b.spec.Env = map[string]string{}
-	}
-	b.spec.Env[key] = value
+	setEntry(&b.spec.Env, key, value)
 	return b
 }
 
@@ -101,10 +98,7 @@ func (b *ContainerBuilder) Label(key, value string) *ContainerBuilder {
 	if strings.HasPrefix(key, "berth.") {
 		return b.fail("Label", &container.SpecError{Field: "Label", Value: key, Hint: "the berth. prefix is reserved"})
 	}
-	if b.spec.Labels == nil {
-		b.spec.Labels = map[string]string{}
-	}
-	b.spec.Labels[key] = value
+	setEntry(&b.spec.Labels, key, value)
 	return b
 }
 
@@ -244,10 +238,7 @@ func (b *ContainerBuilder) Ulimit(name string, soft, hard int64) *ContainerBuild
 
 // Sysctl sets a namespaced kernel parameter (docker run --sysctl).
 func (b *ContainerBuilder) Sysctl(key, value string) *ContainerBuilder {
-	if b.spec.Sysctls == nil {
-		b.spec.Sysctls = map[string]string{}
-	}
-	b.spec.Sysctls[key] = value
+	setEntry(&b.spec.Sysctls, key, value)
 	return b
 }
 
@@ -488,4 +479,12 @@ func (c *Container) fatal(call string, err error) {
 	}
 	c.tb.Helper()
 	c.tb.Fatalf("berth: %s: %v", call, err)
+}
+
+// setEntry sets (*m)[key] to value, making the map when it is nil.
+func setEntry(m *map[string]string, key, value string) {
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[key] = value
 }

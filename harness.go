@@ -122,10 +122,7 @@ func Internal() NetworkOption { return func(o *network.Options) { o.Internal = t
 // DriverOption sets a driver option of the network.
 func DriverOption(key, value string) NetworkOption {
 	return func(o *network.Options) {
-		if o.Options == nil {
-			o.Options = map[string]string{}
-		}
-		o.Options[key] = value
+		setEntry(&o.Options, key, value)
 	}
 }
 

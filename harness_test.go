@@ -419,6 +419,31 @@ func leakHelper(mode string) int {
 	return 0
 }
 
+// startLeakHelper starts this test binary with args as leakHelper in
+// mode, in its own process group, and returns it with the session and
+// container it printed first.
+func startLeakHelper(t *testing.T, mode string, args ...string) (cmd *exec.Cmd, session, id string) {
+	t.Helper()
+	cmd = exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "BERTH_LEAK_MODE="+mode)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		// The child still writes its stderr until it is waited for.
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("helper printed no session line: %v\n%s", err, stderr.String())
+	}
+	_, err = fmt.Sscanf(line, "session %s container %s", &session, &id)
+	require.NoError(t, err, line)
+	return cmd, session, id
+}
+
 func TestCrashSafety(t *testing.T) {
 	t.Parallel()
 	client, err := wire.New()
@@ -426,25 +451,11 @@ func TestCrashSafety(t *testing.T) {
 	for _, mode := range []string{"panic", "exit", "sigint", "sigkill", "timeout", "goroutine-fatal"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			args := []string{"-test.run=^$"}
 			if mode == "timeout" || mode == "goroutine-fatal" {
-				cmd = exec.Command(os.Args[0], "-test.run=^TestLeakHelper$", "-test.timeout=10s")
+				args = []string{"-test.run=^TestLeakHelper$", "-test.timeout=10s"}
 			}
-			cmd.Env = append(os.Environ(), "BERTH_LEAK_MODE="+mode)
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			require.NoError(t, cmd.Start())
-			line, err := bufio.NewReader(stdout).ReadString('\n')
-			if err != nil {
-				cmd.Wait()
-				t.Fatalf("helper printed no session line: %v\n%s", err, stderr.String())
-			}
-			var session, id string
-			_, err = fmt.Sscanf(line, "session %s container %s", &session, &id)
-			require.NoError(t, err, line)
+			cmd, session, id := startLeakHelper(t, mode, args...)
 			switch mode {
 			case "sigint":
 				require.NoError(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGINT))

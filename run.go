@@ -171,11 +171,7 @@ func runReaper(r run, host string) int {
 		return 0 // another binary's reaper watches the run
 	}
 	defer unlock()
-	var opts []engine.Option
-	if host != "" {
-		opts = append(opts, engine.WithHost(host))
-	}
-	c, err := engine.New(opts...)
+	c, err := engineAt(host)
 	if err != nil {
 		return 1
 	}

@@ -154,65 +154,63 @@ func distinct(ids map[string]string) []string {
 	return out
 }
 
+// sharedGoTest makes, for a parallel test, the go test command that runs
+// sharedSuite's three packages at once with env, each writing what it used
+// into out; it returns them with the test's harness.
+func sharedGoTest(t *testing.T, env ...string) (h *berth.Harness, out string, cmd *exec.Cmd) {
+	t.Helper()
+	t.Parallel() // each runs its own go test
+	h = berth.New(t)
+	dir := sharedSuite(t)
+	out = t.TempDir()
+	cmd = testenv.GoTest(t, dir, append([]string{"OUT=" + out}, env...), "-count=1", "-p", "3", "./...")
+	return h, out, cmd
+}
+
 // TestSharedAcrossPackages: three packages run at once by one `go test`
 // share one container, and it is gone once the go command exits.
 func TestSharedAcrossPackages(t *testing.T) {
-	t.Parallel() // each runs its own go test
-	h := berth.New(t)
-	dir := sharedSuite(t)
-	out := t.TempDir()
-	cmd := testenv.GoTest(t, dir, []string{"OUT=" + out}, "-count=1", "-p", "3", "./...")
+	h, out, cmd := sharedGoTest(t)
 	b, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", b)
+	assertOneSharedRun(t, h.Engine(), out, cmd.Process.Pid, b)
+}
+
+// assertOneSharedRun checks that the three packages of the go run with pid
+// wrote (into out) one container and one network between them, and that
+// both are gone soon after the run ended; output is the run's.
+func assertOneSharedRun(t *testing.T, e *engine.Client, out string, pid int, output []byte) {
+	t.Helper()
 	ids := readIDs(t, out)
-	require.Len(t, ids, 3, "%s", b)
+	require.Len(t, ids, 3, "%s", output)
 	assert.Len(t, distinct(ids), 1, "one container for the run: %v", ids)
 	nets := readFiles(t, out, ".net")
-	require.Len(t, nets, 3, "%s", b)
+	require.Len(t, nets, 3, "%s", output)
 	assert.Len(t, distinct(nets), 1, "one network for the run: %v", nets)
-	eventuallyNone(t, h.Engine(), cmd.Process.Pid, 10*time.Second)
-	left, err := h.Engine().List(context.Background(), engine.Labelled(engine.LabelRunPID+"="+strconv.Itoa(cmd.Process.Pid)))
+	eventuallyNone(t, e, pid, 10*time.Second)
+	left, err := e.List(context.Background(), engine.Labelled(engine.LabelRunPID+"="+strconv.Itoa(pid)))
 	require.NoError(t, err)
 	assert.Empty(t, left, "the run's network and containers go with it")
-	_, err = h.Engine().Network(context.Background(), distinct(nets)[0])
+	_, err = e.Network(context.Background(), distinct(nets)[0])
 	assert.ErrorIs(t, err, engine.ErrNotFound, "the run's network goes with it")
 }
 
 // TestSharedBinaryKilled: a binary of the run is SIGKILLed after joining;
 // the others keep using the container, and it goes when the run ends.
 func TestSharedBinaryKilled(t *testing.T) {
-	t.Parallel() // each runs its own go test
-	h := berth.New(t)
-	dir := sharedSuite(t)
-	out := t.TempDir()
-	cmd := testenv.GoTest(t, dir, []string{"OUT=" + out, "KILL=pb"}, "-count=1", "-p", "3", "./...")
+	h, out, cmd := sharedGoTest(t, "KILL=pb")
 	b, err := cmd.CombinedOutput()
 	require.Error(t, err, "pb was killed: go test fails")
 	assert.Contains(t, string(b), "ok  \texample.com/suite/pa")
 	assert.Contains(t, string(b), "ok  \texample.com/suite/pc")
 	assert.Contains(t, string(b), "FAIL\texample.com/suite/pb")
-	ids := readIDs(t, out)
-	require.Len(t, ids, 3, "%s", b)
-	assert.Len(t, distinct(ids), 1, "one container for the run: %v", ids)
-	nets := readFiles(t, out, ".net")
-	require.Len(t, nets, 3, "%s", b)
-	assert.Len(t, distinct(nets), 1, "one network for the run: %v", nets)
-	eventuallyNone(t, h.Engine(), cmd.Process.Pid, 10*time.Second)
-	left, err := h.Engine().List(context.Background(), engine.Labelled(engine.LabelRunPID+"="+strconv.Itoa(cmd.Process.Pid)))
-	require.NoError(t, err)
-	assert.Empty(t, left, "the run's network and containers go with it")
-	_, err = h.Engine().Network(context.Background(), distinct(nets)[0])
-	assert.ErrorIs(t, err, engine.ErrNotFound, "the run's network goes with it")
+	assertOneSharedRun(t, h.Engine(), out, cmd.Process.Pid, b)
 }
 
 // TestSharedGoKilled: the go command itself is SIGKILLed while its test
 // binaries hold the container; the reaper removes it all the same.
 func TestSharedGoKilled(t *testing.T) {
-	t.Parallel() // each runs its own go test
-	h := berth.New(t)
-	dir := sharedSuite(t)
-	out := t.TempDir()
-	cmd := testenv.GoTest(t, dir, []string{"OUT=" + out, "HOLD=60s"}, "-count=1", "-p", "3", "./...")
+	h, out, cmd := sharedGoTest(t, "HOLD=60s")
 	var output strings.Builder
 	cmd.Stdout, cmd.Stderr = &output, &output
 	require.NoError(t, cmd.Start())

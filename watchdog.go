@@ -111,11 +111,7 @@ func runWatchdog(session, host string, parent io.Reader) int {
 	for _, d := range dirs {
 		os.RemoveAll(d)
 	}
-	var opts []engine.Option
-	if host != "" {
-		opts = append(opts, engine.WithHost(host))
-	}
-	c, err := engine.New(opts...)
+	c, err := engineAt(host)
 	if err != nil {
 		return 1
 	}
@@ -139,4 +135,15 @@ func runWatchdog(session, host string, parent io.Reader) int {
 		cancel()
 	}
 	return 0
+}
+
+// engineAt is a client for the engine at host, or for the environment's
+// engine when host is empty: how a watchdog or reaper process, started
+// with its parent's host, reaches the same engine.
+func engineAt(host string) (*engine.Client, error) {
+	var opts []engine.Option
+	if host != "" {
+		opts = append(opts, engine.WithHost(host))
+	}
+	return engine.New(opts...)
 }

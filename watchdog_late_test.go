@@ -1,12 +1,7 @@
 package berth_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"fmt"
-	"os"
-	"os/exec"
 	"syscall"
 	"testing"
 	"time"
@@ -25,24 +20,7 @@ import (
 // after the kill, labelled with the dead session.
 func TestWatchdogRemovesLateCreates(t *testing.T) {
 	t.Parallel()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "BERTH_LEAK_MODE=sigkill")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		// The child still writes its stderr until it is waited for.
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("reading the child's first line: %v\n%s", err, stderr.String())
-	}
-	var session, id string
-	_, err = fmt.Sscanf(line, "session %s container %s", &session, &id)
-	require.NoError(t, err, line)
+	cmd, session, _ := startLeakHelper(t, "sigkill", "-test.run=^$")
 	require.NoError(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL))
 	cmd.Wait()
 

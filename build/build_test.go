@@ -29,20 +29,6 @@ import (
 
 func TestMain(m *testing.M) { berth.Main(m) }
 
-// classic is what the classic builder's builds look like; this test binary
-// does not import build/buildkit.
-var classic = buildtest.Expect{
-	Backend:    "classic",
-	TargetStep: "RUN echo test-stage > /stage",
-	FailedRUN:  []string{"exit code: 7", "at step 2/"},
-}
-
-func TestMultiStageTargetArgsLabels(t *testing.T) { t.Parallel(); buildtest.MultiStage(t, classic) }
-func TestDockerignore(t *testing.T)               { t.Parallel(); buildtest.Dockerignore(t, classic) }
-func TestBuildErrors(t *testing.T)                { t.Parallel(); buildtest.Errors(t, classic) }
-func TestPrivateBaseImage(t *testing.T)           { t.Parallel(); buildtest.PrivateBase(t, classic) }
-func TestNoCacheRebuild(t *testing.T)             { t.Parallel(); buildtest.NoCacheRebuild(t, classic) }
-
 // A build asking for a BuildKit-only feature on the classic builder says
 // what it needs.
 func TestBuildKitOnlyFeatures(t *testing.T) {
@@ -63,9 +49,7 @@ func TestBuildKitOnlyFeatures(t *testing.T) {
 }
 
 func TestIdenticalBuildsShareOneResult(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + buildtest.Unique(t) + " > /id\n")}
 	ids := make([]string, 3)
 	var wg sync.WaitGroup
@@ -225,4 +209,11 @@ func TestLocalBaseImageAsksNoCredentials(t *testing.T) {
 	_, err := build.Build(t.Context(), h.Engine(), build.FilesContext(map[string][]byte{"Dockerfile": []byte(df)}), build.Options{Keychain: kc})
 	require.NoError(t, err)
 	assert.Empty(t, kc.hosts, "the build asked for credentials of a registry it does not pull from")
+}
+
+// TestBuildScenarios expects what the classic builder's builds look like;
+// this test binary does not import build/buildkit.
+func TestBuildScenarios(t *testing.T) {
+	buildtest.Scenarios(t, buildtest.Expect{Backend: "classic", TargetStep: "RUN echo test-stage > /stage",
+		FailedRUN: []string{"exit code: 7", "at step 2/"}})
 }

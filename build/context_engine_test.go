@@ -5,7 +5,6 @@
 package build
 
 import (
-	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -14,16 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth/internal/testkit/testenv"
-	"github.com/berth-go/berth/internal/wire"
 )
 
 // The context tar as the real engine's classic builder sees it: an ignored
 // file is not there to COPY, an included one is.
 func TestContextOnRealEngine(t *testing.T) {
-	c, err := wire.New()
-	require.NoError(t, err)
-	defer c.Close()
-	ctx := context.Background()
+	c := testenv.Engine(t)
 	dir := testenv.Tree(t, map[string]string{
 		".dockerignore": "secret.txt\n",
 		"secret.txt":    "do not send",
@@ -31,7 +26,7 @@ func TestContextOnRealEngine(t *testing.T) {
 	})
 	build := func(dockerfile string) (string, error) {
 		bc := DirContext(dir).WithDockerfileContent([]byte(dockerfile + "\nLABEL berth.test=" + t.Name() + "\n"))
-		rc := bc.Reader(ctx, true)
+		rc := bc.Reader(t.Context(), true)
 		defer rc.Close()
 		return testenv.Build(t, c, rc, url.Values{"dockerfile": {bc.DockerfileName()}})
 	}

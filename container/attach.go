@@ -1,7 +1,6 @@
 package container
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"net/url"
 	"sync"
 
+	"github.com/berth-go/berth/internal/syncbuf"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -44,7 +44,7 @@ type Attachment struct {
 
 	mu             sync.Mutex
 	closed         bool
-	stdout, stderr *lockedBuffer
+	stdout, stderr *syncbuf.Buffer
 }
 
 // Attach connects to the container's main process: output is kept apart
@@ -82,11 +82,11 @@ func (c *Container) Attach(ctx context.Context, opts AttachOptions) (*Attachment
 	a := &Attachment{conn: conn, tty: tty, done: make(chan struct{})}
 	outW, errW := opts.Stdout, opts.Stderr
 	if outW == nil {
-		a.stdout = &lockedBuffer{}
+		a.stdout = &syncbuf.Buffer{}
 		outW = a.stdout
 	}
 	if errW == nil {
-		a.stderr = &lockedBuffer{}
+		a.stderr = &syncbuf.Buffer{}
 		errW = a.stderr
 	}
 	go func() {
@@ -173,25 +173,6 @@ func (a *Attachment) Close() error {
 		err = nil
 	}
 	return err
-}
-
-// lockedBuffer is a bytes.Buffer safe for one writer and concurrent
-// readers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
 }
 
 // WaitResult is the outcome of a wait started with WaitChan.

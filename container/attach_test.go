@@ -13,6 +13,7 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/syncbuf"
 )
 
 func TestAttachStdinKeepsStreamsApart(t *testing.T) {
@@ -83,7 +84,7 @@ func TestAttachWritersLogsAndDetach(t *testing.T) {
 		return err == nil && strings.Contains(string(out.Stdout), "tick 1")
 	}, 10*time.Second, 20*time.Millisecond)
 
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	a, err := c.Attach(ctx, container.AttachOptions{Stdout: &stdout, Stderr: &stderr, Logs: true})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "tick 5") }, 10*time.Second, 20*time.Millisecond)

@@ -16,46 +16,42 @@ import (
 	"github.com/berth-go/berth/engine"
 )
 
-// session makes a session for an example; the caller closes it, which
-// removes its containers.
-func session(ctx context.Context) *berth.Session {
-	s, err := berth.NewSession(ctx)
+// session makes a session for an example and the context it runs in; the
+// caller closes the session, which removes its containers.
+func session() (context.Context, *berth.Session) {
+	ctx := context.Background()
+	return ctx, must(berth.NewSession(ctx))
+}
+
+// must stops the example on an error and hands back the value.
+func must[T any](v T, err error) T {
+	check(err)
+	return v
+}
+
+// check stops the example on an error.
+func check(err error) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	return s
 }
 
 // Top lists the processes of a running container.
 func ExampleContainer_Top() {
-	ctx := context.Background()
-	s := session(ctx)
+	ctx, s := session()
 	defer s.Close(ctx)
-	c, err := s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	p, err := c.Top(ctx, "-o pid,args")
-	if err != nil {
-		log.Fatal(err)
-	}
+	c := must(s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx))
+	p := must(c.Top(ctx, "-o pid,args"))
 	fmt.Println(p.Titles, len(p.Rows), "process")
 	// Output: [PID COMMAND] 1 process
 }
 
 // Stats takes one sample with the numbers docker stats shows.
 func ExampleContainer_Stats() {
-	ctx := context.Background()
-	s := session(ctx)
+	ctx, s := session()
 	defer s.Close(ctx)
-	c, err := s.Container("busybox:1.36").Cmd("sleep", "600").Memory(64 << 20).StartE(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	st, err := c.Stats(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
+	c := must(s.Container("busybox:1.36").Cmd("sleep", "600").Memory(64 << 20).StartE(ctx))
+	st := must(c.Stats(ctx))
 	fmt.Println(st.MemoryLimit>>20, "MiB limit;", st.Pids, "process")
 	// Output: 64 MiB limit; 1 process
 }
@@ -64,32 +60,22 @@ func ExampleContainer_Stats() {
 // (Podman's Docker API has no update endpoint) says so with
 // container.ErrUnsupported: the limits then go into a new container's create.
 func ExampleContainer_Update() {
-	ctx := context.Background()
-	s := session(ctx)
+	ctx, s := session()
 	defer s.Close(ctx)
-	c, err := s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	err = c.Update(ctx, container.Limits{Memory: 64 << 20, CPUs: 0.5, PidsLimit: 100})
+	c := must(s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx))
+	err := c.Update(ctx, container.Limits{Memory: 64 << 20, CPUs: 0.5, PidsLimit: 100})
 	if errors.Is(err, container.ErrUnsupported) {
 		c, err = s.Container("busybox:1.36").Cmd("sleep", "600").Memory(64 << 20).CPUs(0.5).StartE(ctx)
 	}
-	if err != nil {
-		log.Fatal(err)
-	}
-	st, err := c.Stats(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
+	check(err)
+	st := must(c.Stats(ctx))
 	fmt.Println(st.MemoryLimit>>20, "MiB limit")
 	// Output: 64 MiB limit
 }
 
 // Attach streams stdin in and keeps stdout and stderr apart.
 func ExampleContainer_Attach() {
-	ctx := context.Background()
-	s := session(ctx)
+	ctx, s := session()
 	defer s.Close(ctx)
 	c, err := container.Run(ctx, s.Engine(), container.Spec{
 		Image:     "busybox:1.36",
@@ -101,13 +87,8 @@ func ExampleContainer_Attach() {
 		log.Fatal(err)
 	}
 	defer c.Remove(ctx)
-	a, err := c.Attach(ctx, container.AttachOptions{Stdin: strings.NewReader("berth\n")})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := a.Wait(ctx); err != nil {
-		log.Fatal(err)
-	}
+	a := must(c.Attach(ctx, container.AttachOptions{Stdin: strings.NewReader("berth\n")}))
+	check(a.Wait(ctx))
 	out := a.Output()
 	fmt.Printf("stdout %q stderr %q\n", out.Stdout, out.Stderr)
 	// Output: stdout "hello berth\n" stderr "done\n"
@@ -115,26 +96,15 @@ func ExampleContainer_Attach() {
 
 // Changes and Export show what a container did to its filesystem.
 func ExampleContainer_Changes() {
-	ctx := context.Background()
-	s := session(ctx)
+	ctx, s := session()
 	defer s.Close(ctx)
-	c, err := s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if _, err := c.Exec(ctx, []string{"sh", "-c", "mkdir /out && echo result > /out/r.txt"}); err != nil {
-		log.Fatal(err)
-	}
-	changes, err := c.Changes(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
+	c := must(s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx))
+	must(c.Exec(ctx, []string{"sh", "-c", "mkdir /out && echo result > /out/r.txt"}))
+	changes := must(c.Changes(ctx))
 	fmt.Println(changes)
 
 	var tarball bytes.Buffer
-	if err := c.Export(ctx, &tarball); err != nil {
-		log.Fatal(err)
-	}
+	check(c.Export(ctx, &tarball))
 	tr := tar.NewReader(&tarball)
 	for {
 		hdr, err := tr.Next()
@@ -153,19 +123,12 @@ func ExampleContainer_Changes() {
 
 // StatPath describes a path; a missing one matches container.ErrNotFound.
 func ExampleContainer_StatPath() {
-	ctx := context.Background()
-	s := session(ctx)
+	ctx, s := session()
 	defer s.Close(ctx)
-	c, err := s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	st, err := c.StatPath(ctx, "/bin/sh")
-	if err != nil {
-		log.Fatal(err)
-	}
+	c := must(s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx))
+	st := must(c.StatPath(ctx, "/bin/sh"))
 	fmt.Println(st.Name, st.Mode.Type() == os.ModeSymlink, st.LinkTarget)
-	_, err = c.StatPath(ctx, "/nowhere")
+	_, err := c.StatPath(ctx, "/nowhere")
 	fmt.Println(errors.Is(err, container.ErrNotFound))
 	// Output:
 	// sh true /bin/busybox
@@ -175,20 +138,11 @@ func ExampleContainer_StatPath() {
 // WaitChan returns once the engine has registered the wait, so the exit
 // that follows cannot be missed.
 func ExampleContainer_WaitChan() {
-	ctx := context.Background()
-	s := session(ctx)
+	ctx, s := session()
 	defer s.Close(ctx)
-	c, err := s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	exited, err := c.WaitChan(ctx, "next-exit")
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := c.Kill(ctx, "SIGKILL"); err != nil {
-		log.Fatal(err)
-	}
+	c := must(s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx))
+	exited := must(c.WaitChan(ctx, "next-exit"))
+	check(c.Kill(ctx, "SIGKILL"))
 	fmt.Println((<-exited).ExitCode)
 	// Output: 137
 }
@@ -196,34 +150,21 @@ func ExampleContainer_WaitChan() {
 // Checkpoints need an engine in experimental mode with CRIU; others answer
 // with an error matching container.ErrUnsupported.
 func ExampleContainer_Checkpoint() {
-	ctx := context.Background()
-	s := session(ctx)
+	ctx, s := session()
 	defer s.Close(ctx)
-	c, err := s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	err = c.Checkpoint(ctx, "before-migration")
+	c := must(s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx))
+	err := c.Checkpoint(ctx, "before-migration")
 	fmt.Println(errors.Is(err, container.ErrUnsupported))
 	// Output: true
 }
 
 // Prune removes the stopped containers of one session and nothing else.
 func ExamplePrune() {
-	ctx := context.Background()
-	s := session(ctx)
+	ctx, s := session()
 	defer s.Close(ctx)
-	c, err := s.Container("busybox:1.36").Cmd("true").StartE(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if _, err := c.WaitExit(ctx); err != nil {
-		log.Fatal(err)
-	}
-	ids, err := container.Prune(ctx, s.Engine(), s.ID())
-	if err != nil {
-		log.Fatal(err)
-	}
+	c := must(s.Container("busybox:1.36").Cmd("true").StartE(ctx))
+	must(c.WaitExit(ctx))
+	ids := must(container.Prune(ctx, s.Engine(), s.ID()))
 	fmt.Println(len(ids) == 1 && ids[0] == c.ID())
 	// Output: true
 }

@@ -2,8 +2,6 @@ package container_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"testing"
 	"time"
 
@@ -13,35 +11,14 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/netstub"
 	"github.com/berth-go/berth/internal/wire"
 )
-
-// hungEngine accepts connections and never answers.
-func hungEngine(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				go io.Copy(io.Discard, conn)
-				<-done
-			}()
-		}
-	}()
-	return "tcp://" + ln.Addr().String()
-}
 
 // A start against an engine that takes calls and never answers ends with
 // an error naming the engine and the call, with no deadline on ctx.
 func TestStartAgainstHungEngine(t *testing.T) {
-	host := hungEngine(t)
+	host := "tcp://" + netstub.Hung(t)
 	t.Setenv(wire.EnvResponseTimeout, "500ms")
 	ctx := context.Background()
 

@@ -1,9 +1,7 @@
 package container_test
 
 import (
-	"bytes"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +44,15 @@ func removeContainer(t *testing.T, c *engine.Client, id string) {
 	}
 }
 
+// sleeping starts, for a parallel test, a busybox that stays up for the
+// test's calls, and returns it with the test's harness.
+func sleeping(t *testing.T) (*berth.Harness, *berth.Container) {
+	t.Helper()
+	t.Parallel()
+	h := berth.New(t)
+	return h, h.Container(busybox).Cmd("sleep", "3600").Start()
+}
+
 // exited runs cmd to completion and returns the stopped container.
 func exited(t *testing.T, h *berth.Harness, session string, cmd ...string) *container.Container {
 	t.Helper()
@@ -53,24 +60,6 @@ func exited(t *testing.T, h *berth.Harness, session string, cmd ...string) *cont
 	_, err := c.WaitExit(t.Context())
 	require.NoError(t, err)
 	return c
-}
-
-// syncBuffer is a bytes.Buffer for one writer goroutine and a reading test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // exec runs cmd in c and fails the test unless it exits 0.

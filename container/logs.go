@@ -251,15 +251,21 @@ func (w *lineWriter) flush() {
 func (c *Container) FollowLife(ctx context.Context, fn func(LogLine)) error {
 	var seen lifeSeen
 	failures := 0
-	retry := func(err error) error {
+	// failed sorts a failed call: a container that is gone ends the follow
+	// cleanly, lifeRetries failures in a row end it with the error; else
+	// the caller calls again after a pause.
+	failed := func(err error) (end error, stop bool) {
+		if errors.Is(err, wire.ErrNotFound) {
+			return nil, true
+		}
 		if failures++; failures >= lifeRetries {
-			return err
+			return err, true
 		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(200 * time.Millisecond):
 		}
-		return nil
+		return nil, false
 	}
 	for ctx.Err() == nil {
 		o := wire.LogsOptions{Stdout: true, Stderr: true, Follow: true, Timestamps: true}
@@ -267,12 +273,9 @@ func (c *Container) FollowLife(ctx context.Context, fn func(LogLine)) error {
 			o.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
 		}
 		body, err := c.client.ContainerLogs(ctx, c.id, o)
-		if errors.Is(err, wire.ErrNotFound) {
-			return nil
-		}
 		if err != nil {
-			if err := retry(err); err != nil {
-				return err
+			if end, stop := failed(err); stop {
+				return end
 			}
 			continue
 		}
@@ -286,12 +289,9 @@ func (c *Container) FollowLife(ctx context.Context, fn func(LogLine)) error {
 		// cut): follow again once it runs; end when it is gone.
 		for ctx.Err() == nil {
 			st, err := c.State(ctx)
-			if errors.Is(err, wire.ErrNotFound) {
-				return nil
-			}
 			if err != nil {
-				if err := retry(err); err != nil {
-					return err
+				if end, stop := failed(err); stop {
+					return end
 				}
 				continue
 			}

@@ -23,9 +23,7 @@ import (
 )
 
 func TestTop(t *testing.T) {
-	t.Parallel()
-	h := berth.New(t)
-	c := h.Container(busybox).Cmd("sleep", "3600").Start()
+	h, c := sleeping(t)
 
 	tests := []struct {
 		psArgs, column string
@@ -157,9 +155,7 @@ func TestStreamStats(t *testing.T) {
 }
 
 func TestChanges(t *testing.T) {
-	t.Parallel()
-	h := berth.New(t)
-	c := h.Container(busybox).Cmd("sleep", "3600").Start()
+	_, c := sleeping(t)
 	exec(t, c.Container, "sh", "-c", "mkdir /newdir && echo x > /newdir/f && rm /bin/vi")
 
 	changes, err := c.Changes(t.Context())
@@ -206,10 +202,8 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 }
 
 func TestExport(t *testing.T) {
-	t.Parallel()
-	h := berth.New(t)
+	_, c := sleeping(t)
 	ctx := t.Context()
-	c := h.Container(busybox).Cmd("sleep", "3600").Start()
 	require.NoError(t, c.CopyContentTo(ctx, []byte("exported\n"), "/data/note.txt", 0o640))
 
 	var buf bytes.Buffer
@@ -267,10 +261,8 @@ func TestExport(t *testing.T) {
 }
 
 func TestStatPath(t *testing.T) {
-	t.Parallel()
-	h := berth.New(t)
+	h, c := sleeping(t)
 	ctx := t.Context()
-	c := h.Container(busybox).Cmd("sleep", "3600").Start()
 	require.NoError(t, c.CopyContentTo(ctx, []byte("12345"), "/data/five", 0o600))
 	exec(t, c.Container, "touch", "/data/five")
 

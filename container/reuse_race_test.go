@@ -21,9 +21,12 @@ import (
 	"github.com/berth-go/berth/wait"
 )
 
-// reuseName is a Reuse name no other test or run shares.
-func reuseName(t *testing.T) string {
-	return fmt.Sprintf("berth-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano())
+// reuseName is a Reuse name no other test or run shares. Its container is
+// removed when the test ends: berth keeps reused containers on purpose.
+func reuseName(t *testing.T, h *berth.Harness) string {
+	name := fmt.Sprintf("berth-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano())
+	t.Cleanup(func() { removeContainer(t, h.Engine(), name) })
+	return name
 }
 
 // reused is a Reuse container that becomes ready a moment after it starts
@@ -35,12 +38,6 @@ func reused(h *berth.Harness, name string) *berth.ContainerBuilder {
 		Cmd("sh", "-c", "sleep 0.5; echo ready; exec sleep 3600").
 		WaitFor(wait.ForLog("ready")).
 		Reuse(name)
-}
-
-// removeReused removes the reused container named name when the test ends:
-// berth keeps reused containers on purpose.
-func removeReused(t *testing.T, h *berth.Harness, name string) {
-	t.Cleanup(func() { removeContainer(t, h.Engine(), name) })
 }
 
 // checkReused fails the test unless id is the running container named name
@@ -59,8 +56,7 @@ func checkReused(t *testing.T, h *berth.Harness, name, id string) {
 func TestReuseConcurrentStarters(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	name := reuseName(t)
-	removeReused(t, h, name)
+	name := reuseName(t, h)
 	const n = 4
 	ids := make([]string, n)
 	start := make(chan struct{})
@@ -111,8 +107,7 @@ func TestReuseStarterProcess(t *testing.T) {
 func TestReuseConcurrentProcesses(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	name := reuseName(t)
-	removeReused(t, h, name)
+	name := reuseName(t, h)
 	const n = 3
 	cmds := make([]*osexec.Cmd, n)
 	outs := make([]*strings.Builder, n)
@@ -199,8 +194,7 @@ func TestReuseStartsAnAbandonedCreatedContainer(t *testing.T) {
 // it yet, or died before it could.
 func createdNotStarted(t *testing.T, h *berth.Harness) (string, container.Spec, *container.Container) {
 	t.Helper()
-	name := reuseName(t)
-	removeReused(t, h, name)
+	name := reuseName(t, h)
 	spec := reused(h, name).Spec()
 	hash, err := container.SpecHash(spec)
 	require.NoError(t, err)

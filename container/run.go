@@ -332,7 +332,7 @@ func buildConfig(spec Spec, labels map[string]string) (*wire.ContainerConfig, er
 		Privileged: spec.Privileged,
 		CapAdd:     spec.CapAdd,
 		ExtraHosts: spec.ExtraHosts,
-		Memory:     spec.Memory,
+		Resources:  wire.Resources{Memory: spec.Memory},
 	}
 	if spec.CPUs > 0 {
 		hc.NanoCPUs = int64(math.Round(spec.CPUs * 1e9))

@@ -3,7 +3,6 @@ package container_test
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -20,15 +19,8 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/engine"
+	"github.com/berth-go/berth/internal/testkit/netstub"
 )
-
-func muxFrame(kind byte, payload string) []byte {
-	b := make([]byte, 8+len(payload))
-	b[0] = kind
-	binary.BigEndian.PutUint32(b[4:], uint32(len(payload)))
-	copy(b[8:], payload)
-	return b
-}
 
 // cutEngine is a fake engine whose container "x" writes 20 lines on a
 // followed log or an attach and then loses the connection, the way a
@@ -54,7 +46,7 @@ func (e *cutEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/vnd.docker.multiplexed-stream")
 		w.WriteHeader(200)
 		for i := range 20 {
-			w.Write(muxFrame(1, fmt.Sprintf("line %d\n", i)))
+			w.Write(netstub.Frame(1, fmt.Sprintf("line %d\n", i)))
 		}
 		w.(http.Flusher).Flush()
 		e.exit()
@@ -67,10 +59,10 @@ func (e *cutEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer conn.Close()
 		brw.WriteString("HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
 		for i := range 20 {
-			brw.Write(muxFrame(1, fmt.Sprintf("line %d\n", i)))
+			brw.Write(netstub.Frame(1, fmt.Sprintf("line %d\n", i)))
 		}
 		if e.end == "torn" {
-			brw.Write(muxFrame(1, "a frame cut short")[:12])
+			brw.Write(netstub.Frame(1, "a frame cut short")[:12])
 		}
 		brw.Flush()
 		e.exit()
@@ -90,7 +82,7 @@ func (e *cutEngine) finish(w http.ResponseWriter) {
 	case "close":
 		return
 	case "torn":
-		w.Write(muxFrame(1, "a frame cut short")[:12])
+		w.Write(netstub.Frame(1, "a frame cut short")[:12])
 		w.(http.Flusher).Flush()
 	}
 	conn, _, err := w.(http.Hijacker).Hijack()

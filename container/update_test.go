@@ -39,11 +39,21 @@ func skipOnPodman(t *testing.T, c *container.Container) {
 	t.Skip("Podman 4.3's Docker API has no /containers/{id}/update (404): Update reports wire.ErrUnsupported, checked here")
 }
 
+// liveLimits starts busybox running cmd for a parallel test of changing
+// limits while the container runs, and skips the test on Podman (see
+// skipOnPodman).
+func liveLimits(t *testing.T, cmd ...string) *berth.Container {
+	t.Helper()
+	t.Parallel()
+	c := berth.New(t).Container(busybox).Cmd(cmd...).Start()
+	skipOnPodman(t, c.Container)
+	return c
+}
+
 func TestUpdateCPU(t *testing.T) {
 	t.Parallel()
-	h := berth.New(t)
 	ctx := t.Context()
-	c := h.Container(busybox).Cmd("sh", "-c", "while :; do :; done").CPUs(1).Start()
+	c := berth.New(t).Container(busybox).Cmd("sh", "-c", "while :; do :; done").CPUs(1).Start()
 	skipOnPodman(t, c.Container)
 
 	require.NoError(t, c.Update(ctx, container.Limits{CPUs: 0.2}))
@@ -58,15 +68,10 @@ func TestUpdateCPU(t *testing.T) {
 }
 
 func TestUpdatePidsLimit(t *testing.T) {
-	t.Parallel()
-	h := berth.New(t)
-	ctx := t.Context()
 	// The main shell blocks on a FIFO without forking, then starts six
 	// background processes at once; busybox sh exits 2 when a fork fails.
-	c := h.Container(busybox).
-		Cmd("sh", "-c", "[ -p /f ] || mkfifo /f; read x < /f; for i in 1 2 3 4 5 6; do sleep 30 & done; echo burst-done; exec sleep 3600").
-		Start()
-	skipOnPodman(t, c.Container)
+	c := liveLimits(t, "sh", "-c", "[ -p /f ] || mkfifo /f; read x < /f; for i in 1 2 3 4 5 6; do sleep 30 & done; echo burst-done; exec sleep 3600")
+	ctx := t.Context()
 	require.Eventually(t, func() bool {
 		st, err := c.StatPath(ctx, "/f")
 		return err == nil && st.Mode&os.ModeNamedPipe != 0
@@ -121,15 +126,10 @@ func TestUpdatePidsLimit(t *testing.T) {
 }
 
 func TestUpdateMemoryOOM(t *testing.T) {
-	t.Parallel()
-	h := berth.New(t)
-	ctx := t.Context()
 	// tail holds its whole input line (200 MiB of zeros, no newline) in
 	// memory once /go exists.
-	c := h.Container(busybox).
-		Cmd("sh", "-c", "while [ ! -f /go ]; do sleep 0.05; done; head -c 200m /dev/zero | tail").
-		Start()
-	skipOnPodman(t, c.Container)
+	c := liveLimits(t, "sh", "-c", "while [ ! -f /go ]; do sleep 0.05; done; head -c 200m /dev/zero | tail")
+	ctx := t.Context()
 
 	require.NoError(t, c.Update(ctx, container.Limits{Memory: 32 << 20}))
 	hc := hostConfig(t, c.Container)
@@ -159,11 +159,8 @@ func TestUpdateMemoryOOM(t *testing.T) {
 }
 
 func TestUpdateMemoryBelowUsage(t *testing.T) {
-	t.Parallel()
-	h := berth.New(t)
+	c := liveLimits(t, "sh", "-c", "head -c 40m /dev/zero > /dev/shm/fill; exec sleep 3600")
 	ctx := t.Context()
-	c := h.Container(busybox).Cmd("sh", "-c", "head -c 40m /dev/zero > /dev/shm/fill; exec sleep 3600").Start()
-	skipOnPodman(t, c.Container)
 	require.Eventually(t, func() bool {
 		s, err := c.Stats(ctx)
 		return err == nil && s.MemoryUsage >= 40<<20
@@ -190,11 +187,8 @@ func TestUpdateMemoryBelowUsage(t *testing.T) {
 }
 
 func TestUpdateRestartPolicy(t *testing.T) {
-	t.Parallel()
-	h := berth.New(t)
+	c := liveLimits(t, "sleep", "3600")
 	ctx := t.Context()
-	c := h.Container(busybox).Cmd("sleep", "3600").Start()
-	skipOnPodman(t, c.Container)
 
 	require.NoError(t, c.Update(ctx, container.Limits{RestartPolicy: &container.RestartPolicy{Name: "on-failure", MaxRetries: 3}}))
 	rp := hostConfig(t, c.Container).RestartPolicy

@@ -49,7 +49,13 @@ func (c *Container) waitRemovedPodman(ctx context.Context) (<-chan WaitResult, e
 		defer close(out)
 		defer cancel()
 		removed := false
-		take := func(ev wire.Event) {
+		// take handles one receive from events; a closed stream sets
+		// events to nil, so the selects below stop reading it.
+		take := func(ev wire.Event, ok bool) {
+			if !ok {
+				events = nil
+				return
+			}
 			switch ev.Action {
 			case "die":
 				if n, err := strconv.Atoi(ev.Actor.Attributes["exitCode"]); err == nil {
@@ -64,11 +70,7 @@ func (c *Container) waitRemovedPodman(ctx context.Context) (<-chan WaitResult, e
 		for {
 			select {
 			case ev, ok := <-events:
-				if !ok {
-					events = nil
-					continue
-				}
-				take(ev)
+				take(ev, ok)
 			case res = <-answer:
 				break waiting
 			}
@@ -83,11 +85,7 @@ func (c *Container) waitRemovedPodman(ctx context.Context) (<-chan WaitResult, e
 		for !removed && events != nil {
 			select {
 			case ev, ok := <-events:
-				if !ok {
-					events = nil
-					continue
-				}
-				take(ev)
+				take(ev, ok)
 			case <-grace.C:
 				events = nil
 			}

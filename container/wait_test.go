@@ -27,6 +27,15 @@ func result(t *testing.T, ch <-chan container.WaitResult) container.WaitResult {
 	}
 }
 
+// requireExit fails unless ch delivers, within 30 s, a result without
+// error and with exit code code.
+func requireExit(t *testing.T, ch <-chan container.WaitResult, code int, msgAndArgs ...any) {
+	t.Helper()
+	r := result(t, ch)
+	require.NoError(t, r.Err)
+	assert.Equal(t, code, r.ExitCode, msgAndArgs...)
+}
+
 func TestWaitNotRunning(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
@@ -41,9 +50,7 @@ func TestWaitNotRunning(t *testing.T) {
 	// Already stopped: answered at once, through WaitChan too.
 	ch, err := c.WaitChan(ctx, "not-running")
 	require.NoError(t, err)
-	r := result(t, ch)
-	require.NoError(t, r.Err)
-	assert.Equal(t, 5, r.ExitCode)
+	requireExit(t, ch, 5)
 }
 
 func TestWaitNextExit(t *testing.T) {
@@ -55,9 +62,7 @@ func TestWaitNextExit(t *testing.T) {
 	ch, err := c.WaitChan(ctx, "next-exit")
 	require.NoError(t, err)
 	exec(t, c.Container, "touch", "/go")
-	r := result(t, ch)
-	require.NoError(t, r.Err)
-	assert.Equal(t, 3, r.ExitCode)
+	requireExit(t, ch, 3)
 
 	// Stopped now: not-running answers at once, next-exit waits for the
 	// next run.
@@ -69,9 +74,7 @@ func TestWaitNextExit(t *testing.T) {
 	ch, err = c.WaitChan(ctx, "next-exit")
 	require.NoError(t, err)
 	require.NoError(t, c.Start(ctx)) // /go is still there: exits 3 at once
-	r = result(t, ch)
-	require.NoError(t, r.Err)
-	assert.Equal(t, 3, r.ExitCode)
+	requireExit(t, ch, 3)
 }
 
 func TestWaitRemoved(t *testing.T) {
@@ -88,9 +91,7 @@ func TestWaitRemoved(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 	require.NoError(t, c.Remove(ctx))
-	r := result(t, ch)
-	require.NoError(t, r.Err)
-	assert.Equal(t, 137, r.ExitCode, "killed by the forced removal")
+	requireExit(t, ch, 137, "killed by the forced removal")
 
 	// A container stopped before: the exit code it had.
 	d := run(t, h, container.Spec{Cmd: []string{"sh", "-c", "exit 4"}}, "")

@@ -73,17 +73,24 @@ func Labelled(selectors ...string) Filter { return Filter{"label": selectors} }
 // Containers lists containers, running or not, matching f.
 func (c *Client) Containers(ctx context.Context, f Filter) ([]Resource, error) {
 	cs, err := c.w.ContainerList(ctx, true, wire.Filters(f))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Resource, 0, len(cs))
-	for _, x := range cs {
+	return resources(cs, err, func(x wire.ContainerSummary) Resource {
 		names := make([]string, len(x.Names))
 		for i, n := range x.Names {
 			names[i] = strings.TrimPrefix(n, "/")
 		}
-		out = append(out, Resource{Kind: KindContainer, ID: x.ID, Name: strings.Join(names, ","), Labels: x.Labels,
-			Created: time.Unix(x.Created, 0), Image: x.Image, State: x.State})
+		return Resource{Kind: KindContainer, ID: x.ID, Name: strings.Join(names, ","), Labels: x.Labels,
+			Created: time.Unix(x.Created, 0), Image: x.Image, State: x.State}
+	})
+}
+
+// resources turns the answer of a list call into Resources with conv.
+func resources[T any](xs []T, err error, conv func(T) Resource) ([]Resource, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Resource, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, conv(x))
 	}
 	return out, nil
 }
@@ -91,14 +98,7 @@ func (c *Client) Containers(ctx context.Context, f Filter) ([]Resource, error) {
 // Networks lists networks matching f.
 func (c *Client) Networks(ctx context.Context, f Filter) ([]Resource, error) {
 	ns, err := c.w.NetworkList(ctx, wire.Filters(f))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Resource, 0, len(ns))
-	for _, x := range ns {
-		out = append(out, networkResource(x))
-	}
-	return out, nil
+	return resources(ns, err, networkResource)
 }
 
 func networkResource(x wire.NetworkResource) Resource {
@@ -118,29 +118,19 @@ func (c *Client) Network(ctx context.Context, idOrName string) (Resource, error)
 // Volumes lists named volumes matching f.
 func (c *Client) Volumes(ctx context.Context, f Filter) ([]Resource, error) {
 	vs, err := c.w.VolumeList(ctx, wire.Filters(f))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Resource, 0, len(vs))
-	for _, x := range vs {
+	return resources(vs, err, func(x wire.Volume) Resource {
 		t, _ := time.Parse(time.RFC3339Nano, x.CreatedAt)
-		out = append(out, Resource{Kind: KindVolume, ID: x.Name, Name: x.Name, Labels: x.Labels, Created: t})
-	}
-	return out, nil
+		return Resource{Kind: KindVolume, ID: x.Name, Name: x.Name, Labels: x.Labels, Created: t}
+	})
 }
 
 // Images lists images matching f (tagged and untagged; not intermediate
 // layers).
 func (c *Client) Images(ctx context.Context, f Filter) ([]Resource, error) {
 	is, err := c.w.ImageList(ctx, wire.Filters(f))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Resource, 0, len(is))
-	for _, x := range is {
-		out = append(out, imageResource(x.ID, x.RepoTags, x.Labels, time.Unix(x.Created, 0)))
-	}
-	return out, nil
+	return resources(is, err, func(x wire.ImageSummary) Resource {
+		return imageResource(x.ID, x.RepoTags, x.Labels, time.Unix(x.Created, 0))
+	})
 }
 
 func imageResource(id string, tags []string, labels map[string]string, created time.Time) Resource {

@@ -1,13 +1,9 @@
 package examples
 
 import (
-	"io"
-	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/compose"
@@ -27,15 +23,7 @@ func TestComposeFile(t *testing.T) {
 		compose.WaitFor("app", wait.ForHTTP("/healthz").Port("8080/tcp")))
 
 	app := stack.Service("app")
-	get := func(path string) string {
-		resp, err := http.Get(app.Endpoint(ctx, "8080/tcp") + path)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		b, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return strings.TrimSpace(string(b))
-	}
+	get := func(path string) string { return getText(t, app.Endpoint(ctx, "8080/tcp")+path) }
 	assert.Equal(t, "2.0.0", get("/version"), "${APP_VERSION} reached the build arg")
 	assert.Equal(t, "2", get("/cgi-bin/orders"), "the app reads the seeded orders from the service db")
 	t.Logf("docker compose -p %s ps would list %v", stack.Name(), stack.Services())

@@ -45,27 +45,25 @@ func TestOrderRepository(t *testing.T) {
 		t.Cleanup(func() { conn.Close(context.Background()) })
 		return OrderRepo{db: conn}
 	}
-
-	t.Run("reads the seed data", func(t *testing.T) {
-		repo := connect(t)
+	adaTotal := func(t *testing.T, repo OrderRepo, want int) {
+		t.Helper()
 		total, err := repo.Total(ctx, "ada")
 		require.NoError(t, err)
-		assert.Equal(t, 1250, total)
+		assert.Equal(t, want, total)
+	}
+
+	t.Run("reads the seed data", func(t *testing.T) {
+		adaTotal(t, connect(t), 1250)
 	})
 	t.Run("adds an order", func(t *testing.T) {
 		repo := connect(t)
 		require.NoError(t, repo.Add(ctx, "ada", 50))
-		total, err := repo.Total(ctx, "ada")
-		require.NoError(t, err)
-		assert.Equal(t, 1300, total)
+		adaTotal(t, repo, 1300)
 		require.NoError(t, repo.db.Close(ctx))
 		require.NoError(t, pg.Restore(ctx, "seeded"))
 	})
 	t.Run("restored to the snapshot", func(t *testing.T) {
-		repo := connect(t)
-		total, err := repo.Total(ctx, "ada")
-		require.NoError(t, err)
-		assert.Equal(t, 1250, total)
+		adaTotal(t, connect(t), 1250)
 	})
 	t.Run("rejects a negative total", func(t *testing.T) {
 		repo := connect(t)

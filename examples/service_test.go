@@ -1,13 +1,9 @@
 package examples
 
 import (
-	"io"
-	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
 	_ "github.com/berth-go/berth/build/buildkit" // builds use BuildKit when the engine offers it
@@ -33,15 +29,7 @@ func TestServiceFromDockerfile(t *testing.T) {
 		WaitFor(wait.ForHTTP("/healthz").Port("8080/tcp").Status(200)).
 		Start()
 
-	get := func(path string) string {
-		resp, err := http.Get(svc.Endpoint(ctx, "8080/tcp") + path)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		b, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return strings.TrimSpace(string(b))
-	}
+	get := func(path string) string { return getText(t, svc.Endpoint(ctx, "8080/tcp")+path) }
 	assert.Equal(t, "1.2.3", get("/version"))
 	assert.Equal(t, "2", get("/cgi-bin/orders"), "the service reads the seeded orders through the network alias")
 }

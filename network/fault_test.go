@@ -17,13 +17,8 @@ import (
 // Loss of every packet a client sends cuts its requests; Heal restores
 // them. The helper containers leave nothing (the harness checks).
 func TestDegradeLoss(t *testing.T) {
-	t.Parallel()
-	h := berth.New(t)
+	net, client := webAndClient(t, "loss")
 	ctx := t.Context()
-	net := h.Network("loss")
-	webServer(h, "up").Network(net, "web").Start()
-	client := sleeper(h).Network(net).Start()
-	eventuallyFetch(t, client, "http://web:8080/", "up")
 
 	require.NoError(t, net.Degrade(ctx, client, network.Fault{Loss: 100}))
 	requireFetchFails(t, client, "http://web:8080/")
@@ -32,9 +27,7 @@ func TestDegradeLoss(t *testing.T) {
 	eventuallyFetch(t, client, "http://web:8080/", "up")
 
 	require.NoError(t, net.Degrade(ctx, client, network.Fault{Loss: 100}))
-	requireFetchFails(t, client, "http://web:8080/")
-	require.NoError(t, net.Heal(ctx))
-	eventuallyFetch(t, client, "http://web:8080/", "up")
+	requireCutThenHealed(t, net, client, "http://web:8080/", "up")
 }
 
 // A rate cap on a server slows what it sends to about that rate.
@@ -78,13 +71,8 @@ func TestDegradeRate(t *testing.T) {
 // A delay grows a request's round trip by about the delay; where the
 // engine's kernel has no netem, Degrade says so.
 func TestDegradeDelay(t *testing.T) {
-	t.Parallel()
-	h := berth.New(t)
+	net, client := webAndClient(t, "delay")
 	ctx := t.Context()
-	net := h.Network("delay")
-	webServer(h, "up").Network(net, "web").Start()
-	client := sleeper(h).Network(net).Start()
-	eventuallyFetch(t, client, "http://web:8080/", "up")
 	rtt := func() time.Duration {
 		t.Helper()
 		start := time.Now()

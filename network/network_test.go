@@ -76,6 +76,29 @@ func requireFetchFails(t *testing.T, client *berth.Container, url string) {
 	assert.Less(t, time.Since(start), 10*time.Second, "a cut connection must fail fast, not hang")
 }
 
+// requireCutThenHealed asserts that client cannot fetch url, heals n, and
+// waits until client fetches want from url again.
+func requireCutThenHealed(t *testing.T, n *network.Network, client *berth.Container, url, want string) {
+	t.Helper()
+	requireFetchFails(t, client, url)
+	require.NoError(t, n.Heal(t.Context()))
+	eventuallyFetch(t, client, url, want)
+}
+
+// webAndClient starts, for a parallel test, network name with a web
+// server "web" answering "up" and a client on it, and waits until the
+// client gets the page.
+func webAndClient(t *testing.T, name string) (*network.Network, *berth.Container) {
+	t.Helper()
+	t.Parallel()
+	h := berth.New(t)
+	n := h.Network(name)
+	webServer(h, "up").Network(n, "web").Start()
+	client := sleeper(h).Network(n).Start()
+	eventuallyFetch(t, client, "http://web:8080/", "up")
+	return n, client
+}
+
 func TestAliasDisconnectConnect(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
@@ -147,9 +170,7 @@ func TestPartitionHeal(t *testing.T) {
 	// Several containers at once, then one round trip of them all.
 	require.NoError(t, front.Partition(ctx, srv, other))
 	assert.ElementsMatch(t, []string{srv.ID(), other.ID()}, front.Partitioned())
-	requireFetchFails(t, client, "http://api:8080/")
-	require.NoError(t, front.Heal(ctx))
-	eventuallyFetch(t, client, "http://api:8080/", "api")
+	requireCutThenHealed(t, front, client, "http://api:8080/", "api")
 }
 
 func TestPartitionBadInput(t *testing.T) {

@@ -59,19 +59,13 @@ func Pull(ctx context.Context, ec *engine.Client, kc Keychain, ref string, progr
 	if err != nil {
 		return fmt.Errorf("registry: pull: %w", err)
 	}
-	a, src, header, err := credentialsFor(ctx, kc, r)
-	if err != nil {
-		return fmt.Errorf("registry: pull %s: %w", r, err)
-	}
 	tag := r.Tag
 	if r.Digest != "" {
 		tag = r.Digest
 	}
-	err = client.ImagePull(ctx, r.Name(), tag, "", header, progressWriter(progress))
-	if err != nil {
-		return transferError("pull", r, src, scrub(err, a))
-	}
-	return nil
+	return transfer(ctx, kc, "pull", r, func(header string) error {
+		return client.ImagePull(ctx, r.Name(), tag, "", header, progressWriter(progress))
+	})
 }
 
 // Push pushes the local image ref (which must have a tag, not a digest)
@@ -89,13 +83,21 @@ func Push(ctx context.Context, ec *engine.Client, kc Keychain, ref string, progr
 	if r.Digest != "" {
 		return fmt.Errorf("registry: push %s: cannot push a digest reference: name the image by tag", r)
 	}
+	return transfer(ctx, kc, "push", r, func(header string) error {
+		return client.ImagePush(ctx, r.Name(), r.Tag, header, progressWriter(progress))
+	})
+}
+
+// transfer runs op ("pull" or "push") of r through the engine by call,
+// which sends header (kc's credentials for r's registry, encoded); a
+// failure names the credential source and never holds the secret.
+func transfer(ctx context.Context, kc Keychain, op string, r Reference, call func(header string) error) error {
 	a, src, header, err := credentialsFor(ctx, kc, r)
 	if err != nil {
-		return fmt.Errorf("registry: push %s: %w", r, err)
+		return fmt.Errorf("registry: %s %s: %w", op, r, err)
 	}
-	err = client.ImagePush(ctx, r.Name(), r.Tag, header, progressWriter(progress))
-	if err != nil {
-		return transferError("push", r, src, scrub(err, a))
+	if err := call(header); err != nil {
+		return transferError(op, r, src, scrub(err, a))
 	}
 	return nil
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/berth-go/berth/internal/syncbuf"
 	"github.com/berth-go/berth/internal/testkit/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
@@ -232,28 +233,13 @@ func buildTestImage(t *testing.T, c *wire.Client, ref, session string) {
 
 // recorder collects everything a test would show a user (errors,
 // progress) to prove no secret is in it.
-type recorder struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.buf.Write(p)
-}
+type recorder struct{ syncbuf.Buffer }
 
 func (r *recorder) err(err error) error {
 	if err != nil {
 		fmt.Fprintf(r, "error: %v\n%+v\n%#v\n", err, err, err)
 	}
 	return err
-}
-
-func (r *recorder) String() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.buf.String()
 }
 
 func TestEngineRegistry(t *testing.T) {

@@ -41,152 +41,61 @@ func writeConfig(t *testing.T, path string, v any) {
 
 type obj = map[string]any
 
-func TestDefaultKeychainConfigAuths(t *testing.T) {
-	const pathMarker = "<config.json>"
-	tests := []struct {
-		name   string
-		file   any // config.json content; nil means no file
-		env    any // DOCKER_AUTH_CONFIG; nil means unset
-		host   string
-		want   AuthConfig
-		source Source // Config pathMarker stands for the file
-		text   string // Source.String with pathMarker
-	}{
-		{
-			name: "no config file is anonymous",
-			host: "localhost:5000",
-			want: AuthConfig{}, source: Source{Kind: SourceAnonymous, Key: "localhost:5000"}, text: "anonymous",
-		},
-		{
-			name: "empty file is anonymous", file: "  \n",
-			host: "localhost:5000",
-			want: AuthConfig{}, source: Source{Kind: SourceAnonymous, Key: "localhost:5000"}, text: "anonymous",
-		},
-		{
-			name:   "auth field decoded",
-			file:   obj{"auths": obj{"localhost:5000": obj{"auth": basicAuth("ci", testPassword)}}},
-			host:   "localhost:5000",
-			want:   AuthConfig{Username: "ci", Password: testPassword, ServerAddress: "localhost:5000"},
-			source: Source{Kind: SourceAuths, Config: pathMarker, Key: "localhost:5000"},
-			text:   "config.json auths (<config.json>)",
-		},
-		{
-			name:   "username and password fields",
-			file:   obj{"auths": obj{"localhost:5000": obj{"username": "ci", "password": testPassword, "email": "ci@x"}}},
-			host:   "localhost:5000",
-			want:   AuthConfig{Username: "ci", Password: testPassword, Email: "ci@x", ServerAddress: "localhost:5000"},
-			source: Source{Kind: SourceAuths, Config: pathMarker, Key: "localhost:5000"},
-			text:   "config.json auths (<config.json>)",
-		},
-		{
-			name:   "key written as URL",
-			file:   obj{"auths": obj{"https://localhost:5000/v1/": obj{"auth": basicAuth("ci", testPassword)}}},
-			host:   "localhost:5000",
-			want:   AuthConfig{Username: "ci", Password: testPassword, ServerAddress: "https://localhost:5000/v1/"},
-			source: Source{Kind: SourceAuths, Config: pathMarker, Key: "localhost:5000"},
-			text:   "config.json auths (<config.json>)",
-		},
-		{
-			name:   "key written as http URL, host given as URL",
-			file:   obj{"auths": obj{"http://registry.example.com": obj{"auth": basicAuth("ci", testPassword)}}},
-			host:   "https://registry.example.com/v2/",
-			want:   AuthConfig{Username: "ci", Password: testPassword, ServerAddress: "http://registry.example.com"},
-			source: Source{Kind: SourceAuths, Config: pathMarker, Key: "registry.example.com"},
-			text:   "config.json auths (<config.json>)",
-		},
-		{
-			name:   "key with trailing slash",
-			file:   obj{"auths": obj{"registry.example.com/": obj{"auth": basicAuth("ci", testPassword)}}},
-			host:   "registry.example.com",
-			want:   AuthConfig{Username: "ci", Password: testPassword, ServerAddress: "registry.example.com/"},
-			source: Source{Kind: SourceAuths, Config: pathMarker, Key: "registry.example.com"},
-			text:   "config.json auths (<config.json>)",
-		},
-		{
-			name: "exact key wins over a URL key",
-			file: obj{"auths": obj{
-				"http://localhost:5000": obj{"auth": basicAuth("url", "x")},
-				"localhost:5000":        obj{"auth": basicAuth("exact", "y")},
-			}},
-			host:   "localhost:5000",
-			want:   AuthConfig{Username: "exact", Password: "y", ServerAddress: "localhost:5000"},
-			source: Source{Kind: SourceAuths, Config: pathMarker, Key: "localhost:5000"},
-			text:   "config.json auths (<config.json>)",
-		},
-		{
-			name:   "docker hub key for docker.io",
-			file:   obj{"auths": obj{HubAuthKey: obj{"auth": basicAuth("hubuser", testPassword)}}},
-			host:   "docker.io",
-			want:   AuthConfig{Username: "hubuser", Password: testPassword, ServerAddress: HubAuthKey},
-			source: Source{Kind: SourceAuths, Config: pathMarker, Key: HubAuthKey},
-			text:   "config.json auths (<config.json>)",
-		},
-		{
-			name:   "docker hub key for registry-1.docker.io",
-			file:   obj{"auths": obj{HubAuthKey: obj{"auth": basicAuth("hubuser", testPassword)}}},
-			host:   "registry-1.docker.io",
-			want:   AuthConfig{Username: "hubuser", Password: testPassword, ServerAddress: HubAuthKey},
-			source: Source{Kind: SourceAuths, Config: pathMarker, Key: HubAuthKey},
-			text:   "config.json auths (<config.json>)",
-		},
-		{
-			name:   "hub written as index.docker.io",
-			file:   obj{"auths": obj{"index.docker.io": obj{"auth": basicAuth("hubuser", testPassword)}}},
-			host:   "docker.io",
-			want:   AuthConfig{Username: "hubuser", Password: testPassword, ServerAddress: "index.docker.io"},
-			source: Source{Kind: SourceAuths, Config: pathMarker, Key: HubAuthKey},
-			text:   "config.json auths (<config.json>)",
-		},
-		{
-			name:   "identity token",
-			file:   obj{"auths": obj{"localhost:5000": obj{"identitytoken": testIdentityToken}}},
-			host:   "localhost:5000",
-			want:   AuthConfig{IdentityToken: testIdentityToken, ServerAddress: "localhost:5000"},
-			source: Source{Kind: SourceAuths, Config: pathMarker, Key: "localhost:5000"},
-			text:   "config.json auths (<config.json>)",
-		},
-		{
-			name: "other host is anonymous",
-			file: obj{"auths": obj{"localhost:5000": obj{"auth": basicAuth("ci", testPassword)}}},
-			host: "localhost:5001",
-			want: AuthConfig{}, source: Source{Kind: SourceAnonymous, Key: "localhost:5001"}, text: "anonymous",
-		},
-		{
-			name: "empty entry left by docker login with a store is anonymous",
-			file: obj{"auths": obj{"localhost:5000": obj{}}},
-			host: "localhost:5000",
-			want: AuthConfig{}, source: Source{Kind: SourceAnonymous, Key: "localhost:5000"}, text: "anonymous",
-		},
-		{
-			name:   "DOCKER_AUTH_CONFIG wins over the file",
-			file:   obj{"auths": obj{"localhost:5000": obj{"auth": basicAuth("file", "f")}}},
-			env:    obj{"auths": obj{"localhost:5000": obj{"auth": basicAuth("env", testPassword)}}},
-			host:   "localhost:5000",
-			want:   AuthConfig{Username: "env", Password: testPassword, ServerAddress: "localhost:5000"},
-			source: Source{Kind: SourceAuths, Config: EnvAuthConfig, Key: "localhost:5000"},
-			text:   "DOCKER_AUTH_CONFIG auths",
-		},
-		{
-			name:   "DOCKER_AUTH_CONFIG without the host falls back to the file",
-			file:   obj{"auths": obj{"localhost:5000": obj{"auth": basicAuth("file", testPassword)}}},
-			env:    obj{"auths": obj{"other:5000": obj{"auth": basicAuth("env", "e")}}},
-			host:   "localhost:5000",
-			want:   AuthConfig{Username: "file", Password: testPassword, ServerAddress: "localhost:5000"},
-			source: Source{Kind: SourceAuths, Config: pathMarker, Key: "localhost:5000"},
-			text:   "config.json auths (<config.json>)",
-		},
-		{
-			name:   "DOCKER_AUTH_CONFIG alone",
-			env:    obj{"auths": obj{HubAuthKey: obj{"auth": basicAuth("hubuser", testPassword)}}},
-			host:   "docker.io",
-			want:   AuthConfig{Username: "hubuser", Password: testPassword, ServerAddress: HubAuthKey},
-			source: Source{Kind: SourceAuths, Config: EnvAuthConfig, Key: HubAuthKey},
-			text:   "DOCKER_AUTH_CONFIG auths",
-		},
+// pathMarker stands for the config.json path, which differs per test, in
+// the Source and its words a case expects.
+const pathMarker = "<config.json>"
+
+// resolved is what Resolve should answer for a case.
+type resolved struct {
+	auth   AuthConfig
+	source Source
+	text   string // Source.String with pathMarker for the path
+}
+
+func anonymousAt(key string) resolved {
+	return resolved{AuthConfig{}, Source{Kind: SourceAnonymous, Key: key}, "anonymous"}
+}
+
+// fromAuths is an answer from the auths of config (pathMarker or EnvAuthConfig).
+func fromAuths(config, key string, auth AuthConfig) resolved {
+	text := "config.json auths (<config.json>)"
+	if config == EnvAuthConfig {
+		text = "DOCKER_AUTH_CONFIG auths"
 	}
+	return resolved{auth, Source{Kind: SourceAuths, Config: config, Key: key}, text}
+}
+
+// fromTestHelper is an answer from the test helper named by kind in config.
+func fromTestHelper(kind SourceKind, config, key string, auth AuthConfig, text string) resolved {
+	return resolved{auth, Source{Kind: kind, Config: config, Helper: "docker-credential-berthtest", Key: key}, text}
+}
+
+// userAt is the credentials of user with testPassword, as found under server.
+func userAt(user, server string) AuthConfig {
+	return AuthConfig{Username: user, Password: testPassword, ServerAddress: server}
+}
+
+// resolveCase is one DefaultKeychain lookup in a hermetic Docker config.
+type resolveCase struct {
+	name  string
+	file  any // config.json content; nil means no file
+	env   any // DOCKER_AUTH_CONFIG; nil means unset
+	host  string
+	want  resolved
+	calls []string // test helper invocations; only checked with a helper
+}
+
+// testResolve runs each case against DefaultKeychain, with the test helper
+// on PATH holding stored unless stored is nil.
+func testResolve(t *testing.T, stored map[string]helperCredentials, tests []resolveCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := hermeticDocker(t)
+			var helper testHelperEnv
+			if stored != nil {
+				helper = useTestHelper(t, stored)
+			}
 			if tt.file != nil {
 				writeConfig(t, path, tt.file)
 			}
@@ -195,15 +104,74 @@ func TestDefaultKeychainConfigAuths(t *testing.T) {
 			}
 			got, src, err := DefaultKeychain().Resolve(t.Context(), tt.host)
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
-			want := tt.source
+			assert.Equal(t, tt.want.auth, got)
+			want := tt.want.source
 			if want.Config == pathMarker {
 				want.Config = path
 			}
 			assert.Equal(t, want, src)
-			assert.Equal(t, tt.text, (Source{Kind: src.Kind, Config: replaceIf(src.Config, path, pathMarker)}).String())
+			src.Config = replaceIf(src.Config, path, pathMarker)
+			assert.Equal(t, tt.want.text, src.String())
+			assertNoSecret(t, src.String())
+			if stored != nil {
+				assert.Equal(t, tt.calls, helper.calls(t))
+			}
 		})
 	}
+}
+
+func TestDefaultKeychainConfigAuths(t *testing.T) {
+	ci := obj{"auth": basicAuth("ci", testPassword)}
+	hub := obj{"auth": basicAuth("hubuser", testPassword)}
+	testResolve(t, nil, []resolveCase{
+		{"no config file is anonymous", nil, nil, "localhost:5000", anonymousAt("localhost:5000"), nil},
+		{"empty file is anonymous", "  \n", nil, "localhost:5000", anonymousAt("localhost:5000"), nil},
+		{"auth field decoded", obj{"auths": obj{"localhost:5000": ci}}, nil, "localhost:5000", fromAuths(pathMarker, "localhost:5000", userAt("ci", "localhost:5000")), nil},
+		{
+			name: "username and password fields",
+			file: obj{"auths": obj{"localhost:5000": obj{"username": "ci", "password": testPassword, "email": "ci@x"}}},
+			host: "localhost:5000",
+			want: fromAuths(pathMarker, "localhost:5000", AuthConfig{Username: "ci", Password: testPassword, Email: "ci@x", ServerAddress: "localhost:5000"}),
+		},
+		{"key written as URL", obj{"auths": obj{"https://localhost:5000/v1/": ci}}, nil, "localhost:5000", fromAuths(pathMarker, "localhost:5000", userAt("ci", "https://localhost:5000/v1/")), nil},
+		{"key written as http URL, host given as URL", obj{"auths": obj{"http://registry.example.com": ci}}, nil, "https://registry.example.com/v2/", fromAuths(pathMarker, "registry.example.com", userAt("ci", "http://registry.example.com")), nil},
+		{"key with trailing slash", obj{"auths": obj{"registry.example.com/": ci}}, nil, "registry.example.com", fromAuths(pathMarker, "registry.example.com", userAt("ci", "registry.example.com/")), nil},
+		{
+			name: "exact key wins over a URL key",
+			file: obj{"auths": obj{
+				"http://localhost:5000": obj{"auth": basicAuth("url", "x")},
+				"localhost:5000":        obj{"auth": basicAuth("exact", "y")},
+			}},
+			host: "localhost:5000",
+			want: fromAuths(pathMarker, "localhost:5000", AuthConfig{Username: "exact", Password: "y", ServerAddress: "localhost:5000"}),
+		},
+		{"docker hub key for docker.io", obj{"auths": obj{HubAuthKey: hub}}, nil, "docker.io", fromAuths(pathMarker, HubAuthKey, userAt("hubuser", HubAuthKey)), nil},
+		{"docker hub key for registry-1.docker.io", obj{"auths": obj{HubAuthKey: hub}}, nil, "registry-1.docker.io", fromAuths(pathMarker, HubAuthKey, userAt("hubuser", HubAuthKey)), nil},
+		{"hub written as index.docker.io", obj{"auths": obj{"index.docker.io": hub}}, nil, "docker.io", fromAuths(pathMarker, HubAuthKey, userAt("hubuser", "index.docker.io")), nil},
+		{
+			name: "identity token",
+			file: obj{"auths": obj{"localhost:5000": obj{"identitytoken": testIdentityToken}}},
+			host: "localhost:5000",
+			want: fromAuths(pathMarker, "localhost:5000", AuthConfig{IdentityToken: testIdentityToken, ServerAddress: "localhost:5000"}),
+		},
+		{"other host is anonymous", obj{"auths": obj{"localhost:5000": ci}}, nil, "localhost:5001", anonymousAt("localhost:5001"), nil},
+		{"empty entry left by docker login with a store is anonymous", obj{"auths": obj{"localhost:5000": obj{}}}, nil, "localhost:5000", anonymousAt("localhost:5000"), nil},
+		{
+			name: "DOCKER_AUTH_CONFIG wins over the file",
+			file: obj{"auths": obj{"localhost:5000": obj{"auth": basicAuth("file", "f")}}},
+			env:  obj{"auths": obj{"localhost:5000": obj{"auth": basicAuth("env", testPassword)}}},
+			host: "localhost:5000",
+			want: fromAuths(EnvAuthConfig, "localhost:5000", userAt("env", "localhost:5000")),
+		},
+		{
+			name: "DOCKER_AUTH_CONFIG without the host falls back to the file",
+			file: obj{"auths": obj{"localhost:5000": obj{"auth": basicAuth("file", testPassword)}}},
+			env:  obj{"auths": obj{"other:5000": obj{"auth": basicAuth("env", "e")}}},
+			host: "localhost:5000",
+			want: fromAuths(pathMarker, "localhost:5000", userAt("file", "localhost:5000")),
+		},
+		{"DOCKER_AUTH_CONFIG alone", nil, obj{"auths": obj{HubAuthKey: hub}}, "docker.io", fromAuths(EnvAuthConfig, HubAuthKey, userAt("hubuser", HubAuthKey)), nil},
+	})
 }
 
 func replaceIf(s, old, repl string) string {
@@ -302,58 +270,22 @@ func TestDefaultKeychainBrokenConfig(t *testing.T) {
 }
 
 func TestDefaultKeychainCredentialHelpers(t *testing.T) {
-	const pathMarker = "<config.json>"
 	stored := map[string]helperCredentials{
 		"localhost:5000": {ServerURL: "localhost:5000", Username: "ci", Secret: testPassword},
 		HubAuthKey:       {ServerURL: HubAuthKey, Username: "hubuser", Secret: testPassword},
 		"token.example":  {ServerURL: "token.example", Username: "<token>", Secret: testIdentityToken},
 	}
-	tests := []struct {
-		name   string
-		file   any
-		env    any
-		host   string
-		want   AuthConfig
-		source Source
-		text   string
-		calls  []string
-	}{
-		{
-			name:   "credsStore",
-			file:   obj{"credsStore": testHelperName, "auths": obj{"localhost:5000": obj{}}},
-			host:   "localhost:5000",
-			want:   AuthConfig{Username: "ci", Password: testPassword, ServerAddress: "localhost:5000"},
-			source: Source{Kind: SourceCredsStore, Config: pathMarker, Helper: "docker-credential-berthtest", Key: "localhost:5000"},
-			text:   "credential helper docker-credential-berthtest (credsStore in <config.json>)",
-			calls:  []string{"get localhost:5000"},
-		},
-		{
-			name:   "credsStore asked with the hub key",
-			file:   obj{"credsStore": testHelperName},
-			host:   "docker.io",
-			want:   AuthConfig{Username: "hubuser", Password: testPassword, ServerAddress: HubAuthKey},
-			source: Source{Kind: SourceCredsStore, Config: pathMarker, Helper: "docker-credential-berthtest", Key: HubAuthKey},
-			text:   "credential helper docker-credential-berthtest (credsStore in <config.json>)",
-			calls:  []string{"get " + HubAuthKey},
-		},
-		{
-			name:   "credHelpers for the host",
-			file:   obj{"credHelpers": obj{"localhost:5000": testHelperName}},
-			host:   "localhost:5000",
-			want:   AuthConfig{Username: "ci", Password: testPassword, ServerAddress: "localhost:5000"},
-			source: Source{Kind: SourceCredHelpers, Config: pathMarker, Helper: "docker-credential-berthtest", Key: "localhost:5000"},
-			text:   "credential helper docker-credential-berthtest (credHelpers in <config.json>)",
-			calls:  []string{"get localhost:5000"},
-		},
-		{
-			name:   "credHelpers key written as URL",
-			file:   obj{"credHelpers": obj{"https://localhost:5000": testHelperName}},
-			host:   "localhost:5000",
-			want:   AuthConfig{Username: "ci", Password: testPassword, ServerAddress: "localhost:5000"},
-			source: Source{Kind: SourceCredHelpers, Config: pathMarker, Helper: "docker-credential-berthtest", Key: "localhost:5000"},
-			text:   "credential helper docker-credential-berthtest (credHelpers in <config.json>)",
-			calls:  []string{"get localhost:5000"},
-		},
+	const (
+		storeText   = "credential helper docker-credential-berthtest (credsStore in <config.json>)"
+		helpersText = "credential helper docker-credential-berthtest (credHelpers in <config.json>)"
+	)
+	store := obj{"credsStore": testHelperName}
+	getLocal := []string{"get localhost:5000"}
+	testResolve(t, stored, []resolveCase{
+		{"credsStore", obj{"credsStore": testHelperName, "auths": obj{"localhost:5000": obj{}}}, nil, "localhost:5000", fromTestHelper(SourceCredsStore, pathMarker, "localhost:5000", userAt("ci", "localhost:5000"), storeText), getLocal},
+		{"credsStore asked with the hub key", store, nil, "docker.io", fromTestHelper(SourceCredsStore, pathMarker, HubAuthKey, userAt("hubuser", HubAuthKey), storeText), []string{"get " + HubAuthKey}},
+		{"credHelpers for the host", obj{"credHelpers": obj{"localhost:5000": testHelperName}}, nil, "localhost:5000", fromTestHelper(SourceCredHelpers, pathMarker, "localhost:5000", userAt("ci", "localhost:5000"), helpersText), getLocal},
+		{"credHelpers key written as URL", obj{"credHelpers": obj{"https://localhost:5000": testHelperName}}, nil, "localhost:5000", fromTestHelper(SourceCredHelpers, pathMarker, "localhost:5000", userAt("ci", "localhost:5000"), helpersText), getLocal},
 		{
 			name: "credHelpers wins over credsStore and auths",
 			file: obj{
@@ -361,86 +293,35 @@ func TestDefaultKeychainCredentialHelpers(t *testing.T) {
 				"credsStore":  "berth-missing-helper",
 				"auths":       obj{"localhost:5000": obj{"auth": basicAuth("file", "f")}},
 			},
-			host:   "localhost:5000",
-			want:   AuthConfig{Username: "ci", Password: testPassword, ServerAddress: "localhost:5000"},
-			source: Source{Kind: SourceCredHelpers, Config: pathMarker, Helper: "docker-credential-berthtest", Key: "localhost:5000"},
-			text:   "credential helper docker-credential-berthtest (credHelpers in <config.json>)",
-			calls:  []string{"get localhost:5000"},
+			host:  "localhost:5000",
+			want:  fromTestHelper(SourceCredHelpers, pathMarker, "localhost:5000", userAt("ci", "localhost:5000"), helpersText),
+			calls: getLocal,
 		},
+		{"credHelpers for another host is not asked", obj{"credHelpers": obj{"localhost:5000": testHelperName}}, nil, "ghcr.io", anonymousAt("ghcr.io"), nil},
+		{"identity token from a helper", store, nil, "token.example", fromTestHelper(SourceCredsStore, pathMarker, "token.example", AuthConfig{IdentityToken: testIdentityToken, ServerAddress: "token.example"}, storeText), []string{"get token.example"}},
+		{"helper without the host is anonymous", store, nil, "ghcr.io", anonymousAt("ghcr.io"), []string{"get ghcr.io"}},
 		{
-			name: "credHelpers for another host is not asked",
-			file: obj{"credHelpers": obj{"localhost:5000": testHelperName}},
-			host: "ghcr.io",
-			want: AuthConfig{}, source: Source{Kind: SourceAnonymous, Key: "ghcr.io"}, text: "anonymous",
-		},
-		{
-			name:   "identity token from a helper",
-			file:   obj{"credsStore": testHelperName},
-			host:   "token.example",
-			want:   AuthConfig{IdentityToken: testIdentityToken, ServerAddress: "token.example"},
-			source: Source{Kind: SourceCredsStore, Config: pathMarker, Helper: "docker-credential-berthtest", Key: "token.example"},
-			text:   "credential helper docker-credential-berthtest (credsStore in <config.json>)",
-			calls:  []string{"get token.example"},
-		},
-		{
-			name: "helper without the host is anonymous",
-			file: obj{"credsStore": testHelperName},
-			host: "ghcr.io",
-			want: AuthConfig{}, source: Source{Kind: SourceAnonymous, Key: "ghcr.io"}, text: "anonymous",
+			name:  "helper without the host falls back to auths",
+			file:  obj{"credsStore": testHelperName, "auths": obj{"ghcr.io": obj{"auth": basicAuth("gh", testPassword)}}},
+			host:  "ghcr.io",
+			want:  fromAuths(pathMarker, "ghcr.io", userAt("gh", "ghcr.io")),
 			calls: []string{"get ghcr.io"},
 		},
 		{
-			name:   "helper without the host falls back to auths",
-			file:   obj{"credsStore": testHelperName, "auths": obj{"ghcr.io": obj{"auth": basicAuth("gh", testPassword)}}},
-			host:   "ghcr.io",
-			want:   AuthConfig{Username: "gh", Password: testPassword, ServerAddress: "ghcr.io"},
-			source: Source{Kind: SourceAuths, Config: pathMarker, Key: "ghcr.io"},
-			text:   "config.json auths (<config.json>)",
-			calls:  []string{"get ghcr.io"},
+			name: "DOCKER_AUTH_CONFIG auths come before the file's helper",
+			file: store,
+			env:  obj{"auths": obj{"localhost:5000": obj{"auth": basicAuth("env", testPassword)}}},
+			host: "localhost:5000",
+			want: fromAuths(EnvAuthConfig, "localhost:5000", userAt("env", "localhost:5000")),
 		},
 		{
-			name:   "DOCKER_AUTH_CONFIG auths come before the file's helper",
-			file:   obj{"credsStore": testHelperName},
-			env:    obj{"auths": obj{"localhost:5000": obj{"auth": basicAuth("env", testPassword)}}},
-			host:   "localhost:5000",
-			want:   AuthConfig{Username: "env", Password: testPassword, ServerAddress: "localhost:5000"},
-			source: Source{Kind: SourceAuths, Config: EnvAuthConfig, Key: "localhost:5000"},
-			text:   "DOCKER_AUTH_CONFIG auths",
+			name:  "DOCKER_AUTH_CONFIG may name a helper",
+			env:   obj{"credHelpers": obj{"localhost:5000": testHelperName}},
+			host:  "localhost:5000",
+			want:  fromTestHelper(SourceCredHelpers, EnvAuthConfig, "localhost:5000", userAt("ci", "localhost:5000"), "credential helper docker-credential-berthtest (credHelpers in DOCKER_AUTH_CONFIG)"),
+			calls: getLocal,
 		},
-		{
-			name:   "DOCKER_AUTH_CONFIG may name a helper",
-			env:    obj{"credHelpers": obj{"localhost:5000": testHelperName}},
-			host:   "localhost:5000",
-			want:   AuthConfig{Username: "ci", Password: testPassword, ServerAddress: "localhost:5000"},
-			source: Source{Kind: SourceCredHelpers, Config: EnvAuthConfig, Helper: "docker-credential-berthtest", Key: "localhost:5000"},
-			text:   "credential helper docker-credential-berthtest (credHelpers in DOCKER_AUTH_CONFIG)",
-			calls:  []string{"get localhost:5000"},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			path := hermeticDocker(t)
-			helper := useTestHelper(t, stored)
-			if tt.file != nil {
-				writeConfig(t, path, tt.file)
-			}
-			if tt.env != nil {
-				t.Setenv(EnvAuthConfig, jsonText(t, tt.env))
-			}
-			got, src, err := DefaultKeychain().Resolve(t.Context(), tt.host)
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
-			want := tt.source
-			if want.Config == pathMarker {
-				want.Config = path
-			}
-			assert.Equal(t, want, src)
-			src.Config = replaceIf(src.Config, path, pathMarker)
-			assert.Equal(t, tt.text, src.String())
-			assert.Equal(t, tt.calls, helper.calls(t))
-			assertNoSecret(t, src.String())
-		})
-	}
+	})
 }
 
 func TestDefaultKeychainHelperErrors(t *testing.T) {

@@ -149,45 +149,37 @@ func endsSoon(t *testing.T, done <-chan error) {
 	}
 }
 
-func TestForLogTimesAndLateLine(t *testing.T) {
-	t.Parallel()
+// waitsForLines writes each chunk to a fake's log in turn while s waits
+// on it: the wait must not end after any chunk but the last (whys[i] says
+// why not after chunk i), and must end soon after the last.
+func waitsForLines(t *testing.T, s Strategy, chunks []string, whys ...string) {
+	t.Helper()
+	require.Len(t, whys, len(chunks)-1, "a reason for each chunk but the last")
 	f := newFake()
-	f.write("starting\nready 1\nnoise\n")
+	f.write(chunks[0])
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	done := readyAsync(ctx, ForLog("ready").Times(2), f)
-	notYet(t, done, 100*time.Millisecond, "one matching line of two")
-	f.write("ready 2\n")
+	done := readyAsync(ctx, s, f)
+	for i, why := range whys {
+		notYet(t, done, 100*time.Millisecond, why)
+		f.write(chunks[i+1])
+	}
 	endsSoon(t, done)
+}
 
+func TestForLogTimesAndLateLine(t *testing.T) {
+	t.Parallel()
+	waitsForLines(t, ForLog("ready").Times(2), []string{"starting\nready 1\nnoise\n", "ready 2\n"}, "one matching line of two")
 	// Times(3) wants three lines: two are not enough.
-	f3 := newFake()
-	f3.write("ready\nready\n")
-	done = readyAsync(ctx, ForLog("ready").Times(3), f3)
-	notYet(t, done, 100*time.Millisecond, "two matching lines of three")
-	f3.write("ready\n")
-	endsSoon(t, done)
+	waitsForLines(t, ForLog("ready").Times(3), []string{"ready\nready\n", "ready\n"}, "two matching lines of three")
 }
 
 func TestForLogRegexp(t *testing.T) {
 	t.Parallel()
-	f := newFake()
-	f.write("listening on :abc\nready soon\n")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	done := readyAsync(ctx, ForLogRegexp(regexp.MustCompile(`listening on :\d+$`)), f)
-	notYet(t, done, 100*time.Millisecond, "no line matches the regexp")
-	f.write("listening on :8080\n")
-	endsSoon(t, done)
-
-	f2 := newFake()
-	f2.write("port 1\nport 2\n")
-	done = readyAsync(ctx, ForLogRegexp(regexp.MustCompile(`^port \d`)).Times(3), f2)
-	notYet(t, done, 100*time.Millisecond, "two matching lines of three")
-	f2.write("report 3\n")
-	notYet(t, done, 100*time.Millisecond, "the regexp is anchored")
-	f2.write("port 3\n")
-	endsSoon(t, done)
+	waitsForLines(t, ForLogRegexp(regexp.MustCompile(`listening on :\d+$`)),
+		[]string{"listening on :abc\nready soon\n", "listening on :8080\n"}, "no line matches the regexp")
+	waitsForLines(t, ForLogRegexp(regexp.MustCompile(`^port \d`)).Times(3),
+		[]string{"port 1\nport 2\n", "report 3\n", "port 3\n"}, "two matching lines of three", "the regexp is anchored")
 }
 
 func TestForLogRefusesBadInput(t *testing.T) {

@@ -10,38 +10,42 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// healthFake is a fake with a HEALTHCHECK whose health is health.
+func healthFake(health string) *fake {
+	f := newFake()
+	f.state.HasHealthcheck, f.state.Health = true, health
+	return f
+}
+
+// turnsHealth sets f's health to health after d.
+func (f *fake) turnsHealth(d time.Duration, health string) {
+	go func() {
+		time.Sleep(d)
+		f.mu.Lock()
+		f.state.Health = health
+		f.mu.Unlock()
+	}()
+}
+
 // A fake with a HEALTHCHECK whose engine sends no health events: the wait
 // reads the state until it says healthy or unhealthy.
 func TestForHealthyByInspect(t *testing.T) {
 	t.Parallel()
-	f := newFake()
-	f.state.HasHealthcheck, f.state.Health = true, "starting"
-	go func() {
-		time.Sleep(100 * time.Millisecond)
-		f.mu.Lock()
-		f.state.Health = "healthy"
-		f.mu.Unlock()
-	}()
+	f := healthFake("starting")
+	f.turnsHealth(100*time.Millisecond, "healthy")
 	start := time.Now()
 	require.NoError(t, ForHealthy().Ready(context.Background(), f))
 	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond, "ready only once healthy")
 
-	f2 := newFake()
-	f2.state.HasHealthcheck, f2.state.Health = true, "starting"
-	go func() {
-		time.Sleep(50 * time.Millisecond)
-		f2.mu.Lock()
-		f2.state.Health = "unhealthy"
-		f2.mu.Unlock()
-	}()
+	f2 := healthFake("starting")
+	f2.turnsHealth(50*time.Millisecond, "unhealthy")
 	err := ForHealthy().Ready(context.Background(), f2)
 	require.Error(t, err)
 	assert.Equal(t, "the container reported unhealthy", err.Error())
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	f3 := newFake()
-	f3.state.HasHealthcheck, f3.state.Health = true, "starting"
+	f3 := healthFake("starting")
 	err = ForHealthy().Ready(ctx, f3)
 	var te *TimeoutError
 	require.ErrorAs(t, err, &te)
@@ -51,8 +55,7 @@ func TestForHealthyByInspect(t *testing.T) {
 
 func TestForHealthyAlreadyHealthy(t *testing.T) {
 	t.Parallel()
-	f := newFake()
-	f.state.HasHealthcheck, f.state.Health = true, "healthy"
+	f := healthFake("healthy")
 	f.health = make(chan string) // never sends
 	require.NoError(t, ForHealthy().Ready(context.Background(), f))
 }
@@ -66,8 +69,7 @@ func TestForHealthyStateErrors(t *testing.T) {
 	assert.ErrorIs(t, err, broken, "the first inspect")
 
 	// Inspect works once (the HEALTHCHECK is there), then fails.
-	f2 := newFake()
-	f2.state.HasHealthcheck, f2.state.Health = true, "starting"
+	f2 := healthFake("starting")
 	f2.stateErr, f2.stateErrAfter = broken, 1
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -78,8 +80,7 @@ func TestForHealthyStateErrors(t *testing.T) {
 
 func TestForHealthyEventStreamEnds(t *testing.T) {
 	t.Parallel()
-	f := newFake()
-	f.state.HasHealthcheck, f.state.Health = true, "starting"
+	f := healthFake("starting")
 	f.health = make(chan string, 1)
 	f.health <- "starting"
 	close(f.health)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth/internal/testkit/netstub"
 )
 
 // fakeOn is a running fake whose mapped port is srv's.
@@ -111,23 +113,12 @@ func TestForHTTPWithoutAnAddress(t *testing.T) {
 
 func TestForListeningPortOnAFake(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	listening := netstub.Hung(t)
 	table := func(port int, state string) string {
 		return "  sl  local_address rem_address   st\n   0: 00000000:" + hex4(port) + " 00000000:0000 " + state + " 0\n"
 	}
 	f := newFake()
-	f.port = l.Addr().(*net.TCPAddr).Port
+	f.port = netstub.Port(t, listening)
 	var calls atomic.Int32
 	f.exec = func(cmd []string) (ExecResult, error) {
 		assert.Equal(t, []string{"cat", "/proc/net/tcp", "/proc/net/tcp6"}, cmd)
@@ -141,28 +132,17 @@ func TestForListeningPortOnAFake(t *testing.T) {
 
 	// Listening inside but only the engine's proxy answers outside: it
 	// accepts and closes at once.
-	proxy, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer proxy.Close()
-	go func() {
-		for {
-			c, err := proxy.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	f.port = proxy.Addr().(*net.TCPAddr).Port
-	err = ForListeningPort("5432").Ready(shortCtx(t), f)
+	proxy := netstub.Serve(t, func(net.Conn) {})
+	f.port = netstub.Port(t, proxy)
+	err := ForListeningPort("5432").Ready(shortCtx(t), f)
 	var te *TimeoutError
 	require.ErrorAs(t, err, &te)
-	assert.Contains(t, te.LastSeen, "connect "+proxy.Addr().String()+": ")
+	assert.Contains(t, te.LastSeen, "connect "+proxy+": ")
 	assert.Equal(t, "listening port 5432", te.Awaited)
 	// What each of those tries saw; a busy machine can time a dial out.
 	var last error
 	for range 5 {
-		if last = acceptedThrough(context.Background(), proxy.Addr().String()); !isTimeout(last) {
+		if last = acceptedThrough(context.Background(), proxy); !isTimeout(last) {
 			break
 		}
 	}

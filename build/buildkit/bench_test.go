@@ -11,7 +11,6 @@ import (
 	"github.com/berth-go/berth/build/buildkit"
 	"github.com/berth-go/berth/internal/testkit/buildtest"
 	"github.com/berth-go/berth/internal/testkit/testenv"
-	"github.com/berth-go/berth/internal/wire"
 )
 
 // BenchmarkBuild compares the backends directly (berth's input-hash reuse
@@ -21,8 +20,7 @@ import (
 // the images removed too (a fresh engine: the cache is loaded from the
 // directory), and with them kept (the saved image is still there).
 func BenchmarkBuild(b *testing.B) {
-	c, err := wire.New()
-	require.NoError(b, err)
+	c := testenv.Engine(b)
 	ctx := context.Background()
 	files := map[string][]byte{}
 	for name, content := range buildtest.BenchFiles {

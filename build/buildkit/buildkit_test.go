@@ -54,9 +54,7 @@ func TestEngineOffersBuildKit(t *testing.T) {
 // TestSecretNotInImage mounts a secret in a RUN step and checks the image
 // holds no trace of it, nor does the build log.
 func TestSecretNotInImage(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	const secret = "s3cr3t-build-token"
 	f := filepath.Join(t.TempDir(), "token")
 	require.NoError(t, os.WriteFile(f, []byte(secret), 0o600))
@@ -94,9 +92,7 @@ RUN --mount=type=secret,id=token --mount=type=secret,id=envtoken \
 }
 
 func TestSSHMount(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	key := filepath.Join(t.TempDir(), "id_ed25519")
 	out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput()
 	require.NoError(t, err, "%s", out)
@@ -131,9 +127,7 @@ func TestSSHMount(t *testing.T) {
 }
 
 func TestCacheMountReusedAcrossBuilds(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	id := strings.ReplaceAll(buildtest.Unique(t), "/", "-")
 	df := "FROM busybox:1.36\nARG N\nRUN --mount=type=cache,id=" + id + ",target=/cache echo run-$N >> /cache/runs && cp /cache/runs /runs\n"
 	first := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).Arg("N", "1").Image()
@@ -143,22 +137,14 @@ func TestCacheMountReusedAcrossBuilds(t *testing.T) {
 	assert.Equal(t, "run-1\nrun-2\n", buildtest.Output(t, h, second, "cat", "/runs"), "the second build saw the first one's cache")
 }
 
-// bk is what BuildKit's builds look like.
-var bk = buildtest.Expect{
-	Backend:    "buildkit",
-	TargetStep: "[test 1/1] RUN echo test-stage > /stage",
-	FailedRUN:  []string{"exit code: 7", "at [2/2] RUN echo about to fail"},
+// TestBuildScenarios expects what BuildKit's builds look like.
+func TestBuildScenarios(t *testing.T) {
+	buildtest.Scenarios(t, buildtest.Expect{Backend: "buildkit", TargetStep: "[test 1/1] RUN echo test-stage > /stage",
+		FailedRUN: []string{"exit code: 7", "at [2/2] RUN echo about to fail"}})
 }
 
-func TestMultiStageTargetArgsLabels(t *testing.T) { t.Parallel(); buildtest.MultiStage(t, bk) }
-func TestDockerignore(t *testing.T)               { t.Parallel(); buildtest.Dockerignore(t, bk) }
-func TestPrivateBaseImage(t *testing.T)           { t.Parallel(); buildtest.PrivateBase(t, bk) }
-func TestNoCacheRebuild(t *testing.T)             { t.Parallel(); buildtest.NoCacheRebuild(t, bk) }
-
 func TestInMemoryContext(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	files := map[string][]byte{
 		"Dockerfile": []byte("FROM busybox:1.36\nCOPY . /ctx\nRUN test -f /ctx/bin/run.sh\n"),
 		"bin/run.sh": []byte("#!/bin/sh\necho " + buildtest.Unique(t) + "\n"),
@@ -171,9 +157,7 @@ func TestInMemoryContext(t *testing.T) {
 // TestPull: a newer base on the registry, the old one in the engine; Pull
 // builds on the newer one, without it the engine's copy is used.
 func TestPull(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	ctx := t.Context()
 	base, kc := buildtest.PrivateRegistry(t, h)
 	v2 := h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo v2 > /marker\n")}).Image()
@@ -190,8 +174,6 @@ func TestPull(t *testing.T) {
 	forget(res.ImageID)
 	assert.Equal(t, "v2\n", buildtest.Output(t, h, res.ImageID, "cat", "/seen"))
 }
-
-func TestBuildErrors(t *testing.T) { t.Parallel(); buildtest.Errors(t, bk) }
 
 // TestFailedCopyCancelsRunningStep: the COPY of a missing file fails
 // computing its cache key while the RUN before it still runs. BuildKit's
@@ -265,9 +247,7 @@ func TestUnsupported(t *testing.T) {
 }
 
 func TestParallelBuilds(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	ids := make([]string, 3)
 	var wg sync.WaitGroup
 	for i := range ids {
@@ -294,9 +274,7 @@ func TestParallelBuilds(t *testing.T) {
 // TestRunStepSettings: extra hosts, network none and the platform reach
 // the RUN steps.
 func TestRunStepSettings(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	df := "FROM busybox:1.36\nRUN grep db.internal /etc/hosts > /hosts && df -k /dev/shm | tail -1 | awk '{print $2}' > /shm && (ip -o link 2>/dev/null || cat /proc/net/dev) | grep -c : > /links; echo " + buildtest.Unique(t) + "\n"
 	arch := buildtest.EngineArch(t, h)
 	img := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).
@@ -311,9 +289,7 @@ func TestRunStepSettings(t *testing.T) {
 }
 
 func TestNamedContext(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	nonce := buildtest.Unique(t)
 	extra := testenv.Tree(t, map[string]string{"shared.txt": nonce})
 	// A name of this run's own, so the stand-in images it leaves or not
@@ -379,9 +355,7 @@ func dropBuildCache(t *testing.T, c *wire.Client, nonce string) {
 // image and this build's records from the builder cache, then builds
 // again from the directory: the slow step comes from the cache.
 func TestCacheDirectory(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	ctx := t.Context()
 	dir := filepath.Join(t.TempDir(), "cache")
 	nonce := buildtest.Unique(t)
@@ -447,9 +421,7 @@ func TestCacheDirectory(t *testing.T) {
 // copying files works and the image says that architecture; running its
 // binary in a RUN step fails with an error that says what the engine lacks.
 func TestForeignPlatform(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	ctx := t.Context()
 	arch := buildtest.ForeignArch(t, h)
 	src := testenv.Tree(t, map[string]string{"main.go": "package main\n\nfunc main() { println(\"hello from " + arch + "\") }\n", "go.mod": "module hello\n\ngo 1.22\n"})
@@ -486,9 +458,7 @@ func TestForeignPlatform(t *testing.T) {
 // still reuse the step, as Docker's does; NoCache runs it); one whose
 // secret's value changed is, as documented on Secret.
 func TestSecretIDsInInputHash(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	ctx := t.Context()
 	dir := t.TempDir()
 	first, second := filepath.Join(dir, "first"), filepath.Join(dir, "second")

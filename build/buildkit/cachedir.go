@@ -29,11 +29,6 @@ const (
 	cacheRepo    = "berth-cache/buildcache"
 )
 
-type cacheMeta struct {
-	Ref   string `json:"ref"`
-	Image string `json:"image"`
-}
-
 // cacheRef names the image that carries the cache of dir while it is in
 // the engine.
 func cacheRef(dir string) string {
@@ -127,6 +122,13 @@ func savedImage(dir string) string {
 		return ""
 	}
 	return m.Image
+}
+
+// cacheMeta is a cache directory's index: the image it saved and the
+// reference it carries while loaded in the engine.
+type cacheMeta struct {
+	Ref   string `json:"ref"`
+	Image string `json:"image"`
 }
 
 // readIndex reads dir's cache index; an error matching fs.ErrNotExist

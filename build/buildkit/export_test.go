@@ -67,9 +67,7 @@ func blobOf(t *testing.T, files map[string][]byte, d ociDesc) []byte {
 }
 
 func TestExportDockerAndOCI(t *testing.T) {
-	t.Parallel()
-	forget := testenv.RemoveImages(t)
-	h := berth.New(t)
+	h, forget := buildtest.ParallelHarness(t)
 	ctx := t.Context()
 	dir := t.TempDir()
 	dockerTar, ociTar, ociDockerTypes := filepath.Join(dir, "image.docker.tar"), filepath.Join(dir, "image.oci.tar"), filepath.Join(dir, "image.oci-docker.tar")

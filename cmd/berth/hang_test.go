@@ -1,45 +1,21 @@
 package main
 
 import (
-	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
+	"github.com/berth-go/berth/internal/testkit/netstub"
 	"github.com/berth-go/berth/internal/wire"
 )
-
-// hungEngine accepts connections and never answers.
-func hungEngine(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				go io.Copy(io.Discard, conn)
-				<-done
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
 
 // The commands report an engine that takes calls and never answers within
 // the CLI's bound, naming the engine and the call, instead of printing
 // nothing for their whole deadline.
 func TestCommandsReportHungEngine(t *testing.T) {
-	addr := hungEngine(t)
+	addr := netstub.Hung(t)
 	t.Setenv("DOCKER_HOST", "tcp://"+addr)
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 

@@ -1,59 +1,31 @@
 package main
 
 import (
-	"net"
-	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
+	"github.com/berth-go/berth/internal/testkit/netstub"
 	"github.com/berth-go/berth/internal/wire"
 )
 
-// searchEnv points the socket search into a fresh short directory (a
-// socket's path must fit in 108 bytes) and clears what names an engine.
+// searchEnv points the socket search into a fresh short directory and
+// clears what names an engine.
 func searchEnv(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "bd")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	t.Setenv("DOCKER_HOST", "")
-	t.Setenv("DOCKER_CONTEXT", "")
-	t.Setenv("DOCKER_CONFIG", filepath.Join(dir, "cfg"))
-	t.Setenv("HOME", filepath.Join(dir, "h"))
-	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "x"))
-	t.Setenv("XDG_CONFIG_HOME", "")
-	t.Setenv("COLIMA_HOME", "")
+	dir := netstub.SearchEnv(t)
 	t.Cleanup(wire.SetSearchRoot(filepath.Join(dir, "r")))
 	return dir
 }
 
-// pinging answers GET /_ping on a unix socket at path, and nothing else.
-func pinging(t *testing.T, path string) {
-	t.Helper()
-	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	l, err := net.Listen("unix", path)
-	require.NoError(t, err)
-	srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/_ping" {
-			http.Error(w, "fake engine: only /_ping", http.StatusNotImplemented)
-			return
-		}
-		w.Header().Set("Server", "Libpod/4.3.1 (linux)")
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-}
+const libpod = "Libpod/4.3.1 (linux)"
 
 func TestDoctorSaysWhichSocketWasFound(t *testing.T) {
 	dir := searchEnv(t)
-	pinging(t, filepath.Join(dir, "h/.colima/default/docker.sock"))
-	pinging(t, filepath.Join(dir, "x/podman/podman.sock"))
+	netstub.PingingSocket(t, filepath.Join(dir, "h/.colima/default/docker.sock"), libpod)
+	netstub.PingingSocket(t, filepath.Join(dir, "x/podman/podman.sock"), libpod)
 	var stdout, stderr strings.Builder
 	run([]string{"doctor"}, &stdout, &stderr)
 	out := stdout.String()

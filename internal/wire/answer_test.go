@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth/internal/testkit/netstub"
 )
 
 // endless writes head, then body over and over (up to 4 GiB, the size a
@@ -203,7 +205,7 @@ func TestEventBounded(t *testing.T) {
 }
 
 func TestHijackAnswerHeaderBounded(t *testing.T) {
-	addr := serveConns(t, func(conn net.Conn) {
+	addr := netstub.Serve(t, func(conn net.Conn) {
 		br := bufio.NewReader(conn)
 		if _, err := http.ReadRequest(br); err != nil {
 			return

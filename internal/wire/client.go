@@ -779,3 +779,11 @@ func filterQuery(q url.Values, f Filters) url.Values {
 	}
 	return q
 }
+
+// setNonEmpty sets the query parameter key to value unless value is empty:
+// an absent parameter leaves the engine's default.
+func setNonEmpty(q url.Values, key, value string) {
+	if value != "" {
+		q.Set(key, value)
+	}
+}

@@ -15,12 +15,8 @@ import (
 // empty.
 func (c *Client) ContainerCreate(ctx context.Context, name string, cfg *ContainerConfig, platform string) (CreateResponse, error) {
 	q := url.Values{}
-	if name != "" {
-		q.Set("name", name)
-	}
-	if platform != "" {
-		q.Set("platform", platform)
-	}
+	setNonEmpty(q, "name", name)
+	setNonEmpty(q, "platform", platform)
 	var body any = cfg
 	if cfg != nil && cfg.Edit != nil {
 		b, err := json.Marshal(cfg)
@@ -178,15 +174,9 @@ func (c *Client) ContainerLogs(ctx context.Context, id string, o LogsOptions) (i
 	setBool("stderr", o.Stderr)
 	setBool("follow", o.Follow)
 	setBool("timestamps", o.Timestamps)
-	if o.Since != "" {
-		q.Set("since", o.Since)
-	}
-	if o.Until != "" {
-		q.Set("until", o.Until)
-	}
-	if o.Tail != "" {
-		q.Set("tail", o.Tail)
-	}
+	setNonEmpty(q, "since", o.Since)
+	setNonEmpty(q, "until", o.Until)
+	setNonEmpty(q, "tail", o.Tail)
 	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/containers/" + id + "/logs", Query: q, Long: o.Follow})
 	if err != nil {
 		return nil, err
@@ -211,9 +201,7 @@ func (c *Client) ContainerAttach(ctx context.Context, id string, o AttachOptions
 			q.Set(k, "1")
 		}
 	}
-	if o.DetachKeys != "" {
-		q.Set("detachKeys", o.DetachKeys)
-	}
+	setNonEmpty(q, "detachKeys", o.DetachKeys)
 	return c.Hijack(ctx, Request{Method: http.MethodPost, Path: "/containers/" + id + "/attach", Query: q}, "tcp")
 }
 
@@ -308,15 +296,9 @@ type CommitOptions struct {
 // ContainerCommit makes an image from a container and returns its ID.
 func (c *Client) ContainerCommit(ctx context.Context, id string, o CommitOptions) (string, error) {
 	q := url.Values{"container": {id}, "pause": {strconv.FormatBool(o.Pause)}}
-	if o.Repo != "" {
-		q.Set("repo", o.Repo)
-	}
-	if o.Tag != "" {
-		q.Set("tag", o.Tag)
-	}
-	if o.Comment != "" {
-		q.Set("comment", o.Comment)
-	}
+	setNonEmpty(q, "repo", o.Repo)
+	setNonEmpty(q, "tag", o.Tag)
+	setNonEmpty(q, "comment", o.Comment)
 	for _, ch := range o.Changes {
 		q.Add("changes", ch)
 	}

@@ -14,60 +14,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth/internal/testkit/netstub"
 )
-
-// shortTempDir is a temporary directory with a short path: a unix
-// socket's path must fit in 108 bytes, and t.TempDir's can be long.
-func shortTempDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "bs")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	return dir
-}
-
-// pingingSocket listens on a unix socket at path and answers GET /_ping
-// with 200 and the Server header server, like an engine.
-func pingingSocket(t *testing.T, path, server string) {
-	t.Helper()
-	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	l, err := net.Listen("unix", path)
-	require.NoError(t, err)
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != "/_ping" {
-				http.NotFound(w, r)
-				return
-			}
-			w.Header().Set("Server", server)
-			_, _ = w.Write([]byte("OK"))
-		}),
-		ReadHeaderTimeout: 5 * time.Second,
-	}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-}
-
-// silentSocket listens on a unix socket at path and never accepts: a
-// dial succeeds, the ping gets no answer (a hung engine).
-func silentSocket(t *testing.T, path string) {
-	t.Helper()
-	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	l, err := net.Listen("unix", path)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = l.Close() })
-}
-
-// staleSocket leaves a socket file nobody listens on (a stopped Docker
-// Desktop): a dial is refused.
-func staleSocket(t *testing.T, path string) {
-	t.Helper()
-	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	l, err := net.Listen("unix", path)
-	require.NoError(t, err)
-	l.(*net.UnixListener).SetUnlinkOnClose(false)
-	require.NoError(t, l.Close())
-}
 
 // testSearch is a search whose every place is under dir.
 func testSearch(dir string) SocketSearch {
@@ -147,12 +96,12 @@ func TestSocketSearchFindsEachPlace(t *testing.T) {
 	}
 	for i, w := range wantOrder {
 		t.Run(w.engine+" "+w.rel, func(t *testing.T) {
-			dir := shortTempDir(t)
+			dir := netstub.ShortTempDir(t)
 			s := testSearch(dir)
 			// This place answers, and so does every later one: the
 			// first must win.
 			for _, later := range wantOrder[i:] {
-				pingingSocket(t, filepath.Join(dir, later.rel), "Fake/"+later.rel)
+				netstub.PingingSocket(t, filepath.Join(dir, later.rel), "Fake/"+later.rel)
 			}
 			ep := s.Endpoint()
 			path := filepath.Join(dir, filepath.FromSlash(w.rel))
@@ -170,13 +119,13 @@ func TestSocketSearchFindsEachPlace(t *testing.T) {
 }
 
 func TestSocketSearchPassesOverSocketsThatDoNotAnswer(t *testing.T) {
-	dir := shortTempDir(t)
+	dir := netstub.ShortTempDir(t)
 	s := testSearch(dir)
-	silentSocket(t, filepath.Join(dir, "r/var/run/docker.sock"))
-	staleSocket(t, filepath.Join(dir, "h/.docker/run/docker.sock"))
+	netstub.SilentSocket(t, filepath.Join(dir, "r/var/run/docker.sock"))
+	netstub.StaleSocket(t, filepath.Join(dir, "h/.docker/run/docker.sock"))
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "h/.colima/default"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "h/.colima/default/docker.sock"), nil, 0o600))
-	pingingSocket(t, filepath.Join(dir, "x/podman/podman.sock"), "Libpod/4.3.1")
+	netstub.PingingSocket(t, filepath.Join(dir, "x/podman/podman.sock"), "Libpod/4.3.1")
 
 	start := time.Now()
 	ep := s.Endpoint()
@@ -199,7 +148,7 @@ func TestSocketSearchPassesOverSocketsThatDoNotAnswer(t *testing.T) {
 }
 
 func TestSocketSearchRejectsWhatIsNotAnEngine(t *testing.T) {
-	dir := shortTempDir(t)
+	dir := netstub.ShortTempDir(t)
 	s := testSearch(dir)
 	path := filepath.Join(dir, "r/var/run/docker.sock")
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
@@ -217,19 +166,12 @@ func TestSocketSearchRejectsWhatIsNotAnEngine(t *testing.T) {
 // EndpointFromEnv searches when nothing names an engine, with the places
 // made of HOME and XDG_RUNTIME_DIR.
 func TestEndpointFromEnvSearches(t *testing.T) {
-	dir := shortTempDir(t)
-	t.Setenv("DOCKER_HOST", "")
-	t.Setenv("DOCKER_CONTEXT", "")
-	t.Setenv("DOCKER_CONFIG", filepath.Join(dir, "cfg"))
-	t.Setenv("HOME", filepath.Join(dir, "h"))
-	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "x"))
-	t.Setenv("XDG_CONFIG_HOME", "")
-	t.Setenv("COLIMA_HOME", "")
+	dir := netstub.SearchEnv(t)
 	t.Cleanup(SetSearchRoot(filepath.Join(dir, "r")))
 
 	t.Run("Docker Desktop before rootless Podman", func(t *testing.T) {
-		pingingSocket(t, filepath.Join(dir, "h/.docker/run/docker.sock"), "Docker/28.0.0 (linux)")
-		pingingSocket(t, filepath.Join(dir, "x/podman/podman.sock"), "Libpod/4.3.1")
+		netstub.PingingSocket(t, filepath.Join(dir, "h/.docker/run/docker.sock"), "Docker/28.0.0 (linux)")
+		netstub.PingingSocket(t, filepath.Join(dir, "x/podman/podman.sock"), "Libpod/4.3.1")
 		ep, err := EndpointFromEnv()
 		require.NoError(t, err)
 		assert.Equal(t, "unix://"+filepath.Join(dir, "h/.docker/run/docker.sock"), ep.Host)
@@ -242,7 +184,7 @@ func TestEndpointFromEnvSearches(t *testing.T) {
 		assert.Equal(t, ep.From, c.Endpoint().From)
 	})
 	t.Run("nothing answers", func(t *testing.T) {
-		staleSocket(t, filepath.Join(dir, "h/.docker/run/docker.sock"))
+		netstub.StaleSocket(t, filepath.Join(dir, "h/.docker/run/docker.sock"))
 		ep, err := EndpointFromEnv()
 		require.NoError(t, err)
 		assert.Equal(t, DefaultHost, ep.Host)
@@ -254,15 +196,9 @@ func TestEndpointFromEnvSearches(t *testing.T) {
 }
 
 func TestNoEngineFoundErrorSaysWhereAndWhatToDo(t *testing.T) {
-	dir := shortTempDir(t)
-	t.Setenv("DOCKER_HOST", "")
-	t.Setenv("DOCKER_CONTEXT", "")
-	t.Setenv("DOCKER_CONFIG", filepath.Join(dir, "cfg"))
-	t.Setenv("HOME", filepath.Join(dir, "h"))
-	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "x"))
-	t.Setenv("COLIMA_HOME", "")
+	dir := netstub.SearchEnv(t)
 	t.Cleanup(SetSearchRoot(filepath.Join(dir, "r")))
-	staleSocket(t, filepath.Join(dir, "h/.docker/run/docker.sock"))
+	netstub.StaleSocket(t, filepath.Join(dir, "h/.docker/run/docker.sock"))
 
 	c, err := New()
 	require.NoError(t, err, "New does not fail for want of an engine; the first call does")
@@ -299,7 +235,7 @@ func TestNoEngineFoundErrorSaysWhereAndWhatToDo(t *testing.T) {
 // A socket that hangs up without an answer says so, rather than that it
 // ran out of time.
 func TestSocketSearchSaysWhyASocketDidNotAnswer(t *testing.T) {
-	dir := shortTempDir(t)
+	dir := netstub.ShortTempDir(t)
 	path := filepath.Join(dir, "hangup.sock")
 	l, err := net.Listen("unix", path)
 	require.NoError(t, err)

@@ -63,13 +63,7 @@ func (e *APIError) Is(target error) bool {
 // credentials were missing or refused. Engines report registry auth failures
 // with status 500 and one of these phrases.
 func IsAuthMessage(msg string) bool {
-	m := strings.ToLower(msg)
-	for _, s := range []string{"no basic auth credentials", "unauthorized", "authentication required", "401 unauthorized", "incorrect username or password", "denied: requested access"} {
-		if strings.Contains(m, s) {
-			return true
-		}
-	}
-	return false
+	return containsAnyFold(msg, "no basic auth credentials", "unauthorized", "authentication required", "401 unauthorized", "incorrect username or password", "denied: requested access")
 }
 
 // routeMissing reports a 404 from the engine's router rather than from a
@@ -82,18 +76,23 @@ func (e *APIError) routeMissing() bool {
 // isNotFoundMessage recognises Podman's 500 answers about missing objects,
 // e.g. "unable to find network with name or ID x: network not found".
 func isNotFoundMessage(msg string) bool {
+	return containsAnyFold(msg, "network not found", "no such network", "no such container", "no such image", "no such volume", "no such object")
+}
+
+func isConflictMessage(msg string) bool {
+	return containsAnyFold(msg, "already in use", "already exists", "already used")
+}
+
+// containsAnyFold reports whether msg, in lower case, contains one of the
+// lower-case phrases.
+func containsAnyFold(msg string, phrases ...string) bool {
 	m := strings.ToLower(msg)
-	for _, s := range []string{"network not found", "no such network", "no such container", "no such image", "no such volume", "no such object"} {
-		if strings.Contains(m, s) {
+	for _, p := range phrases {
+		if strings.Contains(m, p) {
 			return true
 		}
 	}
 	return false
-}
-
-func isConflictMessage(msg string) bool {
-	m := strings.ToLower(msg)
-	return strings.Contains(m, "already in use") || strings.Contains(m, "already exists") || strings.Contains(m, "already used")
 }
 
 // DaemonError says the engine could not be reached at all.

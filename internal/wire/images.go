@@ -48,12 +48,8 @@ func (c *Client) Stream(ctx context.Context, r Request, fn func(JSONMessage) err
 // X-Registry-Auth value auth (may be empty).
 func (c *Client) ImagePull(ctx context.Context, image, tag, platform, auth string, fn func(JSONMessage) error) error {
 	q := url.Values{"fromImage": {image}}
-	if tag != "" {
-		q.Set("tag", tag)
-	}
-	if platform != "" {
-		q.Set("platform", platform)
-	}
+	setNonEmpty(q, "tag", tag)
+	setNonEmpty(q, "platform", platform)
 	return c.Stream(ctx, Request{Method: http.MethodPost, Path: "/images/create", Query: q, Header: authHeader(auth)}, fn)
 }
 
@@ -83,9 +79,7 @@ func (c *Client) ImageInspect(ctx context.Context, ref string) (*ImageInspect, e
 // ImageTag tags src as repo:tag.
 func (c *Client) ImageTag(ctx context.Context, src, repo, tag string) error {
 	q := url.Values{"repo": {repo}}
-	if tag != "" {
-		q.Set("tag", tag)
-	}
+	setNonEmpty(q, "tag", tag)
 	return c.DoJSON(ctx, Request{Method: http.MethodPost, Path: "/images/" + src + "/tag", Query: q}, nil)
 }
 

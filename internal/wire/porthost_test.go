@@ -59,54 +59,39 @@ func bridgeEngine(t *testing.T, gw string, calls *atomic.Int32) *Client {
 }
 
 func TestPortHost(t *testing.T) {
-	ctx := context.Background()
-	t.Run("outside a container loopback, no call", func(t *testing.T) {
-		pretend(t, false)
-		var calls atomic.Int32
-		c := bridgeEngine(t, "172.17.0.1", &calls)
-		assert.Equal(t, "127.0.0.1", c.PortHost(ctx))
-		assert.Zero(t, calls.Load())
-	})
-	t.Run("inside, the bridge gateway, asked once", func(t *testing.T) {
-		pretend(t, true, "172.17.0.5")
-		var calls atomic.Int32
-		c := bridgeEngine(t, "172.17.0.1", &calls)
-		assert.Equal(t, "172.17.0.1", c.PortHost(ctx))
-		assert.Equal(t, "172.17.0.1", c.PortHost(ctx))
-		assert.Equal(t, int32(1), calls.Load())
-	})
-	t.Run("inside, the engine in this network: loopback", func(t *testing.T) {
-		pretend(t, true, "172.17.0.1")
-		var calls atomic.Int32
-		c := bridgeEngine(t, "172.17.0.1", &calls)
-		assert.Equal(t, "127.0.0.1", c.PortHost(ctx))
-	})
-	t.Run("inside, no bridge network: loopback", func(t *testing.T) {
-		pretend(t, true, "192.168.17.5")
-		var calls atomic.Int32
-		c := bridgeEngine(t, "", &calls)
-		assert.Equal(t, "127.0.0.1", c.PortHost(ctx))
-	})
-	t.Run("inside, a bridge with a subnet only: its first address", func(t *testing.T) {
-		pretend(t, true, "172.17.0.5")
-		var calls atomic.Int32
-		c := bridgeEngine(t, "subnet-only", &calls)
-		assert.Equal(t, "172.17.0.1", c.PortHost(ctx))
-	})
-	t.Run("the engine here, its bridge with a subnet only: loopback", func(t *testing.T) {
-		pretend(t, true, "172.17.0.1")
-		var calls atomic.Int32
-		c := bridgeEngine(t, "subnet-only", &calls)
-		assert.Equal(t, "127.0.0.1", c.PortHost(ctx))
-	})
-	t.Run("a remote engine is its host", func(t *testing.T) {
-		pretend(t, true)
-		var calls atomic.Int32
-		c := bridgeEngine(t, "172.17.0.1", &calls)
-		c.ep.Host = "tcp://10.1.2.3:2375"
-		assert.Equal(t, "10.1.2.3", c.PortHost(ctx))
-		assert.Zero(t, calls.Load())
-	})
+	const unchecked = -1
+	tests := []struct {
+		name   string
+		inside bool
+		addrs  []string // this host's addresses
+		bridge string   // the engine's bridge gateway, as bridgeEngine takes it
+		host   string   // the engine's host, when not the local socket
+		want   string
+		calls  int32 // engine calls for two PortHost calls, or unchecked
+	}{
+		{"outside a container loopback, no call", false, nil, "172.17.0.1", "", "127.0.0.1", 0},
+		{"inside, the bridge gateway, asked once", true, []string{"172.17.0.5"}, "172.17.0.1", "", "172.17.0.1", 1},
+		{"inside, the engine in this network: loopback", true, []string{"172.17.0.1"}, "172.17.0.1", "", "127.0.0.1", unchecked},
+		{"inside, no bridge network: loopback", true, []string{"192.168.17.5"}, "", "", "127.0.0.1", unchecked},
+		{"inside, a bridge with a subnet only: its first address", true, []string{"172.17.0.5"}, "subnet-only", "", "172.17.0.1", unchecked},
+		{"the engine here, its bridge with a subnet only: loopback", true, []string{"172.17.0.1"}, "subnet-only", "", "127.0.0.1", unchecked},
+		{"a remote engine is its host", true, nil, "172.17.0.1", "tcp://10.1.2.3:2375", "10.1.2.3", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pretend(t, tt.inside, tt.addrs...)
+			var calls atomic.Int32
+			c := bridgeEngine(t, tt.bridge, &calls)
+			if tt.host != "" {
+				c.ep.Host = tt.host
+			}
+			assert.Equal(t, tt.want, c.PortHost(t.Context()))
+			assert.Equal(t, tt.want, c.PortHost(t.Context()), "asked again")
+			if tt.calls != unchecked {
+				assert.Equal(t, tt.calls, calls.Load())
+			}
+		})
+	}
 }
 
 func TestHostAddress(t *testing.T) {

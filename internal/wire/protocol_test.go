@@ -20,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth/internal/testkit/netstub"
 )
 
 // fakeEngine serves /_ping with the given API version and routes the rest
@@ -39,14 +41,6 @@ func fakeEngine(t *testing.T, apiVersion string, h http.HandlerFunc) *Client {
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-func frame(kind byte, payload string) []byte {
-	b := make([]byte, 8+len(payload))
-	b[0] = kind
-	binary.BigEndian.PutUint32(b[4:], uint32(len(payload)))
-	copy(b[8:], payload)
-	return b
 }
 
 func TestVersionNegotiation(t *testing.T) {
@@ -247,10 +241,10 @@ func TestDecodeStreamOrder(t *testing.T) {
 
 func TestDemux(t *testing.T) {
 	var in bytes.Buffer
-	in.Write(frame(1, "out1\n"))
-	in.Write(frame(2, "err1\n"))
-	in.Write(frame(1, ""))
-	in.Write(frame(1, "out2\n"))
+	in.Write(netstub.Frame(1, "out1\n"))
+	in.Write(netstub.Frame(2, "err1\n"))
+	in.Write(netstub.Frame(1, ""))
+	in.Write(netstub.Frame(1, "out2\n"))
 	var out, errb bytes.Buffer
 	require.NoError(t, Demux(&in, &out, &errb))
 	assert.Equal(t, "out1\nout2\n", out.String())
@@ -261,14 +255,14 @@ func TestDemux(t *testing.T) {
 // frame sizes leave out each line's newline.
 func TestDemuxPodmanReplay(t *testing.T) {
 	short := func(kind byte, line string) []byte {
-		f := frame(kind, line)
+		f := netstub.Frame(kind, line)
 		binary.BigEndian.PutUint32(f[4:], uint32(len(line)-1))
 		return f
 	}
 	var in bytes.Buffer
 	in.Write(short(1, "said\n"))
 	in.Write(short(2, "complained\n"))
-	in.Write(frame(1, "live\n"))
+	in.Write(netstub.Frame(1, "live\n"))
 	in.Write(short(2, "last\n"))
 	var out, errb bytes.Buffer
 	require.NoError(t, Demux(&in, &out, &errb))
@@ -279,7 +273,7 @@ func TestDemuxPodmanReplay(t *testing.T) {
 }
 
 func TestDemuxCorners(t *testing.T) {
-	torn := frame(1, "hello")[:10]
+	torn := netstub.Frame(1, "hello")[:10]
 	huge := make([]byte, 8)
 	huge[0] = 1
 	binary.BigEndian.PutUint32(huge[4:], MaxFrame+1)
@@ -290,9 +284,9 @@ func TestDemuxCorners(t *testing.T) {
 		msg  string
 	}{
 		{"torn payload", torn, io.ErrUnexpectedEOF, ""},
-		{"torn header", frame(1, "x")[:5], io.ErrUnexpectedEOF, ""},
+		{"torn header", netstub.Frame(1, "x")[:5], io.ErrUnexpectedEOF, ""},
 		{"oversize frame", huge, ErrFrameTooLarge, ""},
-		{"system error", frame(3, "boom"), nil, "boom"},
+		{"system error", netstub.Frame(3, "boom"), nil, "boom"},
 		{"tty data", []byte("plain text output"), nil, "unknown stream kind"},
 	}
 	for _, tt := range tests {
@@ -332,30 +326,8 @@ func TestPlainHTTPAgainstTLSPortIsClear(t *testing.T) {
 	assert.Contains(t, err.Error(), "DOCKER_TLS_VERIFY")
 }
 
-// serveConns listens on 127.0.0.1 until the test ends and runs handle on
-// each connection, closing it afterwards; it returns the address.
-func serveConns(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				handle(conn)
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
-
 func TestHijackReplaysBufferedBytes(t *testing.T) {
-	addr := serveConns(t, func(conn net.Conn) {
+	addr := netstub.Serve(t, func(conn net.Conn) {
 		br := bufio.NewReader(conn)
 		req, err := http.ReadRequest(br)
 		if err != nil {
@@ -368,9 +340,9 @@ func TestHijackReplaysBufferedBytes(t *testing.T) {
 		io.Copy(io.Discard, req.Body)
 		// The 101 and the first output in one write, so they share
 		// the client's buffer.
-		fmt.Fprintf(conn, "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n%s", frame(1, "early\n"))
+		fmt.Fprintf(conn, "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n%s", netstub.Frame(1, "early\n"))
 		in, _ := io.ReadAll(br) // until the client's CloseWrite
-		conn.Write(frame(1, "echo:"+string(in)))
+		conn.Write(netstub.Frame(1, "echo:"+string(in)))
 	})
 	c, err := New(WithHost("tcp://" + addr))
 	require.NoError(t, err)
@@ -394,20 +366,24 @@ func TestEndpointFromEnv(t *testing.T) {
 		body := fmt.Sprintf(`{"Name":%q,"Metadata":{},"Endpoints":{"docker":{"Host":%q,"SkipTLSVerify":false}}}`, name, host)
 		require.NoError(t, os.WriteFile(filepath.Join(meta, "meta.json"), []byte(body), 0o644))
 	}
-	t.Run("DOCKER_HOST wins", func(t *testing.T) {
+	// dockerEnv sets DOCKER_HOST and DOCKER_CONTEXT and points
+	// DOCKER_CONFIG at a fresh directory, which it returns.
+	dockerEnv := func(t *testing.T, host, dockerContext string) string {
+		t.Helper()
 		dir := t.TempDir()
 		t.Setenv("DOCKER_CONFIG", dir)
-		t.Setenv("DOCKER_HOST", "tcp://10.0.0.1:2375")
-		t.Setenv("DOCKER_CONTEXT", "remote")
+		t.Setenv("DOCKER_HOST", host)
+		t.Setenv("DOCKER_CONTEXT", dockerContext)
+		return dir
+	}
+	t.Run("DOCKER_HOST wins", func(t *testing.T) {
+		dockerEnv(t, "tcp://10.0.0.1:2375", "remote")
 		ep, err := EndpointFromEnv()
 		require.NoError(t, err)
 		assert.Equal(t, Endpoint{Host: "tcp://10.0.0.1:2375", From: "DOCKER_HOST"}, ep)
 	})
 	t.Run("DOCKER_CONTEXT", func(t *testing.T) {
-		dir := t.TempDir()
-		t.Setenv("DOCKER_CONFIG", dir)
-		t.Setenv("DOCKER_HOST", "")
-		t.Setenv("DOCKER_CONTEXT", "remote")
+		dir := dockerEnv(t, "", "remote")
 		writeContext(t, dir, "remote", "unix:///run/remote.sock")
 		ep, err := EndpointFromEnv()
 		require.NoError(t, err)
@@ -415,10 +391,7 @@ func TestEndpointFromEnv(t *testing.T) {
 		assert.Equal(t, "context remote", ep.From)
 	})
 	t.Run("currentContext in config.json", func(t *testing.T) {
-		dir := t.TempDir()
-		t.Setenv("DOCKER_CONFIG", dir)
-		t.Setenv("DOCKER_HOST", "")
-		t.Setenv("DOCKER_CONTEXT", "")
+		dir := dockerEnv(t, "", "")
 		writeContext(t, dir, "ci", "tcp://127.0.0.1:2375")
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"currentContext":"ci"}`), 0o600))
 		ep, err := EndpointFromEnv()
@@ -427,9 +400,7 @@ func TestEndpointFromEnv(t *testing.T) {
 		assert.Equal(t, "context ci", ep.From)
 	})
 	t.Run("default", func(t *testing.T) {
-		t.Setenv("DOCKER_CONFIG", t.TempDir())
-		t.Setenv("DOCKER_HOST", "")
-		t.Setenv("DOCKER_CONTEXT", "")
+		dockerEnv(t, "", "")
 		// No socket anywhere the search looks (discover_test.go tests it).
 		t.Setenv("HOME", t.TempDir())
 		t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
@@ -440,9 +411,7 @@ func TestEndpointFromEnv(t *testing.T) {
 		assert.Equal(t, "default", ep.From)
 	})
 	t.Run("unknown context", func(t *testing.T) {
-		t.Setenv("DOCKER_CONFIG", t.TempDir())
-		t.Setenv("DOCKER_HOST", "")
-		t.Setenv("DOCKER_CONTEXT", "nope")
+		dockerEnv(t, "", "nope")
 		_, err := EndpointFromEnv()
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), `docker context "nope" not found`)
@@ -462,10 +431,7 @@ func TestEndpointFromEnv(t *testing.T) {
 		assert.Contains(t, err.Error(), "DOCKER_CERT_PATH")
 	})
 	t.Run("broken config.json", func(t *testing.T) {
-		dir := t.TempDir()
-		t.Setenv("DOCKER_CONFIG", dir)
-		t.Setenv("DOCKER_HOST", "")
-		t.Setenv("DOCKER_CONTEXT", "")
+		dir := dockerEnv(t, "", "")
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"auths":`), 0o600))
 		_, err := EndpointFromEnv()
 		require.Error(t, err)
@@ -491,8 +457,8 @@ func TestEventsEndWithContext(t *testing.T) {
 }
 
 func FuzzDemux(f *testing.F) {
-	f.Add(append(frame(1, "out"), frame(2, "err")...))
-	f.Add(frame(3, "sys"))
+	f.Add(append(netstub.Frame(1, "out"), netstub.Frame(2, "err")...))
+	f.Add(netstub.Frame(3, "sys"))
 	f.Add([]byte{1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out, errb bytes.Buffer

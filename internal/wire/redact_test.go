@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth/internal/testkit/netstub"
 )
 
 func TestRedactHost(t *testing.T) {
@@ -78,7 +80,7 @@ func TestHostPasswordNeverShown(t *testing.T) {
 	check(t, err.Error())
 
 	// A hung engine's error names the host redacted.
-	addr := hungEngine(t)
+	addr := netstub.Hung(t)
 	c3, err := New(WithHost("tcp://bob:"+pw+"@"+addr), WithResponseTimeout(200*time.Millisecond))
 	require.NoError(t, err)
 	defer c3.Close()

@@ -12,21 +12,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth/internal/testkit/netstub"
 )
 
-// hungEngine accepts connections and never answers; it returns its
-// address.
-func hungEngine(t *testing.T) string {
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done) })
-	return serveConns(t, func(conn net.Conn) {
-		go io.Copy(io.Discard, conn)
-		<-done
-	})
-}
-
 func TestHungEngineIsReportedInBoundedTime(t *testing.T) {
-	addr := hungEngine(t)
+	addr := netstub.Hung(t)
 	c, err := New(WithHost("tcp://"+addr), WithResponseTimeout(300*time.Millisecond))
 	require.NoError(t, err)
 	defer c.Close()
@@ -55,7 +46,7 @@ func TestHungEngineIsReportedInBoundedTime(t *testing.T) {
 }
 
 func TestResponseTimeoutFromEnv(t *testing.T) {
-	addr := hungEngine(t)
+	addr := netstub.Hung(t)
 	t.Setenv(EnvResponseTimeout, "200ms")
 	c, err := New(WithHost("tcp://" + addr))
 	require.NoError(t, err)
@@ -157,7 +148,7 @@ func newServer(t *testing.T, h http.Handler) string {
 // A TLS endpoint that takes the connection and never answers the
 // handshake is bounded the same way.
 func TestHungTLSHandshakeIsBounded(t *testing.T) {
-	addr := hungEngine(t)
+	addr := netstub.Hung(t)
 	c, err := New(WithEndpoint(Endpoint{Host: "tcp://" + addr, From: "option", TLS: &tls.Config{InsecureSkipVerify: true}}),
 		WithResponseTimeout(300*time.Millisecond))
 	require.NoError(t, err)

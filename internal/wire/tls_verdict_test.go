@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/berth-go/berth/internal/testkit/netstub"
 )
 
 // A TLS 1.3 engine that refuses the client certificate can close the
@@ -31,7 +33,7 @@ func TestClientCertRefusedByReset(t *testing.T) {
 	cert, err := tls.LoadX509KeyPair(filepath.Join(server, "cert.pem"), filepath.Join(server, "key.pem"))
 	require.NoError(t, err)
 
-	addr := serveConns(t, func(conn net.Conn) {
+	addr := netstub.Serve(t, func(conn net.Conn) {
 		tc := tls.Server(conn, &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS13})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -93,16 +93,23 @@ type HostConfig struct {
 	ShmSize         int64                    `json:",omitempty"`
 	Init            *bool                    `json:",omitempty"`
 	Mounts          []Mount                  `json:",omitempty"`
-	Memory          int64                    `json:",omitempty"`
-	MemorySwap      int64                    `json:",omitempty"`
-	NanoCPUs        int64                    `json:",omitempty"`
-	CPUShares       int64                    `json:"CpuShares,omitempty"`
-	CPUPeriod       int64                    `json:"CpuPeriod,omitempty"`
-	CPUQuota        int64                    `json:"CpuQuota,omitempty"`
-	PidsLimit       *int64                   `json:",omitempty"`
-	Sysctls         map[string]string        `json:",omitempty"`
-	Ulimits         []Ulimit                 `json:",omitempty"`
-	Devices         []DeviceMapping          `json:",omitempty"`
+	Resources
+	Sysctls map[string]string `json:",omitempty"`
+	Ulimits []Ulimit          `json:",omitempty"`
+	Devices []DeviceMapping   `json:",omitempty"`
+}
+
+// Resources are the limits a container is created with (in HostConfig)
+// and that an update changes; the API sends them as HostConfig's and
+// UpdateConfig's own fields.
+type Resources struct {
+	Memory     int64  `json:",omitempty"`
+	MemorySwap int64  `json:",omitempty"`
+	NanoCPUs   int64  `json:",omitempty"`
+	CPUShares  int64  `json:"CpuShares,omitempty"`
+	CPUPeriod  int64  `json:"CpuPeriod,omitempty"`
+	CPUQuota   int64  `json:"CpuQuota,omitempty"`
+	PidsLimit  *int64 `json:",omitempty"`
 }
 
 // Ulimit is a resource limit of a container's processes.
@@ -243,12 +250,7 @@ type ChangeItem struct {
 
 // UpdateConfig is the body of POST /containers/{id}/update.
 type UpdateConfig struct {
-	Memory        int64          `json:",omitempty"`
-	MemorySwap    int64          `json:",omitempty"`
-	NanoCPUs      int64          `json:",omitempty"`
-	CPUQuota      int64          `json:"CpuQuota,omitempty"`
-	CPUPeriod     int64          `json:"CpuPeriod,omitempty"`
-	PidsLimit     *int64         `json:",omitempty"`
+	Resources
 	RestartPolicy *RestartPolicy `json:",omitempty"`
 }
 

@@ -40,6 +40,34 @@ type Expect struct {
 	FailedRUN []string
 }
 
+// ParallelHarness marks t parallel and returns its harness and track,
+// which removes an image the test made when it ends, after the harness
+// removed the test's containers (see testenv.RemoveImages).
+func ParallelHarness(t *testing.T) (h *berth.Harness, track func(image string)) {
+	t.Helper()
+	t.Parallel()
+	track = testenv.RemoveImages(t)
+	return berth.New(t), track
+}
+
+// Scenarios runs every scenario a backend must pass against e, each as a
+// parallel subtest named after what it proves.
+func Scenarios(t *testing.T, e Expect) {
+	t.Parallel()
+	for name, scenario := range map[string]func(*testing.T, Expect){
+		"MultiStageTargetArgsLabels": MultiStage,
+		"Dockerignore":               Dockerignore,
+		"BuildErrors":                Errors,
+		"PrivateBaseImage":           PrivateBase,
+		"NoCacheRebuild":             NoCacheRebuild,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			scenario(t, e)
+		})
+	}
+}
+
 // BenchFiles is the build the benchmarks time, in build/buildkit and in
 // bench/: two independent stages that do some work, then a final stage
 // that gathers their output and the context.
