@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -14,29 +13,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/berth-go/berth/internal/testkit/netstub"
 	"github.com/berth-go/berth/modules/modkit"
 )
 
-// silent accepts connections and never answers.
-func silent(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
-	return ln.Addr().String()
-}
-
 func TestDialBoundsReads(t *testing.T) {
-	addr := silent(t)
+	addr := netstub.Hung(t)
 	conn, err := modkit.Dial(context.Background(), addr, 100*time.Millisecond)
 	require.NoError(t, err)
 	defer conn.Close()
@@ -47,7 +29,7 @@ func TestDialBoundsReads(t *testing.T) {
 }
 
 func TestDialEndsWithContext(t *testing.T) {
-	addr := silent(t)
+	addr := netstub.Hung(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	conn, err := modkit.Dial(ctx, addr, time.Minute)
 	require.NoError(t, err)
@@ -63,7 +45,7 @@ func TestDialEndsWithContext(t *testing.T) {
 }
 
 func TestDialTakesTheEarlierDeadline(t *testing.T) {
-	addr := silent(t)
+	addr := netstub.Hung(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	conn, err := modkit.Dial(ctx, addr, time.Minute)
