@@ -64,6 +64,7 @@ func (t *Template) cloneFor(ctx context.Context, holder string) (*Database, erro
 	s.mu.Lock()
 	if s.pool == nil {
 		s.pool = newPool(t.srv, t.name, s.fileCopy, t.size, procTag)
+		s.pool.tablespace = s.tablespace
 	}
 	p := s.pool
 	s.mu.Unlock()
@@ -147,11 +148,13 @@ type pool struct {
 	srv      *Container
 	template string
 	fileCopy bool
-	size     int
-	short    string // of the template's hash: berth_<short>_...
-	tag      string // this process's, in the names of the clones it makes
-	seq      atomic.Int64
-	conns    chan *pgConn // idle connections for taking
+	// tablespace holds the clones ("" for the default).
+	tablespace string
+	size       int
+	short      string // of the template's hash: berth_<short>_...
+	tag        string // this process's, in the names of the clones it makes
+	seq        atomic.Int64
+	conns      chan *pgConn // idle connections for taking
 
 	startOnce sync.Once
 	mu        sync.Mutex
@@ -384,7 +387,11 @@ func (p *pool) fillOne(ctx context.Context, conn *pgConn) (full bool, err error)
 		return true, nil
 	}
 	name := fmt.Sprintf("%s%s_%d", p.readyPrefix(), p.tag, p.seq.Add(1))
-	_, err = conn.query(ctx, createDatabase(ident(name), ident(p.template), p.fileCopy))
+	sql := createDatabase(ident(name), ident(p.template), p.fileCopy)
+	if p.tablespace != "" {
+		sql += " TABLESPACE " + ident(p.tablespace)
+	}
+	_, err = conn.query(ctx, sql)
 	return false, err
 }
 

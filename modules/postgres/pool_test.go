@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/modules/postgres"
 )
 
@@ -64,6 +65,23 @@ func TestClone(t *testing.T) {
 		}
 	})
 	assert.Len(t, names, n, "a database per test")
+	// The clones live in a tablespace on a tmpfs of the container.
+	db := pg.Clone(t)
+	assert.Equal(t, []string{"berth_clones"}, queryStrings(t, connect(t, db.DSN()),
+		"SELECT spcname FROM pg_tablespace t JOIN pg_database d ON d.dattablespace = t.oid WHERE d.datname = current_database()"))
+	fs, err := pg.Exec(t.Context(), []string{"stat", "-f", "-c", "%T", "/var/lib/postgresql/berth-clones/ts"})
+	require.NoError(t, err)
+	assert.Equal(t, "tmpfs", strings.TrimSpace(string(fs.Stdout)))
+	hasTmpfs := func(spec container.Spec) bool {
+		for _, m := range spec.Mounts {
+			if m.Type == container.MountTmpfs && m.Target == "/var/lib/postgresql/berth-clones" {
+				return true
+			}
+		}
+		return false
+	}
+	assert.True(t, hasTmpfs(postgres.New(h).Spec()))
+	assert.False(t, hasTmpfs(postgres.New(h).ClonesOnDisk().Spec()), "ClonesOnDisk: no tmpfs")
 	// Dropped in the background after each test.
 	require.Eventually(t, func() bool {
 		for _, d := range databases(t, pg, "berth_") {

@@ -47,6 +47,11 @@ const ReadyLog = "database system is ready to accept connections"
 
 const dataDir = "/var/lib/postgresql/data"
 
+// clonesDir is a tmpfs that holds the tablespace of Clone's databases: a
+// suite's clones are written and dropped by the hundred, and in memory
+// they never wait for the disk.
+const clonesDir = "/var/lib/postgresql/berth-clones"
+
 // ErrInvalidInput is matched (errors.Is) by errors for bad builder input
 // and bad snapshot names; it is modkit.ErrInvalidInput.
 var ErrInvalidInput = modkit.ErrInvalidInput
@@ -65,6 +70,7 @@ type Builder struct {
 	config   modkit.Settings
 	inits    modkit.InitScripts
 	tmpfs    bool
+	onDisk   bool // clones on the data directory's disk, not in memory
 	cold     bool
 	shared   bool // made in a *berth.Shared scope
 	// Migrate's key and function.
@@ -191,6 +197,13 @@ func (b *Builder) Config(key, value string) *Builder {
 // disk to clean up. A tmpfs is not kept by a commit, so it means Cold.
 func (b *Builder) Tmpfs() *Builder { b.tmpfs = true; return b.Cold() }
 
+// ClonesOnDisk keeps the databases Clone makes on the server's disk. By
+// default they live in a tmpfs of the container (host memory, up to half
+// of it): a suite writes and drops them by the hundred, and in memory
+// they never wait for the disk. Use ClonesOnDisk when tests put more data
+// into their clones than the host's memory holds.
+func (b *Builder) ClonesOnDisk() *Builder { b.onDisk = true; return b }
+
 // Spec returns the container's description as Start would use it.
 func (b *Builder) Spec() container.Spec { return b.Describe(b.containerBuilder).Spec() }
 
@@ -208,6 +221,9 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 		Cmd(cmd...).
 		Port(Port).
 		WaitFor(b.readiness())
+	if !b.onDisk {
+		c.TmpfsMount(clonesDir, 0)
+	}
 	b.inits.ApplyTo(c)
 	if b.tmpfs {
 		c.TmpfsMount(dataDir, 0)

@@ -218,10 +218,11 @@ var (
 )
 
 type templateState struct {
-	mu       sync.Mutex
-	ready    bool
-	fileCopy bool
-	pool     *pool
+	mu         sync.Mutex
+	ready      bool
+	fileCopy   bool
+	tablespace string // of the clones; "" for the default
+	pool       *pool
 }
 
 func (t *Template) state() *templateState {
@@ -250,7 +251,37 @@ func (t *Template) ensureOnce(ctx context.Context) (*templateState, error) {
 		return nil, fmt.Errorf("postgres: template %s (key %q) on %s: %w", t.name, t.key, t.srv.addr(), err)
 	}
 	s.ready, s.fileCopy = true, fileCopy
+	s.tablespace = t.srv.clonesTablespace(ctx)
 	return s, nil
+}
+
+// clonesTablespaceName is the tablespace of the clones, in clonesDir.
+const clonesTablespaceName = "berth_clones"
+
+// clonesTablespace makes the clones' tablespace in clonesDir unless it is
+// there, and names it; "" (the default tablespace) when it cannot be made,
+// e.g. by a user who is no superuser: clones work there too, slower.
+func (c *Container) clonesTablespace(ctx context.Context) string {
+	conn, err := c.admin(ctx)
+	if err != nil {
+		return ""
+	}
+	defer conn.close()
+	rows, err := conn.query(ctx, "SELECT 1 FROM pg_tablespace WHERE spcname = "+literal(clonesTablespaceName))
+	if err == nil && len(rows) == 1 {
+		return clonesTablespaceName
+	}
+	// The directory must belong to the server's user: the server makes it.
+	dir := clonesDir + "/ts"
+	_, err = conn.query(ctx, "COPY (SELECT 1) TO PROGRAM "+literal("mkdir -p "+dir))
+	if err == nil {
+		_, err = conn.query(ctx, "CREATE TABLESPACE "+ident(clonesTablespaceName)+" LOCATION "+literal(dir))
+	}
+	var se *ServerError
+	if err != nil && !(errors.As(err, &se) && se.Code == "42710") { // duplicate_object: another binary made it
+		return ""
+	}
+	return clonesTablespaceName
 }
 
 // ensureMigrated runs migrate on the server's database unless a binary
