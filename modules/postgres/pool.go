@@ -180,7 +180,11 @@ var procTag = func() string {
 // fillers is how many CREATE DATABASE a binary runs at once per template.
 const fillers = 2
 
-// poll is how often a waiting taker or a filler of a full pool looks at
+// takePoll is how often a waiting taker looks at the server again for
+// clones other binaries made (this binary's fillers wake it at once).
+const takePoll = 10 * time.Millisecond
+
+// poll is how often a filler of a full pool looks at
 // the server again for what other binaries did.
 const poll = 50 * time.Millisecond
 
@@ -255,7 +259,7 @@ func (p *pool) take(ctx context.Context) (string, error) {
 		}
 		select {
 		case <-changed:
-		case <-time.After(poll):
+		case <-time.After(takePoll):
 		case <-ctx.Done():
 			return "", p.withLastErr(context.Cause(ctx))
 		}
