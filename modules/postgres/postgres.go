@@ -201,7 +201,8 @@ func (b *Builder) Tmpfs() *Builder { b.tmpfs = true; return b.Cold() }
 // default they live in a tmpfs of the container (host memory, up to half
 // of it): a suite writes and drops them by the hundred, and in memory
 // they never wait for the disk. Use ClonesOnDisk when tests put more data
-// into their clones than the host's memory holds.
+// into their clones than the host's memory holds, or restart the server
+// and clone from it afterwards (a restart empties the tmpfs).
 func (b *Builder) ClonesOnDisk() *Builder { b.onDisk = true; return b }
 
 // Spec returns the container's description as Start would use it.
