@@ -153,6 +153,8 @@ type pool struct {
 	size       int
 	short      string // of the template's hash: berth_<short>_...
 	tag        string // this process's, in the names of the clones it makes
+	ready      string // starts the names of ready clones
+	readyLike  string // the LIKE pattern of their names
 	seq        atomic.Int64
 	conns      chan *pgConn // idle connections for taking
 
@@ -188,27 +190,27 @@ const takePoll = 10 * time.Millisecond
 // the server again for what other binaries did.
 const poll = 50 * time.Millisecond
 
+// A ready clone is named berth_<short>_r_<maker's tag>_<seq>; a taken
+// clone's name is the same without "r_".
 func newPool(srv *Container, template string, fileCopy bool, size int, tag string) *pool {
+	short := strings.TrimPrefix(template, templatePrefix)[:8]
+	ready := "berth_" + short + "_r_"
 	return &pool{
 		srv: srv, template: template, fileCopy: fileCopy, size: size,
-		short: strings.TrimPrefix(template, templatePrefix)[:8],
-		tag:   fmt.Sprintf("%s_%d", tag, os.Getpid()%100000),
-		conns: make(chan *pgConn, fillers+2), changed: make(chan struct{}),
+		short: short, ready: ready,
+		readyLike: strings.NewReplacer(`\`, `\\`, `_`, `\_`, `%`, `\%`).Replace(ready) + "%",
+		tag:       fmt.Sprintf("%s_%d", tag, os.Getpid()%100000),
+		conns:     make(chan *pgConn, fillers+2), changed: make(chan struct{}),
 	}
 }
 
-// readyPrefix starts the names of ready clones; a taken clone's name is
-// the same without "r_": berth_<short>_<maker's tag>_<seq>.
-func (p *pool) readyPrefix() string { return "berth_" + p.short + "_r_" }
-
 func (p *pool) takenName(ready string) string {
-	return "berth_" + p.short + "_" + strings.TrimPrefix(ready, p.readyPrefix())
+	return "berth_" + p.short + "_" + strings.TrimPrefix(ready, p.ready)
 }
 
 // readyQuery lists the ready clones of the template on the server.
 func (p *pool) readyQuery(what string) string {
-	like := strings.NewReplacer(`\`, `\\`, `_`, `\_`, `%`, `\%`).Replace(p.readyPrefix()) + "%"
-	return "SELECT " + what + " FROM pg_database WHERE datname LIKE " + literal(like)
+	return "SELECT " + what + " FROM pg_database WHERE datname LIKE " + literal(p.readyLike)
 }
 
 func (p *pool) start() {
@@ -390,7 +392,7 @@ func (p *pool) fillOne(ctx context.Context, conn *pgConn) (full bool, err error)
 	if n, _ := strconv.Atoi(rows[0][0]); n >= p.size {
 		return true, nil
 	}
-	name := fmt.Sprintf("%s%s_%d", p.readyPrefix(), p.tag, p.seq.Add(1))
+	name := fmt.Sprintf("%s%s_%d", p.ready, p.tag, p.seq.Add(1))
 	sql := createDatabase(ident(name), ident(p.template), p.fileCopy)
 	if p.tablespace != "" {
 		sql += " TABLESPACE " + ident(p.tablespace)

@@ -75,7 +75,7 @@ func TestPoolSharedAcrossBinaries(t *testing.T) {
 	require.Len(t, taken, size, "a clone per take")
 	for name := range taken {
 		assert.Contains(t, name, "_aaaaaaaa_", "the second binary took the first's clones")
-		assert.NotContains(t, ready(), strings.Replace(name, "berth_"+first.short+"_", first.readyPrefix(), 1), "a taken clone is not ready any more")
+		assert.NotContains(t, ready(), strings.Replace(name, "berth_"+first.short+"_", first.ready, 1), "a taken clone is not ready any more")
 	}
 	// Taken clones are real databases, and the pool fills up again.
 	rows, err := conn.query(ctx, "SELECT count(*) FROM pg_database WHERE datname = "+literal(firstKey(taken)))

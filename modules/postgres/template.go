@@ -111,33 +111,35 @@ func (c *Container) admin(ctx context.Context) (*pgConn, error) {
 
 // ensure makes the template database unless it is there; every binary
 // sharing the server calls it, one at a time (advisory lock), and only the
-// first finds work to do.
-func (t *Template) ensure(ctx context.Context) (fileCopy bool, err error) {
+// first finds work to do. It also says how the server makes clones: with
+// FILE_COPY or not, and in which tablespace.
+func (t *Template) ensure(ctx context.Context) (fileCopy bool, tablespace string, err error) {
 	c := t.srv
 	conn, err := c.admin(ctx)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	defer conn.close()
 	fileCopy, err = serverHasFileCopy(ctx, conn)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
+	tablespace = clonesTablespace(ctx, conn)
 	if _, err := conn.query(ctx, "SELECT pg_advisory_lock("+strconv.FormatInt(lockID(t.name), 10)+")"); err != nil {
-		return false, err
+		return false, "", err
 	}
 	// The lock goes with the connection if this binary dies.
 	defer conn.query(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+strconv.FormatInt(lockID(t.name), 10)+")")
 	rows, err := conn.query(ctx, "SELECT datistemplate FROM pg_database WHERE datname = "+literal(t.name))
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	if len(rows) == 1 && rows[0][0] == "t" {
-		return fileCopy, nil
+		return fileCopy, tablespace, nil
 	}
 	if len(rows) == 1 { // half made by a binary that died
 		if _, err := conn.query(ctx, "DROP DATABASE "+ident(t.name)+" WITH (FORCE)"); err != nil {
-			return false, err
+			return false, "", err
 		}
 	}
 	source := c.database
@@ -145,17 +147,17 @@ func (t *Template) ensure(ctx context.Context) (fileCopy bool, err error) {
 		// On top of the server's database, through its template.
 		base := c.Template("", nil)
 		if _, err := base.ensureOnce(ctx); err != nil {
-			return false, err
+			return false, "", err
 		}
 		source = base.name
 	}
 	if err := copyDatabase(ctx, conn, t.name, source, fileCopy); err != nil {
-		return false, err
+		return false, "", err
 	}
 	if t.migrate != nil {
 		if err := t.migrate(ctx, c.dsnFor(t.name, nil)); err != nil {
 			conn.query(context.WithoutCancel(ctx), "DROP DATABASE "+ident(t.name)+" WITH (FORCE)")
-			return false, fmt.Errorf("migrate: %w", err)
+			return false, "", fmt.Errorf("migrate: %w", err)
 		}
 	}
 	// Closed to connections, so no stray one can make a clone fail.
@@ -164,7 +166,7 @@ func (t *Template) ensure(ctx context.Context) (fileCopy bool, err error) {
 		"SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE datname = "+literal(t.name),
 		"ALTER DATABASE "+ident(t.name)+" WITH IS_TEMPLATE true",
 	)
-	return fileCopy, err
+	return fileCopy, tablespace, err
 }
 
 // copyDatabase makes dst a copy of src. A source with connections cannot
@@ -246,12 +248,11 @@ func (t *Template) ensureOnce(ctx context.Context) (*templateState, error) {
 	if s.ready {
 		return s, nil
 	}
-	fileCopy, err := t.ensure(ctx)
+	fileCopy, tablespace, err := t.ensure(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: template %s (key %q) on %s: %w", t.name, t.key, t.srv.addr(), err)
 	}
-	s.ready, s.fileCopy = true, fileCopy
-	s.tablespace = t.srv.clonesTablespace(ctx)
+	s.ready, s.fileCopy, s.tablespace = true, fileCopy, tablespace
 	return s, nil
 }
 
@@ -261,12 +262,7 @@ const clonesTablespaceName = "berth_clones"
 // clonesTablespace makes the clones' tablespace in clonesDir unless it is
 // there, and names it; "" (the default tablespace) when it cannot be made,
 // e.g. by a user who is no superuser: clones work there too, slower.
-func (c *Container) clonesTablespace(ctx context.Context) string {
-	conn, err := c.admin(ctx)
-	if err != nil {
-		return ""
-	}
-	defer conn.close()
+func clonesTablespace(ctx context.Context, conn *pgConn) string {
 	rows, err := conn.query(ctx, "SELECT 1 FROM pg_tablespace WHERE spcname = "+literal(clonesTablespaceName))
 	if err == nil && len(rows) == 1 {
 		return clonesTablespaceName
