@@ -183,7 +183,7 @@ func runWarm(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w 
 	ref := CacheRef(spec.Image, hash)
 	res := WarmResult{Hash: hash, Image: ref}
 	if img, err := c.ImageInspect(ctx, ref); err == nil {
-		if img.Config != nil && img.Config.Labels[engine.LabelCache] == hash {
+		if isCacheOf(img, hash) {
 			hot := spec
 			hot.Image, hot.Files, hot.Pull = ref, nil, PullNever
 			ctr, err := run(ctx, c, hot, opts)
@@ -285,10 +285,16 @@ func fillOnce(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, w
 		return fmt.Errorf("warm start: %w", err)
 	}
 	defer unlock()
-	if img, err := c.ImageInspect(ctx, ref); err == nil && img.Config != nil && img.Config.Labels[engine.LabelCache] == hash {
+	if img, err := c.ImageInspect(ctx, ref); err == nil && isCacheOf(img, hash) {
 		return nil
 	}
 	return fillImage(ctx, c, spec, opts, w, hash, baseID, ref)
+}
+
+// isCacheOf tells whether img is the complete cache image of inputs hash:
+// one with another label is not ours or half-made.
+func isCacheOf(img *wire.ImageInspect, hash string) bool {
+	return img.Config != nil && img.Config.Labels[engine.LabelCache] == hash
 }
 
 // fillImage starts the container cold, runs setup, stops it cleanly and
