@@ -2,7 +2,6 @@ package buildkit_test
 
 import (
 	"context"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -105,14 +104,11 @@ func pruneBenchRecords(b *testing.B, c *wire.Client) {
 	ctx := context.Background()
 	steps := []string{"of=/blob bs=1M count=8", "seq 1 50000 > /seq", "COPY /blob /blob", "COPY /seq /seq", "wc -c /blob /seq > /sizes"}
 	for range 5 {
-		var df struct {
-			BuildCache []struct{ ID, Parent, Description string }
-		}
-		require.NoError(b, c.DoJSON(ctx, wire.Request{Method: http.MethodGet, Path: "/system/df"}, &df))
+		records := buildRecords(b, c)
 		ours := map[string]bool{}
 		for grew := true; grew; {
 			grew = false
-			for _, r := range df.BuildCache {
+			for _, r := range records {
 				if !ours[r.ID] && (ours[r.Parent] || slices.ContainsFunc(steps, func(s string) bool { return strings.Contains(r.Description, s) })) {
 					ours[r.ID], grew = true, true
 				}

@@ -333,22 +333,28 @@ func TestNamedContext(t *testing.T) {
 func dropBuildCache(t *testing.T, c *wire.Client, nonce string) {
 	t.Helper()
 	ctx := t.Context()
-	var df struct {
-		BuildCache []struct{ ID, Description string }
-	}
-	require.NoError(t, c.DoJSON(ctx, wire.Request{Method: http.MethodGet, Path: "/system/df"}, &df))
 	n := 0
-	for _, r := range df.BuildCache {
+	for _, r := range buildRecords(t, c) {
 		if strings.Contains(r.Description, nonce) {
 			require.NoError(t, c.BuildCachePrune(ctx, true, wire.Filters{"id": {r.ID}}))
 			n++
 		}
 	}
 	require.NotZero(t, n, "the builder cache holds a step of this test")
-	require.NoError(t, c.DoJSON(ctx, wire.Request{Method: http.MethodGet, Path: "/system/df"}, &df))
-	for _, r := range df.BuildCache {
+	for _, r := range buildRecords(t, c) {
 		require.NotContains(t, r.Description, nonce, "the step's cache record was removed")
 	}
+}
+
+// buildRecord is a builder cache record as /system/df lists it.
+type buildRecord struct{ ID, Parent, Description string }
+
+// buildRecords lists the engine's builder cache records.
+func buildRecords(t testing.TB, c *wire.Client) []buildRecord {
+	t.Helper()
+	var df struct{ BuildCache []buildRecord }
+	require.NoError(t, c.DoJSON(context.Background(), wire.Request{Method: http.MethodGet, Path: "/system/df"}, &df))
+	return df.BuildCache
 }
 
 // TestCacheDirectory exports the build cache to a directory, removes the
