@@ -96,23 +96,37 @@ func TestClone(t *testing.T) {
 }
 
 // TestCloneWaits: once the pool is warm a clone is taken without waiting
-// for a CREATE DATABASE.
+// for a CREATE DATABASE: each one handed out was ready on the server
+// before the take (berth_<tpl>_r_... renamed to berth_<tpl>_...). The
+// waits are logged, not asserted: under CI load a take's two round trips
+// vary (bench -suite measures them).
 func TestCloneWaits(t *testing.T) {
 	h := berth.New(t)
 	pg := postgres.New(h).InitSQL(threeRows).Start()
 	tpl := pg.Template("", nil).PoolSize(3)
 	first := tpl.Clone(t)
 	t.Logf("first clone (template + first CREATE DATABASE): %v", first.Waited())
-	time.Sleep(3 * time.Second) // the pool fills
+	require.Eventually(t, func() bool { return len(readyClones(t, pg)) >= 3 }, 30*time.Second, 50*time.Millisecond, "the pool fills")
 	var waits []time.Duration
 	for range 3 {
+		ready := readyClones(t, pg)
 		d := tpl.Clone(t)
 		waits = append(waits, d.Waited())
+		assert.Contains(t, ready, d.Name(), "%s was ready before the take", d.Name())
 	}
 	t.Logf("warm pool waits: %v", waits)
-	for _, w := range waits {
-		assert.Less(t, w, 30*time.Millisecond)
+}
+
+// readyClones lists the ready clones on the server by the names they get
+// when taken (berth_<tpl>_r_<rest> becomes berth_<tpl>_<rest>).
+func readyClones(t testing.TB, pg *postgres.Container) []string {
+	var out []string
+	for _, d := range databases(t, pg, "berth_") {
+		if strings.Contains(d, "_r_") {
+			out = append(out, strings.Replace(d, "_r_", "_", 1))
+		}
 	}
+	return out
 }
 
 // TestTemplateMigrate: a keyed template runs its migrate once however many
