@@ -220,7 +220,7 @@ func sweepEndedRuns(ctx context.Context, c *engine.Client, r run) {
 		if key == r.key || ended[key] {
 			continue
 		}
-		if runs.Ended(x.Labels, r.host, r.boot, time.Now()) {
+		if x.RunEnded(time.Now()) {
 			ended[key] = true
 		}
 	}

@@ -56,25 +56,27 @@ func TestDetectRun(t *testing.T) {
 
 func TestRunEnded(t *testing.T) {
 	fakeProc(t, 4242, "go\x00test\x00", "777")
-	self := run{host: "h1", boot: "b1"}
+	host, boot := runs.HostKey(), runs.BootID()
 	future := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
 	past := strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10)
-	labels := func(host, boot, pid, start, expires string) map[string]string {
-		return map[string]string{engine.LabelRunHost: host, engine.LabelRunBoot: boot, engine.LabelRunPID: pid, engine.LabelRunStart: start, engine.LabelRunExpires: expires}
+	shared := func(host, boot, pid, start, expires string) engine.Resource {
+		return engine.Resource{Labels: map[string]string{engine.LabelRun: "k", engine.LabelRunHost: host, engine.LabelRunBoot: boot, engine.LabelRunPID: pid, engine.LabelRunStart: start, engine.LabelRunExpires: expires}}
 	}
 	for _, tc := range []struct {
-		name   string
-		labels map[string]string
-		want   bool
+		name string
+		r    engine.Resource
+		want bool
 	}{
-		{"its go still runs", labels("h1", "b1", "4242", "777", future), false},
-		{"its go ended", labels("h1", "b1", "4343", "777", future), true},
-		{"its pid was reused", labels("h1", "b1", "4242", "555", future), true},
-		{"an earlier boot", labels("h1", "b0", "4242", "777", future), true},
-		{"another host, not expired", labels("h2", "b9", "1", "1", future), false},
-		{"another host, expired", labels("h2", "b9", "1", "1", past), true},
+		{"its go still runs", shared(host, boot, "4242", "777", future), false},
+		{"its go ended", shared(host, boot, "4343", "777", future), true},
+		{"its pid was reused", shared(host, boot, "4242", "555", future), true},
+		{"an earlier boot", shared(host, boot+"0", "4242", "777", future), true},
+		{"its go still runs, expired", shared(host, boot, "4242", "777", past), true},
+		{"another host, not expired", shared(host+"2", "b9", "1", "1", future), false},
+		{"another host, expired", shared(host+"2", "b9", "1", "1", past), true},
+		{"no run", engine.Resource{Labels: map[string]string{engine.LabelRunExpires: past}}, false},
 	} {
-		if got := runs.Ended(tc.labels, self.host, self.boot, time.Now()); got != tc.want {
+		if got := tc.r.RunEnded(time.Now()); got != tc.want {
 			t.Errorf("%s: ended %v, want %v", tc.name, got, tc.want)
 		}
 	}

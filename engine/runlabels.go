@@ -1,5 +1,12 @@
 package engine
 
+import (
+	"strconv"
+	"time"
+
+	"github.com/berth-go/berth/internal/runs"
+)
+
 // Labels of containers shared by the test binaries of one `go test` run
 // (berth's Harness.Shared). They carry no LabelSession: no binary's
 // session owns them; the run's reaper, or a later run, removes them.
@@ -22,3 +29,29 @@ const (
 
 // RunSelector is the label selector of one run's shared containers.
 func RunSelector(run string) string { return LabelRun + "=" + run }
+
+// RunEnded reports whether the `go test` run that shares r (its LabelRun*
+// labels) has ended, seen from this host at now: past its expiry, it has;
+// made on this host in an earlier boot, it has; in this boot, when its `go`
+// process is gone (a later process with the same pid is another one); made
+// on another host, not before its expiry. A resource of no run has none to
+// end: false.
+func (r Resource) RunEnded(now time.Time) bool {
+	if r.Labels[LabelRun] == "" {
+		return false
+	}
+	if exp, err := strconv.ParseInt(r.Labels[LabelRunExpires], 10, 64); err == nil && now.Unix() > exp {
+		return true
+	}
+	if r.Labels[LabelRunHost] != runs.HostKey() {
+		return false
+	}
+	if r.Labels[LabelRunBoot] != runs.BootID() {
+		return true
+	}
+	pid, err := strconv.Atoi(r.Labels[LabelRunPID])
+	if err != nil {
+		return false
+	}
+	return !runs.Alive(pid, r.Labels[LabelRunStart])
+}

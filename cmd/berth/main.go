@@ -24,7 +24,6 @@ import (
 	"github.com/berth-go/berth/build/buildkit"
 	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/link"
-	"github.com/berth-go/berth/internal/runs"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 )
@@ -292,7 +291,7 @@ func reportRuns(ctx context.Context, stdout io.Writer, c *engine.Client) error {
 
 // runEnded reports whether the `go test` run that shares it has ended.
 func runEnded(it item) bool {
-	return runs.Ended(it.Labels, runs.HostKey(), runs.BootID(), time.Now())
+	return it.RunEnded(time.Now())
 }
 
 func serverName(p wire.Ping) string {

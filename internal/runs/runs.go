@@ -1,6 +1,7 @@
-// Package runs tells which `go test` run made a run-shared resource and
-// whether that run has ended, for the harness (which joins and sweeps
-// runs) and the berth command (which lists and prunes them).
+// Package runs reads what names a `go test` run on this host: a process's
+// start time, whether it still runs, the host and the boot. The harness
+// labels run-shared resources with them (engine.LabelRun*), and
+// engine.Resource.RunEnded reads them back.
 package runs
 
 import (
@@ -11,9 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/berth-go/berth/engine"
 )
 
 // ProcRoot is where the process table is read; tests point it at a fake.
@@ -58,25 +56,4 @@ func HostKey() string {
 func BootID() string {
 	b, _ := os.ReadFile(filepath.Join(ProcRoot, "sys/kernel/random/boot_id"))
 	return strings.TrimSpace(string(b))
-}
-
-// Ended reports whether the run a resource's labels name has ended, seen
-// from host (a HostKey) in boot: past its expiry, it has; on this host,
-// from an earlier boot, it has; in this boot, when its `go` process is
-// gone; from another host, not before its expiry.
-func Ended(labels map[string]string, host, boot string, now time.Time) bool {
-	if exp, err := strconv.ParseInt(labels[engine.LabelRunExpires], 10, 64); err == nil && now.Unix() > exp {
-		return true
-	}
-	if labels[engine.LabelRunHost] != host {
-		return false
-	}
-	if labels[engine.LabelRunBoot] != boot {
-		return true
-	}
-	pid, err := strconv.Atoi(labels[engine.LabelRunPID])
-	if err != nil {
-		return false
-	}
-	return !Alive(pid, labels[engine.LabelRunStart])
 }
