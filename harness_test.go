@@ -23,7 +23,7 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/engine"
-	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/internal/tests/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/wait"
 )

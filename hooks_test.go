@@ -12,7 +12,7 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/engine"
-	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/internal/tests/testenv"
 	"github.com/berth-go/berth/wait"
 )
 

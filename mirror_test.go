@@ -14,7 +14,7 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/engine"
-	"github.com/berth-go/berth/internal/testkit/buildtest"
+	"github.com/berth-go/berth/internal/tests/buildtest"
 	"github.com/berth-go/berth/registry"
 )
 

@@ -22,7 +22,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	_ "github.com/berth-go/berth/build/buildkit" // berth builds with BuildKit where the engine offers it
-	"github.com/berth-go/berth/internal/testkit/buildtest"
+	"github.com/berth-go/berth/internal/tests/buildtest"
 )
 
 // buildFiles is the build berth's own benchmarks time, with the bench's

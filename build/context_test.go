@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/internal/tests/testenv"
 )
 
 func TestMatcher(t *testing.T) {

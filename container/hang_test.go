@@ -11,7 +11,7 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/engine"
-	"github.com/berth-go/berth/internal/testkit/netstub"
+	"github.com/berth-go/berth/internal/tests/netstub"
 	"github.com/berth-go/berth/internal/wire"
 )
 

@@ -19,7 +19,7 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/engine"
-	"github.com/berth-go/berth/internal/testkit/netstub"
+	"github.com/berth-go/berth/internal/tests/netstub"
 )
 
 // cutEngine is a fake engine whose container "x" writes 20 lines on a

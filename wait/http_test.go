@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/berth-go/berth/internal/testkit/netstub"
+	"github.com/berth-go/berth/internal/tests/netstub"
 )
 
 // fakeOn is a running fake whose mapped port is srv's.

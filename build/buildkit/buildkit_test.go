@@ -27,8 +27,8 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/build"
 	"github.com/berth-go/berth/build/buildkit"
-	"github.com/berth-go/berth/internal/testkit/buildtest"
-	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/internal/tests/buildtest"
+	"github.com/berth-go/berth/internal/tests/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 )

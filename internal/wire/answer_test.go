@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/berth-go/berth/internal/testkit/netstub"
+	"github.com/berth-go/berth/internal/tests/netstub"
 )
 
 // endless writes head, then body over and over (up to 4 GiB, the size a

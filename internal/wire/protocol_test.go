@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/berth-go/berth/internal/testkit/netstub"
+	"github.com/berth-go/berth/internal/tests/netstub"
 )
 
 // fakeEngine serves /_ping with the given API version and routes the rest

@@ -21,7 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/berth-go/berth"
-	"github.com/berth-go/berth/internal/testkit/modtest"
+	"github.com/berth-go/berth/internal/tests/modtest"
 	"github.com/berth-go/berth/modules/postgres"
 )
 

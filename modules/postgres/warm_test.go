@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
-	"github.com/berth-go/berth/internal/testkit/modtest"
-	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/internal/tests/modtest"
+	"github.com/berth-go/berth/internal/tests/testenv"
 	"github.com/berth-go/berth/modules/postgres"
 )
 

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/berth-go/berth"
-	"github.com/berth-go/berth/internal/testkit/modtest"
+	"github.com/berth-go/berth/internal/tests/modtest"
 	"github.com/berth-go/berth/modules/rabbitmq"
 	"github.com/berth-go/berth/wait"
 )

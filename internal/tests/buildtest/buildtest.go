@@ -22,7 +22,7 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/build"
 	"github.com/berth-go/berth/engine"
-	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/internal/tests/testenv"
 	"github.com/berth-go/berth/internal/wire"
 	"github.com/berth-go/berth/registry"
 	"github.com/berth-go/berth/wait"

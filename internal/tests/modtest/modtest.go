@@ -19,7 +19,7 @@ import (
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
 	"github.com/berth-go/berth/engine"
-	"github.com/berth-go/berth/internal/testkit/testenv"
+	"github.com/berth-go/berth/internal/tests/testenv"
 	"github.com/berth-go/berth/modules/modkit"
 	"github.com/berth-go/berth/network"
 )
