@@ -2,7 +2,6 @@ package wire
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -186,18 +185,6 @@ func decodeAnswer(body io.Reader, method, path string, b answerBound, out any) e
 		return fmt.Errorf("engine: %s %s: decode answer: %w", method, path, err)
 	}
 	return nil
-}
-
-// listJSON sends r and decodes its JSON array answer one element at a
-// time, within maxListAnswer bytes and maxListValues values, each element
-// within maxAnswer bytes. A null answer is an empty list.
-func listJSON[T any](ctx context.Context, c *Client, r Request) ([]T, error) {
-	resp, err := c.Do(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	return decodeList[T](resp.Body, r.Method, r.Path)
 }
 
 // decodeList decodes a JSON array answer one element at a time within

@@ -5,11 +5,9 @@
 package wire
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +16,6 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,6 +48,15 @@ type Client struct {
 	ping     Ping
 	portHost string // PortHost's answer once asked
 	closeFns []func()
+}
+
+// Ping is the engine's answer to GET /_ping.
+type Ping struct {
+	APIVersion     string
+	OSType         string
+	Experimental   bool
+	BuilderVersion string
+	Server         string
 }
 
 // Option configures a Client.
@@ -291,6 +297,33 @@ func (c *Client) callPath(req *http.Request) string {
 	return p
 }
 
+// transportError keeps ctx errors and daemon errors recognisable.
+func (c *Client) transportError(ctx context.Context, method, path string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("engine: %s %s: %w", method, path, context.Cause(ctx))
+	}
+	var de *DaemonError
+	if errors.As(err, &de) {
+		return de
+	}
+	var te *TLSError
+	if errors.As(err, &te) {
+		return te
+	}
+	var se *SSHError
+	if errors.As(err, &se) {
+		return se
+	}
+	if c.ep.TLS != nil || c.scheme == "https" {
+		if isRemoteAlert(err) || strings.Contains(err.Error(), "malformed HTTP") || strings.Contains(err.Error(), "server gave HTTP response") {
+			return c.tlsError(err)
+		}
+	} else if strings.Contains(err.Error(), "malformed HTTP response") {
+		return fmt.Errorf("engine: %s %s: the endpoint %s did not answer plain HTTP (%v); if it is a TLS port set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH", method, path, c.ep.Host, err)
+	}
+	return fmt.Errorf("engine: %s %s: %w", method, path, err)
+}
+
 // cancelOnClose releases a call's ctx when its body is closed.
 type cancelOnClose struct {
 	io.ReadCloser
@@ -477,313 +510,4 @@ func (c *Client) isClosed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.closed
-}
-
-// Ping is the engine's answer to GET /_ping.
-type Ping struct {
-	APIVersion     string
-	OSType         string
-	Experimental   bool
-	BuilderVersion string
-	Server         string
-}
-
-// Ping asks the engine for its API version and builder. It uses no version
-// prefix, so it works before negotiation.
-func (c *Client) Ping(ctx context.Context) (Ping, error) {
-	if c == nil {
-		return Ping{}, fmt.Errorf("GET /_ping: %w", ErrNoClient)
-	}
-	if c.isClosed() {
-		return Ping{}, fmt.Errorf("GET /_ping: %w", ErrClosed)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.scheme+"://"+c.urlHost+"/_ping", nil)
-	if err != nil {
-		return Ping{}, err
-	}
-	resp, err := c.send(ctx, req, false)
-	if err != nil {
-		return Ping{}, err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode >= 400 {
-		if strings.Contains(string(body), "HTTP request to an HTTPS server") {
-			return Ping{}, fmt.Errorf("the engine at %s speaks TLS but the client was not told to: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory with ca.pem, cert.pem and key.pem", c.ep.Host)
-		}
-		return Ping{}, &APIError{Method: "GET", Path: "/_ping", StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(body))}
-	}
-	p := Ping{
-		APIVersion:     resp.Header.Get("API-Version"),
-		OSType:         resp.Header.Get("OSType"),
-		Experimental:   resp.Header.Get("Docker-Experimental") == "true",
-		BuilderVersion: resp.Header.Get("Builder-Version"),
-		Server:         resp.Header.Get("Server"),
-	}
-	return p, nil
-}
-
-// IsPodman reports whether the engine is Podman's Docker-compatible API,
-// which names itself "Libpod" in the Server header.
-func (p Ping) IsPodman() bool { return strings.HasPrefix(p.Server, "Libpod") }
-
-// IsPodman reports whether the client talks to Podman rather than dockerd.
-// This is the one place berth tells the engines apart; the answer comes from
-// the ping cached at negotiation. An engine that cannot be asked counts as
-// not Podman: the caller's next request reports why.
-func (c *Client) IsPodman(ctx context.Context) bool {
-	p, err := c.PingInfo(ctx)
-	return err == nil && p.IsPodman()
-}
-
-// Version returns the negotiated API version, negotiating if needed.
-func (c *Client) Version(ctx context.Context) (string, error) {
-	if c == nil {
-		return "", ErrNoClient
-	}
-	c.mu.Lock()
-	v := c.version
-	c.mu.Unlock()
-	if v != "" {
-		return v, nil
-	}
-	p, err := c.Ping(ctx)
-	if err != nil {
-		return "", err
-	}
-	v = p.APIVersion
-	if v == "" {
-		v = MinAPIVersion
-	}
-	if compareVersions(v, MinAPIVersion) < 0 {
-		return "", fmt.Errorf("engine at %s speaks API %s; berth needs %s or newer: upgrade the engine (Docker 20.10+)", c.ep.Host, v, MinAPIVersion)
-	}
-	if compareVersions(v, MaxAPIVersion) > 0 {
-		v = MaxAPIVersion
-	}
-	c.mu.Lock()
-	if c.version == "" {
-		c.version = v
-		c.ping = p
-	}
-	v = c.version
-	c.mu.Unlock()
-	return v, nil
-}
-
-// PingInfo returns the ping answer seen at negotiation.
-func (c *Client) PingInfo(ctx context.Context) (Ping, error) {
-	if _, err := c.Version(ctx); err != nil {
-		return Ping{}, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ping.APIVersion == "" {
-		c.mu.Unlock()
-		p, err := c.Ping(ctx)
-		c.mu.Lock()
-		if err != nil {
-			return Ping{}, err
-		}
-		c.ping = p
-	}
-	return c.ping, nil
-}
-
-// compareVersions compares dotted API versions numerically.
-func compareVersions(a, b string) int {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) || i < len(bs); i++ {
-		var x, y int
-		if i < len(as) {
-			x, _ = strconv.Atoi(as[i])
-		}
-		if i < len(bs) {
-			y, _ = strconv.Atoi(bs[i])
-		}
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
-}
-
-// VersionAtLeast reports whether the negotiated version is v or newer.
-func (c *Client) VersionAtLeast(ctx context.Context, v string) (bool, error) {
-	have, err := c.Version(ctx)
-	if err != nil {
-		return false, err
-	}
-	return compareVersions(have, v) >= 0, nil
-}
-
-// Request describes one Engine API call.
-type Request struct {
-	Method string
-	Path   string // e.g. /containers/create, without version prefix
-	Query  url.Values
-	Header http.Header
-	Body   io.Reader
-	// JSON, when set, is encoded as the body with a JSON content type.
-	JSON any
-	// Long marks a call whose answer waits on work of open-ended length
-	// (a followed stream, a wait, a pull, a build, a stop): the response
-	// timeout does not apply to it, ctx alone bounds it.
-	Long bool
-}
-
-func (c *Client) newRequest(ctx context.Context, r Request) (*http.Request, error) {
-	if c == nil {
-		return nil, fmt.Errorf("%s %s: %w", r.Method, r.Path, ErrNoClient)
-	}
-	if ctx == nil {
-		return nil, fmt.Errorf("%s %s: %w", r.Method, r.Path, ErrNilContext)
-	}
-	if c.isClosed() {
-		return nil, fmt.Errorf("%s %s: %w", r.Method, r.Path, ErrClosed)
-	}
-	v, err := c.Version(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u := c.scheme + "://" + c.urlHost + "/v" + v + r.Path
-	if len(r.Query) > 0 {
-		u += "?" + r.Query.Encode()
-	}
-	body := r.Body
-	if r.JSON != nil {
-		buf, err := json.Marshal(r.JSON)
-		if err != nil {
-			return nil, fmt.Errorf("encode %s %s: %w", r.Method, r.Path, err)
-		}
-		body = bytes.NewReader(buf)
-	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, u, body)
-	if err != nil {
-		return nil, err
-	}
-	for k, vs := range r.Header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	if r.JSON != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("User-Agent", c.userAgnt)
-	return req, nil
-}
-
-// Do sends r and returns the response when its status is below 400;
-// otherwise it reads the engine's message and returns an *APIError. The
-// caller closes the body.
-func (c *Client) Do(ctx context.Context, r Request) (*http.Response, error) {
-	req, err := c.newRequest(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.send(ctx, req, r.Long)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode >= 400 || resp.StatusCode == http.StatusNotModified {
-		defer resp.Body.Close()
-		return nil, readAPIError(r.Method, r.Path, resp)
-	}
-	return resp, nil
-}
-
-// transportError keeps ctx errors and daemon errors recognisable.
-func (c *Client) transportError(ctx context.Context, method, path string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("engine: %s %s: %w", method, path, context.Cause(ctx))
-	}
-	var de *DaemonError
-	if errors.As(err, &de) {
-		return de
-	}
-	var te *TLSError
-	if errors.As(err, &te) {
-		return te
-	}
-	var se *SSHError
-	if errors.As(err, &se) {
-		return se
-	}
-	if c.ep.TLS != nil || c.scheme == "https" {
-		if isRemoteAlert(err) || strings.Contains(err.Error(), "malformed HTTP") || strings.Contains(err.Error(), "server gave HTTP response") {
-			return c.tlsError(err)
-		}
-	} else if strings.Contains(err.Error(), "malformed HTTP response") {
-		return fmt.Errorf("engine: %s %s: the endpoint %s did not answer plain HTTP (%v); if it is a TLS port set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH", method, path, c.ep.Host, err)
-	}
-	return fmt.Errorf("engine: %s %s: %w", method, path, err)
-}
-
-// readAPIError reads at most maxErrorBody of an error answer and keeps at
-// most maxErrorMessage of its message.
-func readAPIError(method, path string, resp *http.Response) error {
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	msg := strings.TrimSpace(string(data))
-	var body struct {
-		Message string `json:"message"`
-	}
-	if json.Unmarshal(data, &body) == nil && body.Message != "" {
-		msg = body.Message
-	}
-	return &APIError{Method: method, Path: path, StatusCode: resp.StatusCode, Message: cutMessage(msg)}
-}
-
-// DoJSON sends r and decodes a JSON answer into out (when out is not nil).
-// The answer is bounded (4 MiB, and a number of JSON values): a larger one
-// is an *AnswerTooLargeError.
-func (c *Client) DoJSON(ctx context.Context, r Request, out any) error {
-	return c.doJSON(ctx, r, objectAnswer, out)
-}
-
-func (c *Client) doJSON(ctx context.Context, r Request, b answerBound, out any) error {
-	resp, err := c.Do(ctx, r)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if out == nil {
-		// Read what a sane answer holds so the connection can be reused;
-		// closing the body drops it otherwise.
-		io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
-		return nil
-	}
-	return decodeAnswer(resp.Body, r.Method, r.Path, b, out)
-}
-
-// Filters are Engine API list filters such as {"label": {"a=b"}}.
-type Filters map[string][]string
-
-func (f Filters) encode() string {
-	if len(f) == 0 {
-		return ""
-	}
-	b, _ := json.Marshal(map[string][]string(f))
-	return string(b)
-}
-
-func filterQuery(q url.Values, f Filters) url.Values {
-	if q == nil {
-		q = url.Values{}
-	}
-	if s := f.encode(); s != "" {
-		q.Set("filters", s)
-	}
-	return q
-}
-
-// setNonEmpty sets the query parameter key to value unless value is empty:
-// an absent parameter leaves the engine's default.
-func setNonEmpty(q url.Values, key, value string) {
-	if value != "" {
-		q.Set(key, value)
-	}
 }

@@ -98,6 +98,43 @@ func SetSearchRoot(root string) (restore func()) {
 	return func() { searchRoot.Store(old) }
 }
 
+// EndpointFromEnv resolves the engine endpoint the way the docker CLI does:
+// DOCKER_HOST, then DOCKER_CONTEXT, then config.json's currentContext;
+// when they name none, the first socket of SocketSearchFromEnv().Places()
+// that answers /_ping (SocketSearch.Endpoint: /var/run/docker.sock, then
+// rootless Docker, Docker Desktop, Colima, Rancher Desktop, OrbStack,
+// rootless and rootful Podman), else DefaultHost with the places searched.
+// DOCKER_TLS_VERIFY and DOCKER_CERT_PATH add TLS.
+func EndpointFromEnv() (Endpoint, error) {
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		ep := Endpoint{Host: h, From: "DOCKER_HOST"}
+		tlsCfg, err := tlsFromEnv(h)
+		if err != nil {
+			return Endpoint{}, err
+		}
+		if tlsCfg != nil {
+			ep.TLS, ep.TLSFrom = tlsCfg, "DOCKER_CERT_PATH"
+		}
+		return redactEndpoint(ep)
+	}
+	name := os.Getenv("DOCKER_CONTEXT")
+	if name == "" {
+		n, err := currentContext()
+		if err != nil {
+			return Endpoint{}, err
+		}
+		name = n
+	}
+	if name != "" && name != "default" {
+		ep, err := contextEndpoint(name)
+		if err != nil {
+			return Endpoint{}, err
+		}
+		return redactEndpoint(ep)
+	}
+	return SocketSearchFromEnv().Endpoint(), nil
+}
+
 // SocketSearchFromEnv is the search for this process: $HOME,
 // $XDG_RUNTIME_DIR, $XDG_CONFIG_HOME, $COLIMA_HOME and the user's id.
 func SocketSearchFromEnv() SocketSearch {
@@ -274,18 +311,6 @@ func pingSocket(ctx context.Context, path string, timeout time.Duration) (string
 		return "", fmt.Errorf("answered %s", resp.Status)
 	}
 	return resp.Header.Get("Server"), nil
-}
-
-// FoundPrefix starts the From of an endpoint the socket search found.
-const FoundPrefix = "found: "
-
-// origin phrases where an endpoint came from for a message: "from
-// DOCKER_HOST", "found: ~/.docker/run/docker.sock (Docker Desktop)".
-func origin(from string) string {
-	if strings.HasPrefix(from, FoundPrefix) {
-		return from
-	}
-	return "from " + from
 }
 
 // searchedNote tells, after a failed default endpoint, what the search

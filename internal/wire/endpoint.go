@@ -91,43 +91,6 @@ func (e Endpoint) Scheme() string {
 	return ""
 }
 
-// EndpointFromEnv resolves the engine endpoint the way the docker CLI does:
-// DOCKER_HOST, then DOCKER_CONTEXT, then config.json's currentContext;
-// when they name none, the first socket of SocketSearchFromEnv().Places()
-// that answers /_ping (SocketSearch.Endpoint: /var/run/docker.sock, then
-// rootless Docker, Docker Desktop, Colima, Rancher Desktop, OrbStack,
-// rootless and rootful Podman), else DefaultHost with the places searched.
-// DOCKER_TLS_VERIFY and DOCKER_CERT_PATH add TLS.
-func EndpointFromEnv() (Endpoint, error) {
-	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		ep := Endpoint{Host: h, From: "DOCKER_HOST"}
-		tlsCfg, err := tlsFromEnv(h)
-		if err != nil {
-			return Endpoint{}, err
-		}
-		if tlsCfg != nil {
-			ep.TLS, ep.TLSFrom = tlsCfg, "DOCKER_CERT_PATH"
-		}
-		return redactEndpoint(ep)
-	}
-	name := os.Getenv("DOCKER_CONTEXT")
-	if name == "" {
-		n, err := currentContext()
-		if err != nil {
-			return Endpoint{}, err
-		}
-		name = n
-	}
-	if name != "" && name != "default" {
-		ep, err := contextEndpoint(name)
-		if err != nil {
-			return Endpoint{}, err
-		}
-		return redactEndpoint(ep)
-	}
-	return SocketSearchFromEnv().Endpoint(), nil
-}
-
 // validateHost checks ep.Host; its messages quote the host redacted.
 func validateHost(ep Endpoint) error {
 	host := RedactHost(ep.Host)
@@ -280,4 +243,16 @@ func loadTLS(dir string, verify bool) (*tls.Config, error) {
 func contextID(name string) string {
 	sum := sha256.Sum256([]byte(name))
 	return hex.EncodeToString(sum[:])
+}
+
+// FoundPrefix starts the From of an endpoint the socket search found.
+const FoundPrefix = "found: "
+
+// origin phrases where an endpoint came from for a message: "from
+// DOCKER_HOST", "found: ~/.docker/run/docker.sock (Docker Desktop)".
+func origin(from string) string {
+	if strings.HasPrefix(from, FoundPrefix) {
+		return from
+	}
+	return "from " + from
 }
