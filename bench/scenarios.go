@@ -177,7 +177,7 @@ func (s started) cleanup() func() {
 
 // busyboxContenders makes the four contenders of a busybox scenario:
 // measure gets each library's busyboxRun.
-func (e *env) busyboxContenders(measure func(run busyboxRun) func(ctx context.Context) (time.Duration, func(), error)) []contender {
+func (e *env) busyboxContenders(measure func(run busyboxRun) measurement) []contender {
 	return []contender{
 		{"raw", measure(e.rawBusybox)},
 		{"berth", measure(e.berthBusybox)},
@@ -240,21 +240,26 @@ func (e *env) dockertestBusybox(ctx context.Context, cmd []string, waitLog strin
 
 func startScenario(e *env) scenario {
 	cmd := []string{"sleep", "600"}
-	return scenario{name: "busybox start-to-running, no wait", goal: "≤ 1.05×", contenders: e.busyboxContenders(
-		func(run busyboxRun) func(ctx context.Context) (time.Duration, func(), error) {
-			return func(ctx context.Context) (time.Duration, func(), error) {
-				return timed(func() (func(), error) {
-					c, err := run(ctx, cmd, "")
-					return c.cleanup(), err
-				})
-			}
-		})}
+	return scenario{name: "busybox start-to-running, no wait", goal: "≤ 1.05×", contenders: e.busyboxContenders(startToReady(cmd, ""))}
+}
+
+// startToReady measures a start of busybox running cmd until the library
+// returns it, after its wait for the log line waitLog when that is not "".
+func startToReady(cmd []string, waitLog string) func(run busyboxRun) measurement {
+	return func(run busyboxRun) measurement {
+		return func(ctx context.Context) (time.Duration, func(), error) {
+			return timed(func() (func(), error) {
+				c, err := run(ctx, cmd, waitLog)
+				return c.cleanup(), err
+			})
+		}
+	}
 }
 
 func removeScenario(e *env) scenario {
 	cmd := []string{"sh", "-c", stubborn}
 	return scenario{name: "remove a running container (PID 1 ignores SIGTERM)", goal: "≤ 1.10×", contenders: e.busyboxContenders(
-		func(run busyboxRun) func(ctx context.Context) (time.Duration, func(), error) {
+		func(run busyboxRun) measurement {
 			return func(ctx context.Context) (time.Duration, func(), error) {
 				c, err := run(ctx, cmd, "")
 				if err != nil {
@@ -271,15 +276,7 @@ func removeScenario(e *env) scenario {
 // contender's time runs from before its start to its wait being satisfied.
 func logWaitScenario(e *env) scenario {
 	cmd := []string{"sh", "-c", "echo booting; sleep 1; echo ready; exec sleep 600"}
-	return scenario{name: "log-line wait (line after 1 s)", goal: "≤ +10 ms", delta: true, contenders: e.busyboxContenders(
-		func(run busyboxRun) func(ctx context.Context) (time.Duration, func(), error) {
-			return func(ctx context.Context) (time.Duration, func(), error) {
-				return timed(func() (func(), error) {
-					c, err := run(ctx, cmd, "ready")
-					return c.cleanup(), err
-				})
-			}
-		})}
+	return scenario{name: "log-line wait (line after 1 s)", goal: "≤ +10 ms", delta: true, contenders: e.busyboxContenders(startToReady(cmd, "ready"))}
 }
 
 // logDetectScenario: the time from the engine's own timestamp of the
@@ -291,7 +288,7 @@ func logWaitScenario(e *env) scenario {
 func logDetectScenario(e *env) scenario {
 	cmd := []string{"sh", "-c", "trap 'exit 0' TERM; echo booting; sleep 0.5; echo ready; sleep 600 & wait"}
 	return scenario{name: "log-line detection (engine's log timestamp to wait returned)", goal: "≤ +10 ms", delta: true, contenders: e.busyboxContenders(
-		func(run busyboxRun) func(ctx context.Context) (time.Duration, func(), error) {
+		func(run busyboxRun) measurement {
 			return func(ctx context.Context) (time.Duration, func(), error) {
 				c, err := run(ctx, cmd, "ready")
 				if err != nil {
@@ -447,7 +444,7 @@ func postgresScenario(e *env) scenario {
 func parallelScenario(e *env) scenario {
 	cmd := []string{"sleep", "600"}
 	return scenario{name: "20 busybox in parallel", goal: "≤ 1.05×", contenders: e.busyboxContenders(
-		func(run busyboxRun) func(ctx context.Context) (time.Duration, func(), error) {
+		func(run busyboxRun) measurement {
 			return func(ctx context.Context) (time.Duration, func(), error) {
 				return timed(func() (func(), error) {
 					var wg sync.WaitGroup
