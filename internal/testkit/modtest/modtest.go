@@ -1,7 +1,7 @@
 // Package modtest is what the modules' tests share against the real
 // engine: the leftover check, the table of bad builder input every module
 // refuses before it makes anything, the check of a start that must fail
-// fast, servers started at once, a server's life in a session, and a peer
+// fast (and a table of them), servers started at once, a server's life in a session, and a peer
 // container that reaches a server on a network.
 package modtest
 
@@ -84,6 +84,24 @@ func StartFails[C any](t *testing.T, h *berth.Harness, within time.Duration,
 	noSecret(t, err)
 	NoLeftovers(t, h)
 	return err
+}
+
+// FailedStarts runs each case in a parallel test of its own, on a builder
+// from newB: the builder, given the case's call, must fail to start the
+// way StartFails checks (told within within, the error holding Want and no
+// secret, no container left). startE is the module's StartE, e.g.
+// (*mysql.Builder).StartE.
+func FailedStarts[B, C any](t *testing.T, within time.Duration, newB func(*berth.Harness) B,
+	startE func(B, context.Context) (C, error), cases []Case[B]) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			t.Parallel()
+			h := berth.New(t)
+			b := tc.Build(newB(h))
+			StartFails(t, h, within, func(ctx context.Context) (C, error) { return startE(b, ctx) }, tc.Want)
+		})
+	}
 }
 
 // Instances runs each in n parallel subtests, named "0" to n-1 and given
