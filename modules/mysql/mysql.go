@@ -45,8 +45,8 @@ const ReadyLog = "ready for connections"
 
 // WarmPassword is the default password while warm starts are on: the
 // password is part of the cached state, so a random one would never hit
-// the cache. Set Password for another.
-const WarmPassword = "berth-warm"
+// the cache. Set Password for another. It is modkit.WarmPassword.
+const WarmPassword = modkit.WarmPassword
 
 // warmDataDir holds the data under warm starts: not the image's VOLUME, so
 // a commit keeps it. The official images take the datadir from the
@@ -85,11 +85,8 @@ type Builder struct {
 // starts skip the initialization and the init scripts. The password then
 // defaults to WarmPassword instead of a random one.
 func New(s modkit.Scope) *Builder {
-	b := &Builder{s: s, database: "test", user: "test", password: modkit.RandomPassword()}
+	b := &Builder{s: s, database: "test", user: "test", password: modkit.DefaultPassword(berth.WarmEnabled())}
 	b.Base = modkit.NewBase(b, "mysql", DefaultImage)
-	if berth.WarmEnabled() {
-		b.password = WarmPassword
-	}
 	return b
 }
 

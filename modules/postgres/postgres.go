@@ -86,8 +86,9 @@ type Builder struct {
 // WarmPassword is the default password while warm starts are on, and of
 // a server in a *berth.Shared scope: the password is part of the cached
 // state (and of what makes test binaries share a server), so a random one
-// would never hit the cache. Set Password for another.
-const WarmPassword = "berth-warm"
+// would never hit the cache. Set Password for another. It is
+// modkit.WarmPassword.
+const WarmPassword = modkit.WarmPassword
 
 // warmDataDir holds the data under warm starts: not the image's VOLUME, so
 // a commit keeps it.
@@ -103,13 +104,11 @@ const warmDataDir = "/var/lib/postgresql/warm-data"
 // later starts skip initdb and the init scripts. The password then defaults
 // to WarmPassword instead of a random one.
 func New(s Scope) *Builder {
-	b := &Builder{s: s, database: DefaultDatabase, user: "test", password: modkit.RandomPassword()}
+	b := &Builder{s: s, database: DefaultDatabase, user: "test"}
+	_, b.shared = s.(*berth.Shared)
+	b.password = modkit.DefaultPassword(berth.WarmEnabled() || b.shared)
 	b.config.Set("fsync", "off")
 	b.Base = modkit.NewBase(b, "postgres", DefaultImage)
-	_, b.shared = s.(*berth.Shared)
-	if berth.WarmEnabled() || b.shared {
-		b.password = WarmPassword
-	}
 	return b
 }
 
