@@ -201,9 +201,9 @@ func TestSharedBinaryKilled(t *testing.T) {
 	h, out, cmd := sharedGoTest(t, "KILL=pb")
 	b, err := cmd.CombinedOutput()
 	require.Error(t, err, "pb was killed: go test fails")
-	assert.Contains(t, string(b), "ok  \texample.com/suite/pa")
-	assert.Contains(t, string(b), "ok  \texample.com/suite/pc")
-	assert.Contains(t, string(b), "FAIL\texample.com/suite/pb")
+	assert.Contains(t, string(b), "ok  \t"+testenv.SuiteModule+"/pa")
+	assert.Contains(t, string(b), "ok  \t"+testenv.SuiteModule+"/pc")
+	assert.Contains(t, string(b), "FAIL\t"+testenv.SuiteModule+"/pb")
 	assertOneSharedRun(t, h.Engine(), out, cmd.Process.Pid, b)
 }
 

@@ -21,10 +21,12 @@ import (
 
 type contender struct {
 	name string
-	// run does one measured iteration and returns its duration and a
-	// cleanup that is not measured.
-	run func(ctx context.Context) (time.Duration, func(), error)
+	run  measurement
 }
+
+// measurement does one measured iteration and returns its duration and a
+// cleanup that is not measured.
+type measurement func(ctx context.Context) (time.Duration, func(), error)
 
 type scenario struct {
 	name  string

@@ -154,146 +154,129 @@ func scenarios(e *env) []scenario {
 	}, buildScenarios(e)...)
 }
 
+// busyboxRun is one library's way to run busybox with cmd: started when
+// the library's start returns, after its own wait for the log line
+// waitLog when that is not "".
+type busyboxRun func(ctx context.Context, cmd []string, waitLog string) (started, error)
+
+// started is a container a library started: its ID and that library's
+// removal of it. remove is nil when nothing was made.
+type started struct {
+	id     string
+	remove func() error
+}
+
+// cleanup is remove for a contender's unmeasured cleanup, which ignores
+// errors (sweep removes what is left); nil when nothing was made.
+func (s started) cleanup() func() {
+	if s.remove == nil {
+		return nil
+	}
+	return func() { s.remove() }
+}
+
+// busyboxContenders makes the four contenders of a busybox scenario:
+// measure gets each library's busyboxRun.
+func (e *env) busyboxContenders(measure func(run busyboxRun) measurement) []contender {
+	return []contender{
+		{"raw", measure(e.rawBusybox)},
+		{"berth", measure(e.berthBusybox)},
+		{"testcontainers-go", measure(e.tcBusybox)},
+		{"dockertest", measure(e.dockertestBusybox)},
+	}
+}
+
+// rawBusybox waits for a log line by following the log stream.
+func (e *env) rawBusybox(ctx context.Context, cmd []string, waitLog string) (started, error) {
+	id, err := e.raw.start(map[string]any{"Image": busybox, "Cmd": cmd})
+	c := started{id: id, remove: func() error { return e.raw.call("DELETE", "/containers/"+id+"?force=1&v=1", nil, nil) }}
+	if err != nil || waitLog == "" {
+		return c, err
+	}
+	resp, err := e.raw.do(ctx, "GET", "/containers/"+id+"/logs?follow=1&stdout=1&stderr=1", nil)
+	if err != nil {
+		return c, err
+	}
+	defer resp.Body.Close()
+	return c, scanFrames(resp.Body, waitLog)
+}
+
+func (e *env) berthBusybox(ctx context.Context, cmd []string, waitLog string) (started, error) {
+	b := e.s.Container(busybox).Cmd(cmd...)
+	if waitLog != "" {
+		b.WaitFor(wait.ForLog(waitLog))
+	}
+	c, err := b.StartE(ctx)
+	if err != nil {
+		return started{}, err
+	}
+	return started{id: c.ID(), remove: func() error { return c.Remove(context.Background()) }}, nil
+}
+
+func (e *env) tcBusybox(ctx context.Context, cmd []string, waitLog string) (started, error) {
+	req := testcontainers.ContainerRequest{Image: busybox, Cmd: cmd, Labels: labels()}
+	if waitLog != "" {
+		req.WaitingFor = tcwait.ForLog(waitLog)
+	}
+	c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{ContainerRequest: req, Started: true})
+	if err != nil {
+		return started{}, err
+	}
+	return started{id: c.GetContainerID(), remove: func() error { return c.Terminate(context.Background()) }}, nil
+}
+
+// dockertestBusybox waits for a log line with dockertestLogWait.
+func (e *env) dockertestBusybox(ctx context.Context, cmd []string, waitLog string) (started, error) {
+	res, err := e.pool.RunWithOptions(&dockertest.RunOptions{Repository: "busybox", Tag: "1.36", Cmd: cmd, Labels: labels()})
+	if err != nil {
+		return started{}, err
+	}
+	c := started{id: res.Container.ID, remove: func() error { return e.pool.Purge(res) }}
+	if waitLog != "" {
+		err = e.dockertestLogWait(c.id, waitLog)
+	}
+	return c, err
+}
+
 func startScenario(e *env) scenario {
 	cmd := []string{"sleep", "600"}
-	return scenario{name: "busybox start-to-running, no wait", goal: "≤ 1.05×", contenders: []contender{
-		{"raw", func(ctx context.Context) (time.Duration, func(), error) {
-			var id string
+	return scenario{name: "busybox start-to-running, no wait", goal: "≤ 1.05×", contenders: e.busyboxContenders(startToReady(cmd, ""))}
+}
+
+// startToReady measures a start of busybox running cmd until the library
+// returns it, after its wait for the log line waitLog when that is not "".
+func startToReady(cmd []string, waitLog string) func(run busyboxRun) measurement {
+	return func(run busyboxRun) measurement {
+		return func(ctx context.Context) (time.Duration, func(), error) {
 			return timed(func() (func(), error) {
-				var err error
-				id, err = e.raw.start(map[string]any{"Image": busybox, "Cmd": cmd})
-				return e.raw.remove(id), err
+				c, err := run(ctx, cmd, waitLog)
+				return c.cleanup(), err
 			})
-		}},
-		{"berth", func(ctx context.Context) (time.Duration, func(), error) {
-			return timed(func() (func(), error) {
-				c, err := e.s.Container(busybox).Cmd(cmd...).StartE(ctx)
-				if err != nil {
-					return nil, err
-				}
-				return func() { c.Remove(context.Background()) }, nil
-			})
-		}},
-		{"testcontainers-go", func(ctx context.Context) (time.Duration, func(), error) {
-			return timed(func() (func(), error) {
-				c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
-					ContainerRequest: testcontainers.ContainerRequest{Image: busybox, Cmd: cmd, Labels: labels()},
-					Started:          true,
-				})
-				if err != nil {
-					return nil, err
-				}
-				return func() { c.Terminate(context.Background()) }, nil
-			})
-		}},
-		{"dockertest", func(ctx context.Context) (time.Duration, func(), error) {
-			return timed(func() (func(), error) {
-				res, err := e.pool.RunWithOptions(&dockertest.RunOptions{Repository: "busybox", Tag: "1.36", Cmd: cmd, Labels: labels()})
-				if err != nil {
-					return nil, err
-				}
-				return func() { e.pool.Purge(res) }, nil
-			})
-		}},
-	}}
+		}
+	}
 }
 
 func removeScenario(e *env) scenario {
 	cmd := []string{"sh", "-c", stubborn}
-	return scenario{name: "remove a running container (PID 1 ignores SIGTERM)", goal: "≤ 1.10×", contenders: []contender{
-		{"raw", func(ctx context.Context) (time.Duration, func(), error) {
-			id, err := e.raw.start(map[string]any{"Image": busybox, "Cmd": cmd})
-			if err != nil {
-				return 0, e.raw.remove(id), err
+	return scenario{name: "remove a running container (PID 1 ignores SIGTERM)", goal: "≤ 1.10×", contenders: e.busyboxContenders(
+		func(run busyboxRun) measurement {
+			return func(ctx context.Context) (time.Duration, func(), error) {
+				c, err := run(ctx, cmd, "")
+				if err != nil {
+					return 0, c.cleanup(), err
+				}
+				start := time.Now()
+				err = c.remove()
+				return time.Since(start), nil, err
 			}
-			start := time.Now()
-			err = e.raw.call("DELETE", "/containers/"+id+"?force=1&v=1", nil, nil)
-			return time.Since(start), nil, err
-		}},
-		{"berth", func(ctx context.Context) (time.Duration, func(), error) {
-			c, err := e.s.Container(busybox).Cmd(cmd...).StartE(ctx)
-			if err != nil {
-				return 0, nil, err
-			}
-			start := time.Now()
-			err = c.Remove(ctx)
-			return time.Since(start), nil, err
-		}},
-		{"testcontainers-go", func(ctx context.Context) (time.Duration, func(), error) {
-			c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
-				ContainerRequest: testcontainers.ContainerRequest{Image: busybox, Cmd: cmd, Labels: labels()}, Started: true})
-			if err != nil {
-				return 0, nil, err
-			}
-			start := time.Now()
-			err = c.Terminate(ctx)
-			return time.Since(start), nil, err
-		}},
-		{"dockertest", func(ctx context.Context) (time.Duration, func(), error) {
-			res, err := e.pool.RunWithOptions(&dockertest.RunOptions{Repository: "busybox", Tag: "1.36", Cmd: cmd, Labels: labels()})
-			if err != nil {
-				return 0, nil, err
-			}
-			start := time.Now()
-			err = e.pool.Purge(res)
-			return time.Since(start), nil, err
-		}},
-	}}
+		})}
 }
 
 // logWaitScenario: the container prints "ready" 1 s after it starts; each
 // contender's time runs from before its start to its wait being satisfied.
 func logWaitScenario(e *env) scenario {
 	cmd := []string{"sh", "-c", "echo booting; sleep 1; echo ready; exec sleep 600"}
-	return scenario{name: "log-line wait (line after 1 s)", goal: "≤ +10 ms", delta: true, contenders: []contender{
-		{"raw", func(ctx context.Context) (time.Duration, func(), error) {
-			return timed(func() (func(), error) {
-				id, err := e.raw.start(map[string]any{"Image": busybox, "Cmd": cmd})
-				if err != nil {
-					return e.raw.remove(id), err
-				}
-				resp, err := e.raw.do(ctx, "GET", "/containers/"+id+"/logs?follow=1&stdout=1&stderr=1", nil)
-				if err != nil {
-					return e.raw.remove(id), err
-				}
-				defer resp.Body.Close()
-				if err := scanFrames(resp.Body, "ready"); err != nil {
-					return e.raw.remove(id), err
-				}
-				return e.raw.remove(id), nil
-			})
-		}},
-		{"berth", func(ctx context.Context) (time.Duration, func(), error) {
-			return timed(func() (func(), error) {
-				c, err := e.s.Container(busybox).Cmd(cmd...).WaitFor(wait.ForLog("ready")).StartE(ctx)
-				if err != nil {
-					return nil, err
-				}
-				return func() { c.Remove(context.Background()) }, nil
-			})
-		}},
-		{"testcontainers-go", func(ctx context.Context) (time.Duration, func(), error) {
-			return timed(func() (func(), error) {
-				c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
-					ContainerRequest: testcontainers.ContainerRequest{Image: busybox, Cmd: cmd, Labels: labels(), WaitingFor: tcwait.ForLog("ready")},
-					Started:          true})
-				if err != nil {
-					return nil, err
-				}
-				return func() { c.Terminate(context.Background()) }, nil
-			})
-		}},
-		{"dockertest", func(ctx context.Context) (time.Duration, func(), error) {
-			return timed(func() (func(), error) {
-				res, err := e.pool.RunWithOptions(&dockertest.RunOptions{Repository: "busybox", Tag: "1.36", Cmd: cmd, Labels: labels()})
-				if err != nil {
-					return nil, err
-				}
-				err = e.dockertestLogWait(res.Container.ID, "ready")
-				return func() { e.pool.Purge(res) }, err
-			})
-		}},
-	}}
+	return scenario{name: "log-line wait (line after 1 s)", goal: "≤ +10 ms", delta: true, contenders: e.busyboxContenders(startToReady(cmd, "ready"))}
 }
 
 // logDetectScenario: the time from the engine's own timestamp of the
@@ -304,55 +287,17 @@ func logWaitScenario(e *env) scenario {
 // waits out a grace period.
 func logDetectScenario(e *env) scenario {
 	cmd := []string{"sh", "-c", "trap 'exit 0' TERM; echo booting; sleep 0.5; echo ready; sleep 600 & wait"}
-	return scenario{name: "log-line detection (engine's log timestamp to wait returned)", goal: "≤ +10 ms", delta: true, contenders: []contender{
-		{"raw", func(ctx context.Context) (time.Duration, func(), error) {
-			id, err := e.raw.start(map[string]any{"Image": busybox, "Cmd": cmd})
-			if err != nil {
-				return 0, e.raw.remove(id), err
+	return scenario{name: "log-line detection (engine's log timestamp to wait returned)", goal: "≤ +10 ms", delta: true, contenders: e.busyboxContenders(
+		func(run busyboxRun) measurement {
+			return func(ctx context.Context) (time.Duration, func(), error) {
+				c, err := run(ctx, cmd, "ready")
+				if err != nil {
+					return 0, c.cleanup(), err
+				}
+				d, err := e.raw.sinceLogged(c.id, "ready", time.Now())
+				return d, c.cleanup(), err
 			}
-			resp, err := e.raw.do(ctx, "GET", "/containers/"+id+"/logs?follow=1&stdout=1&stderr=1", nil)
-			if err != nil {
-				return 0, e.raw.remove(id), err
-			}
-			defer resp.Body.Close()
-			if err := scanFrames(resp.Body, "ready"); err != nil {
-				return 0, e.raw.remove(id), err
-			}
-			d, err := e.raw.sinceLogged(id, "ready", time.Now())
-			return d, e.raw.remove(id), err
-		}},
-		{"berth", func(ctx context.Context) (time.Duration, func(), error) {
-			c, err := e.s.Container(busybox).Cmd(cmd...).WaitFor(wait.ForLog("ready")).StartE(ctx)
-			if err != nil {
-				return 0, nil, err
-			}
-			d, err := e.raw.sinceLogged(c.ID(), "ready", time.Now())
-			return d, func() { c.Remove(context.Background()) }, err
-		}},
-		{"testcontainers-go", func(ctx context.Context) (time.Duration, func(), error) {
-			c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
-				ContainerRequest: testcontainers.ContainerRequest{Image: busybox, Cmd: cmd, Labels: labels(), WaitingFor: tcwait.ForLog("ready")},
-				Started:          true})
-			if err != nil {
-				return 0, nil, err
-			}
-			d, err := e.raw.sinceLogged(c.GetContainerID(), "ready", time.Now())
-			return d, func() { c.Terminate(context.Background()) }, err
-		}},
-		{"dockertest", func(ctx context.Context) (time.Duration, func(), error) {
-			res, err := e.pool.RunWithOptions(&dockertest.RunOptions{Repository: "busybox", Tag: "1.36", Cmd: cmd, Labels: labels()})
-			if err != nil {
-				return 0, nil, err
-			}
-			cleanup := func() { e.pool.Purge(res) }
-			err = e.dockertestLogWait(res.Container.ID, "ready")
-			if err != nil {
-				return 0, cleanup, err
-			}
-			d, err := e.raw.sinceLogged(res.Container.ID, "ready", time.Now())
-			return d, cleanup, err
-		}},
-	}}
+		})}
 }
 
 // sinceLogged is the time from the engine's timestamp of the first log
@@ -498,68 +443,41 @@ func postgresScenario(e *env) scenario {
 
 func parallelScenario(e *env) scenario {
 	cmd := []string{"sleep", "600"}
-	par := func(one func(ctx context.Context) (func(), error)) func(ctx context.Context) (time.Duration, func(), error) {
-		return func(ctx context.Context) (time.Duration, func(), error) {
-			return timed(func() (func(), error) {
-				var wg sync.WaitGroup
-				var mu sync.Mutex
-				var cleanups []func()
-				var first error
-				for range 20 {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						c, err := one(ctx)
-						mu.Lock()
-						defer mu.Unlock()
-						if c != nil {
-							cleanups = append(cleanups, c)
-						}
-						if err != nil && first == nil {
-							first = err
-						}
-					}()
-				}
-				wg.Wait()
-				return func() {
-					var cw sync.WaitGroup
-					for _, c := range cleanups {
-						cw.Add(1)
-						go func() { defer cw.Done(); c() }()
+	return scenario{name: "20 busybox in parallel", goal: "≤ 1.05×", contenders: e.busyboxContenders(
+		func(run busyboxRun) measurement {
+			return func(ctx context.Context) (time.Duration, func(), error) {
+				return timed(func() (func(), error) {
+					var wg sync.WaitGroup
+					var mu sync.Mutex
+					var cleanups []func()
+					var first error
+					for range 20 {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							c, err := run(ctx, cmd, "")
+							mu.Lock()
+							defer mu.Unlock()
+							if cleanup := c.cleanup(); cleanup != nil {
+								cleanups = append(cleanups, cleanup)
+							}
+							if err != nil && first == nil {
+								first = err
+							}
+						}()
 					}
-					cw.Wait()
-				}, first
-			})
-		}
-	}
-	return scenario{name: "20 busybox in parallel", goal: "≤ 1.05×", contenders: []contender{
-		{"raw", par(func(ctx context.Context) (func(), error) {
-			id, err := e.raw.start(map[string]any{"Image": busybox, "Cmd": cmd})
-			return e.raw.remove(id), err
-		})},
-		{"berth", par(func(ctx context.Context) (func(), error) {
-			c, err := e.s.Container(busybox).Cmd(cmd...).StartE(ctx)
-			if err != nil {
-				return nil, err
+					wg.Wait()
+					return func() {
+						var cw sync.WaitGroup
+						for _, c := range cleanups {
+							cw.Add(1)
+							go func() { defer cw.Done(); c() }()
+						}
+						cw.Wait()
+					}, first
+				})
 			}
-			return func() { c.Remove(context.Background()) }, nil
-		})},
-		{"testcontainers-go", par(func(ctx context.Context) (func(), error) {
-			c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
-				ContainerRequest: testcontainers.ContainerRequest{Image: busybox, Cmd: cmd, Labels: labels()}, Started: true})
-			if err != nil {
-				return nil, err
-			}
-			return func() { c.Terminate(context.Background()) }, nil
-		})},
-		{"dockertest", par(func(ctx context.Context) (func(), error) {
-			res, err := e.pool.RunWithOptions(&dockertest.RunOptions{Repository: "busybox", Tag: "1.36", Cmd: cmd, Labels: labels()})
-			if err != nil {
-				return nil, err
-			}
-			return func() { e.pool.Purge(res) }, nil
-		})},
-	}}
+		})}
 }
 
 // dockertestLogWait is dockertest's documented way to wait for a log line:

@@ -25,23 +25,20 @@ import (
 const (
 	suitePackages = 10
 	suiteTests    = 20
-	suiteSchema   = "CREATE TABLE items (name text); INSERT INTO items VALUES ('a'), ('b'), ('c');"
 )
 
 // suiteClones is one package of the clones row. Each test appends
 // "<start ns> <wait ns>" to $OUT/<pkg>: how long Start and Clone took.
 const suiteClones = `
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/internal/testkit/pgclone"
 	"github.com/berth-go/berth/modules/postgres"
 )
 
@@ -50,22 +47,10 @@ func TestItems(t *testing.T) {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			t.Parallel()
 			t0 := time.Now()
-			pg := postgres.New(berth.New(t).Shared()).InitSQL(%q).Start()
+			pg := postgres.New(berth.New(t).Shared()).InitSQL(pgclone.Schema).Start()
 			started := time.Since(t0)
 			db := pg.Clone(t)
-			ctx := context.Background()
-			conn, err := pgx.Connect(ctx, db.DSN())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close(ctx)
-			if _, err := conn.Exec(ctx, "INSERT INTO items VALUES ('mine')"); err != nil {
-				t.Fatal(err)
-			}
-			var n int
-			if err := conn.QueryRow(ctx, "SELECT count(*) FROM items").Scan(&n); err != nil || n != 4 {
-				t.Fatalf("count %%d, %%v", n, err)
-			}
+			pgclone.Isolated(t, db.DSN())
 			record(t, started, db.Waited())
 		})
 	}
@@ -90,9 +75,8 @@ import (
 	"os"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/internal/testkit/pgclone"
 	"github.com/berth-go/berth/modules/postgres"
 )
 
@@ -105,7 +89,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	pg, err = postgres.New(s).InitSQL(%q).StartE(ctx)
+	pg, err = postgres.New(s).InitSQL(pgclone.Schema).StartE(ctx)
 	if err == nil {
 		err = pg.Snapshot(ctx, "clean")
 	}
@@ -126,18 +110,7 @@ func TestItems(t *testing.T) {
 			if err := pg.Restore(ctx, "clean"); err != nil {
 				t.Fatal(err)
 			}
-			conn, err := pgx.Connect(ctx, pg.DSN())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close(ctx)
-			if _, err := conn.Exec(ctx, "INSERT INTO items VALUES ('mine')"); err != nil {
-				t.Fatal(err)
-			}
-			var n int
-			if err := conn.QueryRow(ctx, "SELECT count(*) FROM items").Scan(&n); err != nil || n != 4 {
-				t.Fatalf("count %%d, %%v", n, err)
-			}
+			pgclone.Isolated(t, pg.DSN())
 		})
 	}
 }
@@ -153,7 +126,8 @@ func suiteModule(pkg string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	gomod := "module example.com/suite\n\ngo 1.24\n\nrequire (\n\tgithub.com/berth-go/berth v0.0.0\n\tgithub.com/jackc/pgx/v5 v5.12.0\n)\n\nreplace github.com/berth-go/berth => " + root + "\n"
+	// Under berth's module path: the tests import internal/testkit/pgclone.
+	gomod := "module github.com/berth-go/berth/suite\n\ngo 1.24\n\nrequire github.com/berth-go/berth v0.0.0\n\nreplace github.com/berth-go/berth => " + root + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
 		return "", err
 	}
@@ -251,8 +225,8 @@ func summarize(out string) string {
 // runSuite runs each row rounds times and writes SUITE.md.
 func runSuite(rounds int, out string) error {
 	rows := []struct{ name, pkg string }{
-		{"berth: clones from a run-shared server, tests parallel", fmt.Sprintf(suiteClones, suiteTests, suiteSchema)},
-		{"berth: Snapshot/Restore, one server per package, tests serial", fmt.Sprintf(suiteSnapshot, suiteSchema, suiteTests)},
+		{"berth: clones from a run-shared server, tests parallel", fmt.Sprintf(suiteClones, suiteTests)},
+		{"berth: Snapshot/Restore, one server per package, tests serial", fmt.Sprintf(suiteSnapshot, suiteTests)},
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Suite: %d packages x %d tests, each with an isolated postgres (3-row schema)\n\n", suitePackages, suiteTests)

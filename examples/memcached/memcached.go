@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -48,11 +47,11 @@ func (b *Builder) StartE(ctx context.Context) (*Container, error) {
 	cb := b.s.Container(Image).Cmd("-m", strconv.Itoa(b.memoryMB)).Port(Port).
 		WaitFor(modkit.Probe{Port: Port, Name: "version", Try: version})
 	b.ApplyTo(cb)
-	c, host, port, err := modkit.Start(ctx, "memcached", cb, Port)
+	c, at, err := modkit.Start(ctx, "memcached", cb, Port)
 	if err != nil {
 		return nil, err
 	}
-	return &Container{Container: c, Addr: net.JoinHostPort(host, strconv.Itoa(port))}, nil
+	return &Container{Container: c, Addr: at.Addr()}, nil
 }
 
 // Start is StartE that fails the test (or panics in a session) on error.

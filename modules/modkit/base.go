@@ -96,10 +96,10 @@ func (b *Base[B]) Describe(describe func() *berth.ContainerBuilder) *berth.Conta
 // StartContainer is where a module's StartE begins: it returns Err when a
 // call recorded bad input, before anything is described or made;
 // otherwise it starts Describe(describe) with Start and returns the
-// container, the host and the mapped port of port.
-func (b *Base[B]) StartContainer(ctx context.Context, describe func() *berth.ContainerBuilder, port string) (*berth.Container, string, int, error) {
+// container and the Address of port.
+func (b *Base[B]) StartContainer(ctx context.Context, describe func() *berth.ContainerBuilder, port string) (*berth.Container, Address, error) {
 	if b.err != nil {
-		return nil, "", 0, b.err
+		return nil, Address{}, b.err
 	}
 	return Start(ctx, b.module, b.Describe(describe), port)
 }

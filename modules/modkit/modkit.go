@@ -13,6 +13,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/berth-go/berth"
@@ -23,23 +26,57 @@ import (
 // (the container is removed when the test ends) or a *berth.Session.
 type Scope = berth.Scope
 
-// Start starts cb and returns the container with the host and the mapped
-// port of port, where clients in the test connect. When reading them fails
-// the container is removed. Errors start with "<module>: ".
-func Start(ctx context.Context, module string, cb *berth.ContainerBuilder, port string) (*berth.Container, string, int, error) {
+// Start starts cb and returns the container with the Address of port,
+// where clients in the test connect. When reading it fails the container
+// is removed. Errors start with "<module>: ".
+func Start(ctx context.Context, module string, cb *berth.ContainerBuilder, port string) (*berth.Container, Address, error) {
 	c, err := cb.StartE(ctx)
 	if err != nil {
-		return nil, "", 0, fmt.Errorf("%s: %w", module, err)
+		return nil, Address{}, fmt.Errorf("%s: %w", module, err)
 	}
+	at, err := AddressOf(ctx, c, port)
+	if err != nil {
+		c.Remove(context.WithoutCancel(ctx))
+		return nil, Address{}, fmt.Errorf("%s: %w", module, err)
+	}
+	return c, at, nil
+}
+
+// Address is where the test reaches a port of a started server: the host
+// and the host port mapped to it. A module's Container embeds the Address
+// of the server's port (from Start) for Host, Port and Addr.
+type Address struct {
+	host string
+	port int
+}
+
+// AddressOf reads the Address of c's port ("6379/tcp").
+func AddressOf(ctx context.Context, c *berth.Container, port string) (Address, error) {
 	host, err := c.Host(ctx)
-	if err == nil {
-		var p int
-		if p, err = c.MappedPort(ctx, port); err == nil {
-			return c, host, p, nil
-		}
+	if err != nil {
+		return Address{}, err
 	}
-	c.Remove(context.WithoutCancel(ctx))
-	return nil, "", 0, fmt.Errorf("%s: %w", module, err)
+	p, err := c.MappedPort(ctx, port)
+	if err != nil {
+		return Address{}, err
+	}
+	return Address{host: host, port: p}, nil
+}
+
+// Host is where the server's port is reachable from the test.
+func (a Address) Host() string { return a.host }
+
+// Port is the host port mapped to the server's port.
+func (a Address) Port() int { return a.port }
+
+// Addr is "host:port", for clients that take an address.
+func (a Address) Addr() string { return net.JoinHostPort(a.host, strconv.Itoa(a.port)) }
+
+// NetworkAddr is "alias:port" of port ("6379/tcp") for other containers on
+// a network where the server has alias.
+func NetworkAddr(alias, port string) string {
+	number, _, _ := strings.Cut(port, "/")
+	return net.JoinHostPort(alias, number)
 }
 
 // Must runs startE the way a module's Start does: in a *berth.Harness

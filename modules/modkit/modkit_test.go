@@ -179,3 +179,15 @@ func TestProbeNeedsTryAndPort(t *testing.T) {
 	err := modkit.Probe{Port: "1/tcp"}.Ready(context.Background(), newTarget())
 	assert.ErrorContains(t, err, "Try and Port")
 }
+
+func TestNetworkAddr(t *testing.T) {
+	assert.Equal(t, "db:5432", modkit.NetworkAddr("db", "5432/tcp"))
+	assert.Equal(t, "dns:53", modkit.NetworkAddr("dns", "53/udp"))
+	assert.Equal(t, "cache:6379", modkit.NetworkAddr("cache", "6379"), "a port without protocol")
+}
+
+func TestAddressZero(t *testing.T) {
+	var a modkit.Address
+	assert.Equal(t, "", a.Host())
+	assert.Zero(t, a.Port())
+}

@@ -7,6 +7,22 @@ import (
 	"strings"
 )
 
+// WarmPassword is the default password of a server whose state outlives
+// one start: cached by warm starts, or shared by a run's test binaries.
+// The password is part of that state, so a random one would never hit the
+// cache nor meet the others' server. Modules export it as their own
+// WarmPassword.
+const WarmPassword = "berth-warm"
+
+// DefaultPassword is a module's default password: WarmPassword when the
+// server's state outlives the start (stable), RandomPassword otherwise.
+func DefaultPassword(stable bool) string {
+	if stable {
+		return WarmPassword
+	}
+	return RandomPassword()
+}
+
 // RandomPassword returns 24 random hex digits, a default password for a
 // server whose module makes one: strong enough that no test passes by
 // guessing it, plain enough for every URL, DSN and configuration file.

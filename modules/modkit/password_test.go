@@ -15,6 +15,13 @@ func TestRandomPassword(t *testing.T) {
 	assert.NotEqual(t, a, b)
 }
 
+func TestDefaultPassword(t *testing.T) {
+	assert.Equal(t, modkit.WarmPassword, modkit.DefaultPassword(true), "a stable server, a stable password")
+	a, b := modkit.DefaultPassword(false), modkit.DefaultPassword(false)
+	assert.Regexp(t, regexp.MustCompile(`^[0-9a-f]{24}$`), a)
+	assert.NotEqual(t, a, b, "each other server gets its own")
+}
+
 func TestCheckPassword(t *testing.T) {
 	assert.NoError(t, modkit.CheckPassword("pa ss'w\"o$rd"))
 	for pw, want := range map[string]string{

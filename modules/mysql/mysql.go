@@ -20,10 +20,8 @@ package mysql
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/berth-go/berth"
@@ -45,8 +43,8 @@ const ReadyLog = "ready for connections"
 
 // WarmPassword is the default password while warm starts are on: the
 // password is part of the cached state, so a random one would never hit
-// the cache. Set Password for another.
-const WarmPassword = "berth-warm"
+// the cache. Set Password for another. It is modkit.WarmPassword.
+const WarmPassword = modkit.WarmPassword
 
 // warmDataDir holds the data under warm starts: not the image's VOLUME, so
 // a commit keeps it. The official images take the datadir from the
@@ -85,11 +83,8 @@ type Builder struct {
 // starts skip the initialization and the init scripts. The password then
 // defaults to WarmPassword instead of a random one.
 func New(s modkit.Scope) *Builder {
-	b := &Builder{s: s, database: "test", user: "test", password: modkit.RandomPassword()}
+	b := &Builder{s: s, database: "test", user: "test", password: modkit.DefaultPassword(berth.WarmEnabled())}
 	b.Base = modkit.NewBase(b, "mysql", DefaultImage)
-	if berth.WarmEnabled() {
-		b.password = WarmPassword
-	}
 	return b
 }
 
@@ -213,11 +208,11 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 // StartE starts the server and waits until the user can log in; on
 // failure it removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	c, host, p, err := b.StartContainer(ctx, b.containerBuilder, Port)
+	c, at, err := b.StartContainer(ctx, b.containerBuilder, Port)
 	if err != nil {
 		return nil, err
 	}
-	return &Container{Container: c, host: host, port: p, database: b.database, user: b.user, password: b.password}, nil
+	return &Container{Container: c, Address: at, database: b.database, user: b.user, password: b.password}, nil
 }
 
 // Start is StartE for tests: in a *berth.Harness an error fails the test;
@@ -231,21 +226,15 @@ func (b *Builder) Start() *Container {
 
 // Container is a started server. It embeds the container handle (Exec,
 // Logs, Stop, ...), which also prints it: ID, image and name in every
-// verb, never the credentials it holds.
+// verb, never the credentials it holds; and the Address of 3306 (Host,
+// Port, Addr) where the test reaches it.
 type Container struct {
 	*berth.Container
-	host     string
-	port     int
+	modkit.Address
 	database string
 	user     string
 	password string
 }
-
-// Host is where the server's port is reachable from the test.
-func (c *Container) Host() string { return c.host }
-
-// Port is the host port mapped to 3306.
-func (c *Container) Port() int { return c.port }
 
 // Database is the database created at start.
 func (c *Container) Database() string { return c.database }
@@ -261,13 +250,13 @@ func (c *Container) Password() string { return c.password }
 // user:password@tcp(host:port)/database. params ("key=value") are added
 // as the query, e.g. DSN("parseTime=true", "multiStatements=true").
 func (c *Container) DSN(params ...string) string {
-	return c.dsn(net.JoinHostPort(c.host, strconv.Itoa(c.port)), params)
+	return c.dsn(c.Addr(), params)
 }
 
 // NetworkDSN is DSN for other containers on a network where this server
 // has alias: user:password@tcp(alias:3306)/database.
 func (c *Container) NetworkDSN(alias string, params ...string) string {
-	return c.dsn(net.JoinHostPort(alias, "3306"), params)
+	return c.dsn(modkit.NetworkAddr(alias, Port), params)
 }
 
 func (c *Container) dsn(hostPort string, params []string) string {
@@ -288,6 +277,6 @@ func (c *Container) dsn(hostPort string, params []string) string {
 // migration tools.
 func (c *Container) URL() string {
 	u := url.URL{Scheme: "mysql", User: url.UserPassword(c.user, c.password),
-		Host: net.JoinHostPort(c.host, strconv.Itoa(c.port)), Path: "/" + c.database}
+		Host: c.Addr(), Path: "/" + c.database}
 	return u.String()
 }

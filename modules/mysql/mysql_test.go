@@ -183,24 +183,13 @@ func TestBadInput(t *testing.T) {
 
 func TestFailedStart(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		build func(*mysql.Builder) *mysql.Builder
-		want  string
-	}{
+	modtest.FailedStarts(t, 30*time.Second, func(h *berth.Harness) *mysql.Builder { return mysql.New(h).Cold().Password(modtest.Secret) }, (*mysql.Builder).StartE, []modtest.Case[*mysql.Builder]{
 		// The init script fails: the entrypoint exits, and the wait says so
 		// at once instead of running into its timeout.
-		{"broken init script", func(b *mysql.Builder) *mysql.Builder { return b.InitSQL("SELEKT 1;") }, ""},
-		{"unknown option", func(b *mysql.Builder) *mysql.Builder { return b.Config("no_such_option", "1") }, ""},
-		{"missing image", func(b *mysql.Builder) *mysql.Builder { return b.Image("berth-test/no-such-mysql:1") }, "no-such-mysql"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := berth.New(t)
-			modtest.StartFails(t, h, 30*time.Second, tt.build(mysql.New(h).Cold().Password(modtest.Secret)).StartE, tt.want)
-		})
-	}
+		{Name: "broken init script", Build: func(b *mysql.Builder) *mysql.Builder { return b.InitSQL("SELEKT 1;") }},
+		{Name: "unknown option", Build: func(b *mysql.Builder) *mysql.Builder { return b.Config("no_such_option", "1") }},
+		{Name: "missing image", Build: func(b *mysql.Builder) *mysql.Builder { return b.Image("berth-test/no-such-mysql:1") }, Want: "no-such-mysql"},
+	})
 }
 
 // A login the server refuses ends the wait at once: here the image's

@@ -20,9 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -168,16 +166,16 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 // StartE starts the server and waits until it answers PING; on failure it
 // removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	c, host, p, err := b.StartContainer(ctx, b.containerBuilder, Port)
+	c, at, err := b.StartContainer(ctx, b.containerBuilder, Port)
 	if err != nil {
 		return nil, err
 	}
-	mp, err := c.MappedPort(ctx, MonitorPort)
+	monitor, err := modkit.AddressOf(ctx, c, MonitorPort)
 	if err != nil {
 		c.Remove(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("nats: %w", err)
 	}
-	return &Container{Container: c, host: host, port: p, monitorPort: mp,
+	return &Container{Container: c, Address: at, monitor: monitor,
 		user: b.user, password: b.password, token: b.token, jetStream: b.jetStream}, nil
 }
 
@@ -268,34 +266,28 @@ func readLine(r *bufio.Reader) (string, error) {
 
 // Container is a started server. It embeds the container handle (Exec,
 // Logs, Stop, ...), which also prints it: ID, image and name in every
-// verb, never the credentials it holds.
+// verb, never the credentials it holds; and the Address of 4222 (Host,
+// Port, Addr) where the test reaches it.
 type Container struct {
 	*berth.Container
-	host        string
-	port        int
-	monitorPort int
-	user        string
-	password    string
-	token       string
-	jetStream   bool
+	modkit.Address
+	monitor   modkit.Address
+	user      string
+	password  string
+	token     string
+	jetStream bool
 }
-
-// Host is where the server's ports are reachable from the test.
-func (c *Container) Host() string { return c.host }
-
-// Port is the host port mapped to 4222.
-func (c *Container) Port() int { return c.port }
 
 // JetStreamEnabled reports whether the server runs JetStream.
 func (c *Container) JetStreamEnabled() bool { return c.jetStream }
 
 // URL is the client URL from the test: nats://host:port, with the user and
 // password or the token in it when the server requires them.
-func (c *Container) URL() string { return c.url(net.JoinHostPort(c.host, strconv.Itoa(c.port))) }
+func (c *Container) URL() string { return c.url(c.Addr()) }
 
 // NetworkURL is the client URL for other containers on a network where
 // this server has alias: nats://alias:4222.
-func (c *Container) NetworkURL(alias string) string { return c.url(net.JoinHostPort(alias, "4222")) }
+func (c *Container) NetworkURL(alias string) string { return c.url(modkit.NetworkAddr(alias, Port)) }
 
 func (c *Container) url(hostPort string) string {
 	u := url.URL{Scheme: "nats", Host: hostPort}
@@ -311,5 +303,5 @@ func (c *Container) url(hostPort string) string {
 // MonitorURL is the base URL of the HTTP monitoring endpoint from the test
 // (http://host:port): GET MonitorURL()+"/varz", "/healthz", "/jsz", ...
 func (c *Container) MonitorURL() string {
-	return "http://" + net.JoinHostPort(c.host, strconv.Itoa(c.monitorPort))
+	return "http://" + c.monitor.Addr()
 }

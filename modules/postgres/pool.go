@@ -70,7 +70,7 @@ func (t *Template) cloneFor(ctx context.Context, holder string) (*Database, erro
 	s.mu.Unlock()
 	name, err := p.take(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: clone of %s on %s for %s: %w", t.name, t.srv.addr(), holder, err)
+		return nil, fmt.Errorf("postgres: clone of %s on %s for %s: %w", t.name, t.srv.Addr(), holder, err)
 	}
 	return &Database{srv: t.srv, name: name, template: t.name, holder: holder, waited: time.Since(start), pool: p}, nil
 }
@@ -123,7 +123,7 @@ func truncate(s string, n int) string {
 
 // String names the database, its template, server and holder.
 func (d *Database) String() string {
-	return fmt.Sprintf("database %s (clone of %s on %s, held by %s)", d.name, d.template, d.srv.addr(), d.holder)
+	return fmt.Sprintf("database %s (clone of %s on %s, held by %s)", d.name, d.template, d.srv.Addr(), d.holder)
 }
 
 // Format prints String for every verb, so no verb reaches the password.

@@ -21,10 +21,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -86,8 +84,9 @@ type Builder struct {
 // WarmPassword is the default password while warm starts are on, and of
 // a server in a *berth.Shared scope: the password is part of the cached
 // state (and of what makes test binaries share a server), so a random one
-// would never hit the cache. Set Password for another.
-const WarmPassword = "berth-warm"
+// would never hit the cache. Set Password for another. It is
+// modkit.WarmPassword.
+const WarmPassword = modkit.WarmPassword
 
 // warmDataDir holds the data under warm starts: not the image's VOLUME, so
 // a commit keeps it.
@@ -103,13 +102,11 @@ const warmDataDir = "/var/lib/postgresql/warm-data"
 // later starts skip initdb and the init scripts. The password then defaults
 // to WarmPassword instead of a random one.
 func New(s Scope) *Builder {
-	b := &Builder{s: s, database: DefaultDatabase, user: "test", password: modkit.RandomPassword()}
+	b := &Builder{s: s, database: DefaultDatabase, user: "test"}
+	_, b.shared = s.(*berth.Shared)
+	b.password = modkit.DefaultPassword(berth.WarmEnabled() || b.shared)
 	b.config.Set("fsync", "off")
 	b.Base = modkit.NewBase(b, "postgres", DefaultImage)
-	_, b.shared = s.(*berth.Shared)
-	if berth.WarmEnabled() || b.shared {
-		b.password = WarmPassword
-	}
 	return b
 }
 
@@ -237,15 +234,11 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 		c.Env("PGDATA", warmDataDir).Warm("berth-postgres-v1")
 		if b.migrate != nil {
 			c.WarmSetup(func(ctx context.Context, bc *berth.Container) error {
-				host, err := bc.Container.Host(ctx)
+				at, err := modkit.AddressOf(ctx, bc, Port)
 				if err != nil {
 					return err
 				}
-				p, err := bc.MappedPort(ctx, Port)
-				if err != nil {
-					return err
-				}
-				srv := &Container{Container: bc, host: host, port: p, database: b.database, user: b.user, password: b.password}
+				srv := &Container{Container: bc, Address: at, database: b.database, user: b.user, password: b.password}
 				return srv.ensureMigrated(ctx, b.migrateKey, b.migrate)
 			})
 		}
@@ -256,11 +249,11 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 // StartE starts the server and waits until it accepts queries over TCP; on
 // failure it removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	c, host, p, err := b.StartContainer(ctx, b.containerBuilder, Port)
+	c, at, err := b.StartContainer(ctx, b.containerBuilder, Port)
 	if err != nil {
 		return nil, err
 	}
-	srv := &Container{Container: c, host: host, port: p, database: b.database, user: b.user, password: b.password}
+	srv := &Container{Container: c, Address: at, database: b.database, user: b.user, password: b.password}
 	if b.migrate != nil {
 		if err := srv.ensureMigrated(ctx, b.migrateKey, b.migrate); err != nil {
 			if !b.shared {
@@ -317,24 +310,16 @@ func selectOne(ctx context.Context, addr, user, password, database string) error
 }
 
 // Container is a started server. It embeds the container handle (Exec,
-// Logs, Stop, ...).
+// Logs, Stop, ...) and the Address of 5432 (Host, Port, Addr) where the
+// test reaches it.
 type Container struct {
 	*berth.Container
-	host     string
-	port     int
+	modkit.Address
 	database string
 	user     string
 	password string
 	snapMu   sync.Mutex // Snapshot and Restore share a temporary database
 }
-
-func (c *Container) addr() string { return net.JoinHostPort(c.host, strconv.Itoa(c.port)) }
-
-// Host is where the server's port is reachable from the test.
-func (c *Container) Host() string { return c.host }
-
-// Port is the host port mapped to 5432.
-func (c *Container) Port() int { return c.port }
 
 // Database is the database created at start.
 func (c *Container) Database() string { return c.database }
@@ -352,13 +337,13 @@ func (c *Container) DSN() string { return c.ConnString() }
 // ConnString is DSN with extra parameters ("key=value", e.g.
 // "application_name=orders"); sslmode=disable unless given.
 func (c *Container) ConnString(params ...string) string {
-	return c.url(c.addr(), params)
+	return c.url(c.Addr(), params)
 }
 
 // NetworkDSN is the connection URL for other containers on a network where
 // this server has alias: postgres://user:password@alias:5432/database.
 func (c *Container) NetworkDSN(alias string, params ...string) string {
-	return c.url(net.JoinHostPort(alias, "5432"), params)
+	return c.url(modkit.NetworkAddr(alias, Port), params)
 }
 
 func (c *Container) url(hostPort string, params []string) string {

@@ -262,26 +262,15 @@ func TestBadInput(t *testing.T) {
 
 func TestFailedStart(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		build func(*postgres.Builder) *postgres.Builder
-		want  string
-	}{
+	// Fail-fast is told by the error, not the clock: a loaded machine may
+	// take long to run initdb, never the whole ctx.
+	modtest.FailedStarts(t, 90*time.Second, func(h *berth.Harness) *postgres.Builder { return postgres.New(h).Password(modtest.Secret) }, (*postgres.Builder).StartE, []modtest.Case[*postgres.Builder]{
 		// The init script fails: the entrypoint exits, and the wait says so
 		// at once instead of running into its timeout.
-		{"broken init script", func(b *postgres.Builder) *postgres.Builder { return b.InitSQL("SELEKT 1;") }, ""},
-		{"unknown setting", func(b *postgres.Builder) *postgres.Builder { return b.Config("no_such_setting", "1") }, ""},
-		{"missing image", func(b *postgres.Builder) *postgres.Builder { return b.Image("berth-test/no-such-postgres:1") }, "no-such-postgres"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			h := berth.New(t)
-			// Fail-fast is told by the error, not the clock: a loaded
-			// machine may take long to run initdb, never the whole ctx.
-			modtest.StartFails(t, h, 90*time.Second, tt.build(postgres.New(h).Password(modtest.Secret)).StartE, tt.want)
-		})
-	}
+		{Name: "broken init script", Build: func(b *postgres.Builder) *postgres.Builder { return b.InitSQL("SELEKT 1;") }},
+		{Name: "unknown setting", Build: func(b *postgres.Builder) *postgres.Builder { return b.Config("no_such_setting", "1") }},
+		{Name: "missing image", Build: func(b *postgres.Builder) *postgres.Builder { return b.Image("berth-test/no-such-postgres:1") }, Want: "no-such-postgres"},
+	})
 }
 
 func TestSession(t *testing.T) {

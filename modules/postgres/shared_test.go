@@ -26,15 +26,13 @@ import (
 // "<server ID> <database>" to $OUT.
 const clonesSuiteTest = `
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/berth-go/berth"
+	"github.com/berth-go/berth/internal/testkit/pgclone"
 	"github.com/berth-go/berth/modules/postgres"
 )
 
@@ -42,23 +40,9 @@ func TestClones(t *testing.T) {
 	for i := range 4 {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			t.Parallel()
-			pg := postgres.New(berth.New(t).Shared()).
-				InitSQL("CREATE TABLE items (name text); INSERT INTO items VALUES ('a'), ('b'), ('c');").
-				Start()
+			pg := postgres.New(berth.New(t).Shared()).InitSQL(pgclone.Schema).Start()
 			db := pg.Clone(t)
-			ctx := context.Background()
-			conn, err := pgx.Connect(ctx, db.DSN())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close(ctx)
-			if _, err := conn.Exec(ctx, "INSERT INTO items VALUES ('mine')"); err != nil {
-				t.Fatal(err)
-			}
-			var n int
-			if err := conn.QueryRow(ctx, "SELECT count(*) FROM items").Scan(&n); err != nil || n != 4 {
-				t.Fatalf("count %d, %v: another test's rows are visible", n, err)
-			}
+			pgclone.Isolated(t, db.DSN())
 			wd, _ := os.Getwd()
 			f := filepath.Join(os.Getenv("OUT"), filepath.Base(wd)+"-"+fmt.Sprint(i))
 			if err := os.WriteFile(f, []byte(pg.ID()+" "+db.Name()), 0o644); err != nil {

@@ -113,7 +113,7 @@ func (c *Container) maintenance(ctx context.Context) (*pgConn, bool, error) {
 	if c.database == "postgres" {
 		db = "template1"
 	}
-	conn, err := dialPG(ctx, c.addr(), c.user, c.password, db)
+	conn, err := dialPG(ctx, c.Addr(), c.user, c.password, db)
 	if err != nil {
 		return nil, false, err
 	}

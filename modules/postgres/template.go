@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -92,12 +91,12 @@ func lockID(name string) int64 {
 // admin connects to the server's maintenance database, creating it (from
 // template0, which never has connections) on first use.
 func (c *Container) admin(ctx context.Context) (*pgConn, error) {
-	conn, err := dialPG(ctx, c.addr(), c.user, c.password, maintenanceDB)
+	conn, err := dialPG(ctx, c.Addr(), c.user, c.password, maintenanceDB)
 	var se *ServerError
 	if err == nil || !errors.As(err, &se) || se.Code != "3D000" { // invalid_catalog_name
 		return conn, err
 	}
-	boot, err := dialPG(ctx, c.addr(), c.user, c.password, "template1")
+	boot, err := dialPG(ctx, c.Addr(), c.user, c.password, "template1")
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +105,7 @@ func (c *Container) admin(ctx context.Context) (*pgConn, error) {
 	if err != nil && !(errors.As(err, &se) && (se.Code == "42P04" || se.Code == "23505")) { // made by another binary meanwhile
 		return nil, fmt.Errorf("create %s: %w", maintenanceDB, err)
 	}
-	return dialPG(ctx, c.addr(), c.user, c.password, maintenanceDB)
+	return dialPG(ctx, c.Addr(), c.user, c.password, maintenanceDB)
 }
 
 // ensure makes the template database unless it is there; every binary
@@ -208,7 +207,7 @@ func serverHasFileCopy(ctx context.Context, conn *pgConn) (bool, error) {
 
 // dsnFor is the connection URL of database db on the server.
 func (c *Container) dsnFor(db string, params []string) string {
-	return pgURL(c.user, c.password, c.addr(), db, params)
+	return pgURL(c.user, c.password, c.Addr(), db, params)
 }
 
 // templates of this process, by server address and template name: every
@@ -230,7 +229,7 @@ type templateState struct {
 func (t *Template) state() *templateState {
 	templatesMu.Lock()
 	defer templatesMu.Unlock()
-	k := net.JoinHostPort(t.srv.host, strconv.Itoa(t.srv.port)) + "/" + t.name
+	k := t.srv.Addr() + "/" + t.name
 	s, ok := templates[k]
 	if !ok {
 		s = &templateState{}
@@ -250,7 +249,7 @@ func (t *Template) ensureOnce(ctx context.Context) (*templateState, error) {
 	}
 	fileCopy, tablespace, err := t.ensure(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: template %s (key %q) on %s: %w", t.name, t.key, t.srv.addr(), err)
+		return nil, fmt.Errorf("postgres: template %s (key %q) on %s: %w", t.name, t.key, t.srv.Addr(), err)
 	}
 	s.ready, s.fileCopy, s.tablespace = true, fileCopy, tablespace
 	return s, nil

@@ -18,9 +18,7 @@ package rabbitmq
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/berth-go/berth"
@@ -133,13 +131,13 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 // StartE starts the broker and waits until the user can open the virtual
 // host; on failure it removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	c, host, p, err := b.StartContainer(ctx, b.containerBuilder, Port)
+	c, at, err := b.StartContainer(ctx, b.containerBuilder, Port)
 	if err != nil {
 		return nil, err
 	}
-	mc := &Container{Container: c, host: host, port: p, user: b.user, password: b.password, vhost: b.vhost}
+	mc := &Container{Container: c, Address: at, user: b.user, password: b.password, vhost: b.vhost}
 	if b.management {
-		if mc.managementPort, err = c.MappedPort(ctx, ManagementPort); err != nil {
+		if mc.management, err = modkit.AddressOf(ctx, c, ManagementPort); err != nil {
 			c.Remove(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("rabbitmq: %w", err)
 		}
@@ -158,22 +156,16 @@ func (b *Builder) Start() *Container {
 
 // Container is a started broker. It embeds the container handle (Exec,
 // Logs, Stop, ...), which also prints it: ID, image and name in every
-// verb, never the credentials it holds.
+// verb, never the credentials it holds; and the Address of 5672 (Host,
+// Port, Addr) where the test reaches it.
 type Container struct {
 	*berth.Container
-	host           string
-	port           int
-	managementPort int // 0: management off
-	user           string
-	password       string
-	vhost          string
+	modkit.Address
+	management modkit.Address // zero: management off
+	user       string
+	password   string
+	vhost      string
 }
-
-// Host is where the broker's ports are reachable from the test.
-func (c *Container) Host() string { return c.host }
-
-// Port is the host port mapped to 5672.
-func (c *Container) Port() int { return c.port }
 
 // User is the default user's name.
 func (c *Container) User() string { return c.user }
@@ -186,12 +178,12 @@ func (c *Container) VHost() string { return c.vhost }
 
 // AMQPURL is the AMQP URL of the virtual host from the test:
 // amqp://user:password@host:port/vhost.
-func (c *Container) AMQPURL() string { return c.url(net.JoinHostPort(c.host, strconv.Itoa(c.port))) }
+func (c *Container) AMQPURL() string { return c.url(c.Addr()) }
 
 // NetworkAMQPURL is AMQPURL for other containers on a network where this
 // broker has alias: amqp://user:password@alias:5672/vhost.
 func (c *Container) NetworkAMQPURL(alias string) string {
-	return c.url(net.JoinHostPort(alias, "5672"))
+	return c.url(modkit.NetworkAddr(alias, Port))
 }
 
 func (c *Container) url(hostPort string) string {
@@ -207,8 +199,8 @@ func (c *Container) url(hostPort string) string {
 // (http://host:port; the API is under /api/, with the user's basic auth).
 // It is "" when the broker was started without Management.
 func (c *Container) ManagementURL() string {
-	if c.managementPort == 0 {
+	if c.management == (modkit.Address{}) {
 		return ""
 	}
-	return "http://" + net.JoinHostPort(c.host, strconv.Itoa(c.managementPort))
+	return "http://" + c.management.Addr()
 }

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -129,11 +128,11 @@ func (b *Builder) containerBuilder() *berth.ContainerBuilder {
 // StartE starts the server and waits until it answers PING; on failure it
 // removes the container and returns the error.
 func (b *Builder) StartE(ctx context.Context) (*Container, error) {
-	c, host, p, err := b.StartContainer(ctx, b.containerBuilder, Port)
+	c, at, err := b.StartContainer(ctx, b.containerBuilder, Port)
 	if err != nil {
 		return nil, err
 	}
-	return &Container{Container: c, host: host, port: p, password: b.password}, nil
+	return &Container{Container: c, Address: at, password: b.password}, nil
 }
 
 // Start is StartE for tests: in a *berth.Harness an error fails the test;
@@ -243,23 +242,14 @@ func readReply(r *bufio.Reader) (string, error) {
 }
 
 // Container is a started server. It embeds the container handle (Exec,
-// Logs, Stop, ...).
+// Logs, Stop, ...) and the Address of 6379 (Host, Port, and Addr for
+// clients that take an address and a password separately) where the test
+// reaches it.
 type Container struct {
 	*berth.Container
-	host     string
-	port     int
+	modkit.Address
 	password string
 }
-
-// Host is where the server's port is reachable from the test.
-func (c *Container) Host() string { return c.host }
-
-// Port is the host port mapped to 6379.
-func (c *Container) Port() int { return c.port }
-
-// Addr is "host:port" for clients that take an address and a password
-// separately.
-func (c *Container) Addr() string { return net.JoinHostPort(c.host, strconv.Itoa(c.port)) }
 
 // Password is the server's password ("" for none).
 func (c *Container) Password() string { return c.password }
@@ -272,7 +262,7 @@ func (c *Container) URL() string { return c.url(c.Addr()) }
 // NetworkURL is the connection URL for other containers on a network where
 // this server has alias.
 func (c *Container) NetworkURL(alias string) string {
-	return c.url(net.JoinHostPort(alias, "6379"))
+	return c.url(modkit.NetworkAddr(alias, Port))
 }
 
 func (c *Container) url(hostPort string) string {

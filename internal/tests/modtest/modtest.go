@@ -1,7 +1,7 @@
 // Package modtest is what the modules' tests share against the real
 // engine: the leftover check, the table of bad builder input every module
 // refuses before it makes anything, the check of a start that must fail
-// fast, servers started at once, a server's life in a session, and a peer
+// fast (and a table of them), servers started at once, a server's life in a session, and a peer
 // container that reaches a server on a network.
 package modtest
 
@@ -35,12 +35,26 @@ func NoLeftovers(t *testing.T, h *berth.Harness) {
 	assert.Empty(t, left)
 }
 
-// Case is a builder given bad input: Build makes the call, Want is a word
-// the error must hold.
+// Case is a builder given bad input, or input its server fails on: Build
+// makes the call, Want is a word the error must hold.
 type Case[B any] struct {
 	Name  string
 	Build func(B) B
 	Want  string
+}
+
+// eachCase runs check for each case in a parallel test of its own, on a
+// fresh harness and the builder newB makes there, given the case's call.
+func eachCase[B any](t *testing.T, newB func(*berth.Harness) B, cases []Case[B],
+	check func(t *testing.T, h *berth.Harness, b B, want string)) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			t.Parallel()
+			h := berth.New(t)
+			check(t, h, tc.Build(newB(h)), tc.Want)
+		})
+	}
 }
 
 // BadInput runs each case in a parallel test of its own, on a builder from
@@ -50,19 +64,14 @@ type Case[B any] struct {
 func BadInput[B interface{ Err() error }, C any](t *testing.T, newB func(*berth.Harness) B,
 	startE func(B, context.Context) (C, error), cases []Case[B]) {
 	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.Name, func(t *testing.T) {
-			t.Parallel()
-			h := berth.New(t)
-			b := tc.Build(newB(h))
-			require.ErrorIs(t, b.Err(), modkit.ErrInvalidInput)
-			_, err := startE(b, t.Context())
-			require.ErrorIs(t, err, modkit.ErrInvalidInput)
-			assert.Contains(t, err.Error(), tc.Want)
-			noSecret(t, err)
-			NoLeftovers(t, h)
-		})
-	}
+	eachCase(t, newB, cases, func(t *testing.T, h *berth.Harness, b B, want string) {
+		require.ErrorIs(t, b.Err(), modkit.ErrInvalidInput)
+		_, err := startE(b, t.Context())
+		require.ErrorIs(t, err, modkit.ErrInvalidInput)
+		assert.Contains(t, err.Error(), want)
+		noSecret(t, err)
+		NoLeftovers(t, h)
+	})
 }
 
 // StartFails runs startE (a builder's StartE, a server that cannot come
@@ -84,6 +93,19 @@ func StartFails[C any](t *testing.T, h *berth.Harness, within time.Duration,
 	noSecret(t, err)
 	NoLeftovers(t, h)
 	return err
+}
+
+// FailedStarts runs each case in a parallel test of its own, on a builder
+// from newB: the builder, given the case's call, must fail to start the
+// way StartFails checks (told within within, the error holding Want and no
+// secret, no container left). startE is the module's StartE, e.g.
+// (*mysql.Builder).StartE.
+func FailedStarts[B, C any](t *testing.T, within time.Duration, newB func(*berth.Harness) B,
+	startE func(B, context.Context) (C, error), cases []Case[B]) {
+	t.Helper()
+	eachCase(t, newB, cases, func(t *testing.T, h *berth.Harness, b B, want string) {
+		StartFails(t, h, within, func(ctx context.Context) (C, error) { return startE(b, ctx) }, want)
+	})
 }
 
 // Instances runs each in n parallel subtests, named "0" to n-1 and given

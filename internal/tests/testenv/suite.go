@@ -11,16 +11,21 @@ import (
 	"testing"
 )
 
-// GoModule writes a Go module in a temporary directory whose packages hold
-// one test file each (package name → the file after its package clause),
-// requiring berth through a replace of this repository, and returns its
-// directory. Tests run it with GoTest to check what spans test binaries.
+// SuiteModule is the module path of GoModule's modules: under berth's, so
+// their tests may import berth's internal test kits (internal/testkit/...).
+const SuiteModule = "github.com/berth-go/berth/suite"
+
+// GoModule writes a Go module (SuiteModule) in a temporary directory whose
+// packages hold one test file each (package name → the file after its
+// package clause), requiring berth through a replace of this repository,
+// and returns its directory. Tests run it with GoTest to check what spans
+// test binaries.
 func GoModule(t testing.TB, pkgs map[string]string) string {
 	t.Helper()
 	_, self, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(self), "..", "..", "..")
 	dir := t.TempDir()
-	gomod := "module example.com/suite\n\ngo 1.24\n\nrequire github.com/berth-go/berth v0.0.0\n\nreplace github.com/berth-go/berth => " + root + "\n"
+	gomod := "module " + SuiteModule + "\n\ngo 1.24\n\nrequire github.com/berth-go/berth v0.0.0\n\nreplace github.com/berth-go/berth => " + root + "\n"
 	write := func(path string, data []byte) {
 		t.Helper()
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
