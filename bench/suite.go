@@ -38,7 +38,7 @@ import (
 	"time"
 
 	"github.com/berth-go/berth"
-	"github.com/berth-go/berth/internal/testkit/pgclone"
+	"github.com/berth-go/berth/internal/tests/pgclone"
 	"github.com/berth-go/berth/modules/postgres"
 )
 
@@ -76,7 +76,7 @@ import (
 	"testing"
 
 	"github.com/berth-go/berth"
-	"github.com/berth-go/berth/internal/testkit/pgclone"
+	"github.com/berth-go/berth/internal/tests/pgclone"
 	"github.com/berth-go/berth/modules/postgres"
 )
 
@@ -126,7 +126,7 @@ func suiteModule(pkg string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// Under berth's module path: the tests import internal/testkit/pgclone.
+	// Under berth's module path: the tests import internal/tests/pgclone.
 	gomod := "module github.com/berth-go/berth/suite\n\ngo 1.24\n\nrequire github.com/berth-go/berth v0.0.0\n\nreplace github.com/berth-go/berth => " + root + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
 		return "", err

@@ -32,7 +32,7 @@ import (
 	"testing"
 
 	"github.com/berth-go/berth"
-	"github.com/berth-go/berth/internal/testkit/pgclone"
+	"github.com/berth-go/berth/internal/tests/pgclone"
 	"github.com/berth-go/berth/modules/postgres"
 )
 

@@ -12,7 +12,7 @@ import (
 )
 
 // SuiteModule is the module path of GoModule's modules: under berth's, so
-// their tests may import berth's internal test kits (internal/testkit/...).
+// their tests may import berth's internal test kits (internal/tests/...).
 const SuiteModule = "github.com/berth-go/berth/suite"
 
 // GoModule writes a Go module (SuiteModule) in a temporary directory whose
