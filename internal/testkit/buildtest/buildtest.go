@@ -263,7 +263,7 @@ func PrivateBase(t *testing.T, e Expect) {
 		require.Error(t, err)
 		t.Logf("%s: %v", e.Backend, err)
 		assert.ErrorIs(t, err, wire.ErrUnauthorized)
-		assert.ErrorIs(t, err, registry.ErrUnauthorized)
+		assert.ErrorIs(t, err, engine.ErrUnauthorized)
 		var ae *build.AuthError
 		if assert.ErrorAs(t, err, &ae) {
 			assert.Equal(t, host, ae.Registry)
