@@ -19,11 +19,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -120,28 +120,14 @@ func Build(t testing.TB, c *wire.Client, buildContext io.Reader, query url.Value
 // image is removed when the test ends: call BuildFiles before berth.New.
 func BuildFiles(t testing.TB, c *wire.Client, files map[string]string, query url.Values) string {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(files[name]))}); err != nil {
-			t.Fatalf("build context: %v", err)
-		}
-		if _, err := io.WriteString(tw, files[name]); err != nil {
-			t.Fatalf("build context: %v", err)
-		}
-	}
-	if err := tw.Close(); err != nil {
+	tarball, err := FilesTar(files, 0o755)
+	if err != nil {
 		t.Fatalf("build context: %v", err)
 	}
 	// The builder can lose a race with another client's image removal
 	// (wire.IsBuildCacheRace); build.Classic retries the same way.
 	for attempt := 1; ; attempt++ {
-		id, err := Build(t, c, bytes.NewReader(buf.Bytes()), query)
+		id, err := Build(t, c, bytes.NewReader(tarball), query)
 		if err == nil {
 			return id
 		}
@@ -151,19 +137,46 @@ func BuildFiles(t testing.TB, c *wire.Client, files map[string]string, query url
 	}
 }
 
+// FilesTar is a tar of files (slash-separated names → content), each a
+// regular file of the given mode, in sorted order.
+func FilesTar(files map[string]string, mode int64) ([]byte, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(files[name]))}); err != nil {
+			return nil, err
+		}
+		if _, err := io.WriteString(tw, files[name]); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteTree writes files (slash-separated names → content) under dir.
+func WriteTree(dir string, files map[string]string) error {
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Tree writes files (slash-separated names → content) to a new temporary
 // directory and returns it.
 func Tree(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := WriteTree(dir, files); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }
