@@ -79,6 +79,19 @@ wait_log() {
   echo "  no '$2' x$3 in 60 s; log:"; "$DOCKER" logs --tail 30 "$1" 2>&1 | sed 's/^/    /'
   return 1
 }
+# wait_v2 CONTAINER CODE: until the registry in CONTAINER answers /v2/ with
+# the HTTP status CODE (10 s). It leaves the registry's address in hp and
+# its last answer in code, for the checks that follow.
+wait_v2() {
+  code=""
+  for _ in $(seq 1 40); do
+    hp=$(hostport "$1" 5000)
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://$hp/v2/" 2>/dev/null)
+    [ "$code" = "$2" ] && return 0
+    sleep 0.25
+  done
+  return 1
+}
 # resp HOSTPORT COMMAND...: inline commands over bash's /dev/tcp, then
 # QUIT (the server closes the connection); prints the raw replies.
 resp() {
@@ -187,13 +200,7 @@ fi
 
 echo "== registry ($RG)"
 c=$(run -p 127.0.0.1::5000 "$RG")
-hp=""
-for _ in $(seq 1 40); do
-  hp=$(hostport "$c" 5000)
-  code=$(curl -s -o /dev/null -w '%{http_code}' "http://$hp/v2/" 2>/dev/null)
-  [ "$code" = 200 ] && break
-  sleep 0.25
-done
+wait_v2 "$c" 200
 expect "default config: no auth, /v2/ answers 200" "200" "$code"
 expect "a 'registry' program like the official image's" "2.8" "$("$DOCKER" run --rm --label "berth.session=$SESSION" "$RG" registry --version 2>&1)"
 
@@ -204,13 +211,7 @@ c=$(create -p 127.0.0.1::5000 -e REGISTRY_AUTH=htpasswd -e REGISTRY_AUTH_HTPASSW
   -e REGISTRY_AUTH_HTPASSWD_PATH=/auth/htpasswd "$RG")
 tar -C "$tmp" -c auth | "$DOCKER" cp - "$c:/"
 "$DOCKER" start "$c" > /dev/null
-code=""
-for _ in $(seq 1 40); do
-  hp=$(hostport "$c" 5000)
-  code=$(curl -s -o /dev/null -w '%{http_code}' "http://$hp/v2/" 2>/dev/null)
-  [ "$code" = 401 ] && break
-  sleep 0.25
-done
+wait_v2 "$c" 401
 expect "htpasswd from env: anonymous /v2/ is 401" "401" "$code"
 expect "htpasswd from env: basic auth /v2/ is 200" "200" \
   "$(curl -s -o /dev/null -w '%{http_code}' -u checker:pa55-check "http://$hp/v2/")"
