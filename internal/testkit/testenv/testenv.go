@@ -38,16 +38,12 @@ import (
 // cancelled when cleanups run.
 const cleanupTimeout = 30 * time.Second
 
-// Engine returns a client for the engine of the environment, closed when
-// the test ends. It fails the test when no engine is configured.
+// Engine returns the protocol client of the environment's engine (the
+// one behind Client), closed when the test ends. It fails the test when no
+// engine is configured.
 func Engine(t testing.TB) *wire.Client {
 	t.Helper()
-	c, err := wire.New()
-	if err != nil {
-		t.Fatalf("engine client: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return Wire(Client(t))
 }
 
 // RemoveImages returns track, which records an image (an ID or a
