@@ -1,14 +1,12 @@
 package buildkit_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -75,15 +73,8 @@ RUN --mount=type=secret,id=token --mount=type=secret,id=envtoken \
 	c := h.Container(img).Cmd("sleep", "60").Start()
 	var fsTar bytes.Buffer
 	require.NoError(t, c.Export(t.Context(), &fsTar))
-	tr := tar.NewReader(&fsTar)
-	for {
-		hd, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		body, _ := io.ReadAll(tr)
-		assert.NotContains(t, string(body), "s3cr3t", "file %s holds the secret", hd.Name)
+	for name, e := range testenv.ReadTar(t, &fsTar) {
+		assert.NotContains(t, string(e.Content), "s3cr3t", "file %s holds the secret", name)
 	}
 	hist, err := testenv.Wire(h.Engine()).ImageInspect(t.Context(), img)
 	require.NoError(t, err)

@@ -152,6 +152,34 @@ func FilesTar(files map[string]string, mode int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// TarEntry is one entry of a tar stream: its header and its content.
+type TarEntry struct {
+	Header  *tar.Header
+	Content []byte
+}
+
+// ReadTar reads the tar stream r to its end and returns its entries by
+// name; a broken stream fails the test.
+func ReadTar(t testing.TB, r io.Reader) map[string]TarEntry {
+	t.Helper()
+	entries := map[string]TarEntry{}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return entries
+		}
+		if err != nil {
+			t.Fatalf("read tar: %v", err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatalf("read tar entry %s: %v", h.Name, err)
+		}
+		entries[h.Name] = TarEntry{Header: h, Content: b}
+	}
+}
+
 // WriteTree writes files (slash-separated names → content) under dir.
 func WriteTree(dir string, files map[string]string) error {
 	for name, content := range files {
