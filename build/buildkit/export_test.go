@@ -62,7 +62,7 @@ func TestExportDockerAndOCI(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	dockerTar, ociTar, ociDockerTypes := filepath.Join(dir, "image.docker.tar"), filepath.Join(dir, "image.oci.tar"), filepath.Join(dir, "image.oci-docker.tar")
-	nonce := buildtest.Unique(t)
+	nonce := testenv.Unique(t)
 	tag := "berth-test/export:" + strings.ToLower(strings.ReplaceAll(nonce, "/", "-"))
 	img := h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + nonce + " > /id\nCMD [\"cat\", \"/id\"]\n")}).
 		Tag(tag).
@@ -129,7 +129,7 @@ func digests(ds []ociDesc) []string {
 func TestExportBadInput(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	nonce := buildtest.Unique(t)
+	nonce := testenv.Unique(t)
 	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nLABEL berth.test.export=" + strings.ReplaceAll(nonce, "/", "-") + "\n")}
 	tests := []struct {
 		name string

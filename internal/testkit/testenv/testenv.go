@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -150,6 +151,13 @@ func FilesTar(files map[string]string, mode int64) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// Unique is a string no other test or run has: the test's name and the
+// time. A build input or a cache key with it in is never found in a cache
+// an earlier run left.
+func Unique(t testing.TB) string {
+	return fmt.Sprintf("%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
 }
 
 // TarEntry is one entry of a tar stream: its header and its content.
