@@ -92,6 +92,21 @@ wait_v2() {
   done
   return 1
 }
+# check_restart NAME CONTAINER READY_LINE ROWS COMMAND...: restarts a
+# database fixture that has logged READY_LINE twice (init server, then the
+# real one): it must log it a third time, skip init and keep its data
+# (COMMAND prints ROWS).
+check_restart() {
+  local name=$1 c=$2 ready=$3 rows=$4
+  shift 4
+  "$DOCKER" restart "$c" > /dev/null
+  if wait_log "$c" "$ready" 3; then
+    expect "restart keeps the data, skips init" "Skipping initialization" "$("$DOCKER" logs "$c" 2>&1)"
+    expect "data after restart" "$rows" "$("$@")"
+  else
+    bad "$name restart"
+  fi
+}
 # resp HOSTPORT COMMAND...: inline commands over bash's /dev/tcp, then
 # QUIT (the server closes the connection); prints the raw replies.
 resp() {
@@ -128,14 +143,8 @@ if wait_log "$pg" 'database system is ready to accept connections' 2; then
   expect "no password refused over TCP" "password" "$(q '' "SELECT 1")"
   expect "listens on every address" "*" "$(q pw-check "SHOW listen_addresses")"
   expect "server runs as postgres" "postgres" "$("$DOCKER" exec "$pg" sh -c 'stat -c %U /proc/1')"
-  "$DOCKER" restart "$pg" > /dev/null
-  if wait_log "$pg" 'database system is ready to accept connections' 3; then
-    hp=$(hostport "$pg" 5432)
-    expect "restart keeps the data, skips init" "Skipping initialization" "$("$DOCKER" logs "$pg" 2>&1)"
-    expect "data after restart" "3" "$(q pw-check "SELECT count(*) FROM items")"
-  else
-    bad "restart"
-  fi
+  pg_items() { hp=$(hostport "$pg" 5432); q pw-check "SELECT count(*) FROM items"; } # the port is new after a restart
+  check_restart postgres "$pg" 'database system is ready to accept connections' 3 pg_items
 else
   bad "postgres did not become ready"
 fi
@@ -315,13 +324,7 @@ if wait_log "$c" 'ready for connections' 2; then
   expect "wrong password refused over TCP" "Access denied" "$(mq app wrong "SELECT 1")"
   expect "handshake on the mapped port" "MariaDB" "$(greet "$(hostport "$c" 3306)")"
   expect "server runs as mysql" "mysql" "$("$DOCKER" exec "$c" stat -c %U /proc/1)"
-  "$DOCKER" restart "$c" > /dev/null
-  if wait_log "$c" 'ready for connections' 3; then
-    expect "restart keeps the data, skips init" "Skipping initialization" "$("$DOCKER" logs "$c" 2>&1)"
-    expect "data after restart" "4" "$(mq app pw-check "SELECT COUNT(*) FROM items")"
-  else
-    bad "mariadb restart"
-  fi
+  check_restart mariadb "$c" 'ready for connections' 4 mq app pw-check "SELECT COUNT(*) FROM items"
 else
   bad "mariadb did not become ready"
 fi
