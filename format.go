@@ -2,7 +2,8 @@ package berth
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/berth-go/berth/container"
@@ -32,22 +33,13 @@ func (b *BuildBuilder) Format(f fmt.State, verb rune) {
 		parts = append(parts, fmt.Sprintf("Tags: %v", b.opts.Tags))
 	}
 	if len(b.opts.Args) > 0 {
-		parts = append(parts, fmt.Sprintf("Args: %v (values hidden)", sortedKeys(b.opts.Args)))
+		parts = append(parts, fmt.Sprintf("Args: %v (values hidden)", slices.Sorted(maps.Keys(b.opts.Args))))
 	}
 	if len(b.auths) > 0 {
-		parts = append(parts, fmt.Sprintf("Auth: %v (hidden)", sortedKeys(b.auths)))
+		parts = append(parts, fmt.Sprintf("Auth: %v (hidden)", slices.Sorted(maps.Keys(b.auths))))
 	}
 	container.PrintSafe(f, verb, "berth.BuildBuilder("+strings.Join(parts, ", ")+")")
 }
 
 // Format prints the container for every verb (see container.Container).
 func (c *Container) Format(f fmt.State, verb rune) { c.Container.Format(f, verb) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

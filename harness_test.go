@@ -478,7 +478,7 @@ func TestCrashSafety(t *testing.T) {
 				_, err := client.ImageInspect(context.Background(), "berth-test/crash:"+session)
 				return errors.Is(err, wire.ErrNotFound)
 			}, 15*time.Second, 100*time.Millisecond, "the session's tag outlived the helper (%s)", mode)
-			_, err = os.Stat(filepath.Join(os.TempDir(), "berth-session-"+session))
+			_, err := os.Stat(filepath.Join(os.TempDir(), "berth-session-"+session))
 			assert.True(t, os.IsNotExist(err), "the session's temporary directory outlived the helper (%s): %v", mode, err)
 		})
 	}

@@ -184,7 +184,7 @@ func TestPullAlwaysGetsTheNewImage(t *testing.T) {
 	build := func(version string) string {
 		return h.BuildFiles(map[string][]byte{
 			"Dockerfile": []byte("FROM busybox:1.36\nARG V\nRUN echo $V > /version\nLABEL berth-test=pull-always\n"),
-			"nonce":      []byte(t.Name() + strconv.FormatInt(time.Now().UnixNano(), 10)),
+			"nonce":      []byte(testenv.Unique(t)),
 		}).Arg("V", version).Image()
 	}
 	v1, v2 := build("one"), build("two")
@@ -213,7 +213,7 @@ func TestBuildKeepLeavesTheTag(t *testing.T) {
 	cli := testenv.Client(t)
 	files := map[string][]byte{
 		"Dockerfile": []byte("FROM busybox:1.36\nCOPY nonce /nonce\n"),
-		"nonce":      []byte(t.Name() + strconv.FormatInt(time.Now().UnixNano(), 10)),
+		"nonce":      []byte(testenv.Unique(t)),
 	}
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	kept, dropped := "berth-test/keep:"+suffix, "berth-test/no-keep:"+suffix

@@ -3,10 +3,11 @@ package berth_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -146,12 +147,7 @@ func distinct(ids map[string]string) []string {
 	for _, id := range ids {
 		set[id] = true
 	}
-	var out []string
-	for id := range set {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(set))
 }
 
 // sharedGoTest makes, for a parallel test, the go test command that runs

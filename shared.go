@@ -201,7 +201,7 @@ func (b *ContainerBuilder) startForRun(ctx context.Context, r run, hash string) 
 		// Reuse joins by name but knows no warm start: make sure the
 		// cache image exists, then share a container of it.
 		whash, _, err := container.WarmHash(ctx, c, spec, b.warm.Keys)
-		if err != nil && !errors.Is(err, container.ErrNotFound) {
+		if err != nil && !errors.Is(err, engine.ErrNotFound) {
 			return nil, nil, err
 		}
 		ref := container.CacheRef(spec.Image, whash)

@@ -1,12 +1,10 @@
 package berth_test
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -79,7 +77,7 @@ func TestWarmFillsOnceAcrossBinaries(t *testing.T) {
 	track := testenv.RemoveImages(t)
 	dir := testenv.GoModule(t, map[string]string{"pa": warmFillPackage, "pb": warmFillPackage})
 	out := t.TempDir()
-	key := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
+	key := testenv.Unique(t)
 	b, err := testenv.GoTest(t, dir, []string{"OUT=" + out, "KEY=" + key}, "-count=1", "-p", "2", "./...").CombinedOutput()
 	for _, pkg := range []string{"pa", "pb"} {
 		if img, err := os.ReadFile(filepath.Join(out, "image-"+pkg)); err == nil {

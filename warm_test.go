@@ -3,7 +3,6 @@ package berth_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -65,7 +64,7 @@ func TestWarmStartCachesInitializedState(t *testing.T) {
 	removeCache := testenv.RemoveImages(t)
 	h := berth.New(t)
 	ctx := t.Context()
-	key := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
+	key := testenv.Unique(t)
 	var setupRuns atomic.Int32
 	first := warmBuilder(h, key, "echo v1 > /state-v1").
 		WarmSetup(func(ctx context.Context, c *berth.Container) error {
@@ -122,7 +121,7 @@ func TestWarmSetupFailureLeavesNoCache(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
 	ctx := t.Context()
-	key := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
+	key := testenv.Unique(t)
 	b := warmBuilder(h, key, "true").WarmSetup(func(ctx context.Context, c *berth.Container) error {
 		return errors.New("migration 3 failed")
 	})
@@ -139,7 +138,7 @@ func TestWarmConcurrentFillers(t *testing.T) {
 	t.Parallel()
 	removeCache := testenv.RemoveImages(t)
 	h := berth.New(t)
-	key := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
+	key := testenv.Unique(t)
 	var wg sync.WaitGroup
 	var setups atomic.Int32
 	results := make([]*container.WarmResult, 3)

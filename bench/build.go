@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
@@ -11,8 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +20,7 @@ import (
 
 	_ "github.com/berth-go/berth/build/buildkit" // berth builds with BuildKit where the engine offers it
 	"github.com/berth-go/berth/internal/tests/buildtest"
+	"github.com/berth-go/berth/internal/tests/testenv"
 )
 
 // buildFiles is the build berth's own benchmarks time, with the bench's
@@ -53,30 +51,18 @@ func buildDir() string {
 	if err != nil {
 		panic(err)
 	}
-	for name, content := range buildFiles {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			panic(err)
-		}
+	if err := testenv.WriteTree(dir, buildFiles); err != nil {
+		panic(err)
 	}
 	return dir
 }
 
 func buildTar() []byte {
-	var b bytes.Buffer
-	tw := tar.NewWriter(&b)
-	names := make([]string, 0, len(buildFiles))
-	for n := range buildFiles {
-		names = append(names, n)
+	b, err := testenv.FilesTar(buildFiles, 0o644)
+	if err != nil {
+		panic(err)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(buildFiles[n])), Typeflag: tar.TypeReg})
-		tw.Write([]byte(buildFiles[n]))
-	}
-	tw.Close()
-	return b.Bytes()
+	return b
 }
 
 // rawBuild is POST /build with the context as a tar: the classic builder,

@@ -12,8 +12,7 @@ import (
 // base image, COPY --from, RUN --mount=from) could not be had without
 // credentials, or with the ones the build sent. It names the registry and
 // where the credentials came from, never the credentials, and says what to
-// do. errors.Is(err, engine.ErrUnauthorized) holds (registry.ErrUnauthorized
-// is the same error).
+// do. errors.Is(err, engine.ErrUnauthorized) holds.
 type AuthError struct {
 	// Registry is the host the build pulled from, e.g. "localhost:5000"
 	// or "docker.io"; empty when the engine's answer does not tell.

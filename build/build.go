@@ -9,8 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -228,14 +229,8 @@ func inputHash(ctx context.Context, c *wire.Client, bc *Context, o Options, back
 		Bases                                                   []string
 	}{Context: ch, Dockerfile: string(df), Target: o.Target, Platform: o.Platform, Network: o.Network, Backend: backend,
 		Args: o.Args, Labels: o.Labels, ExtraHosts: o.ExtraHosts, ShmSize: o.ShmSize, Contexts: map[string]string{}}
-	for id := range o.Secrets {
-		shape.Secrets = append(shape.Secrets, id) // ids only: a value must not reach the image, not even hashed
-	}
-	sort.Strings(shape.Secrets)
-	for id := range o.SSH {
-		shape.SSH = append(shape.SSH, id)
-	}
-	sort.Strings(shape.SSH)
+	shape.Secrets = slices.Sorted(maps.Keys(o.Secrets)) // ids only: a value must not reach the image, not even hashed
+	shape.SSH = slices.Sorted(maps.Keys(o.SSH))
 	for name, dir := range o.BuildContexts {
 		sub, err := DirContext(dir).WithDockerfileContent([]byte{}).Hash(ctx)
 		if err != nil {

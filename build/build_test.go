@@ -50,7 +50,7 @@ func TestBuildKitOnlyFeatures(t *testing.T) {
 
 func TestIdenticalBuildsShareOneResult(t *testing.T) {
 	h, forget := buildtest.ParallelHarness(t)
-	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + buildtest.Unique(t) + " > /id\n")}
+	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + testenv.Unique(t) + " > /id\n")}
 	ids := make([]string, 3)
 	var wg sync.WaitGroup
 	for i := range ids {
@@ -76,7 +76,7 @@ func TestIdenticalBuildsShareOneResult(t *testing.T) {
 	t.Logf("unchanged build skipped in %s", time.Since(start))
 
 	// Two different builds in parallel both work.
-	other := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo other " + buildtest.Unique(t) + " > /id\n")}
+	other := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo other " + testenv.Unique(t) + " > /id\n")}
 	var a, b string
 	wg.Add(2)
 	go func() { defer wg.Done(); a, _ = h.BuildFiles(other).ImageE(context.Background()) }()
@@ -94,10 +94,10 @@ func TestTagsRemovedAtCleanupUnlessKept(t *testing.T) {
 	forget := testenv.RemoveImages(t)
 	c, err := wire.New()
 	require.NoError(t, err)
-	tag := "berth-test/tagged:" + strings.ToLower(strings.ReplaceAll(buildtest.Unique(t), "/", "-"))
+	tag := "berth-test/tagged:" + strings.ToLower(strings.ReplaceAll(testenv.Unique(t), "/", "-"))
 	t.Run("inner", func(t *testing.T) {
 		h := berth.New(t)
-		id := h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nLABEL n=" + buildtest.Unique(t) + "\n")}).Tag(tag).Image()
+		id := h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nLABEL n=" + testenv.Unique(t) + "\n")}).Tag(tag).Image()
 		forget(id)
 		_, err := testenv.Wire(h.Engine()).ImageInspect(t.Context(), tag)
 		require.NoError(t, err)
@@ -167,7 +167,7 @@ func TestCacheLookupRace(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; time.Now().Before(deadline); i++ {
-				df := fmt.Sprintf("FROM busybox:1.36\nLABEL %s churn=%s-%d-%d\n", label, buildtest.Unique(t), g, i)
+				df := fmt.Sprintf("FROM busybox:1.36\nLABEL %s churn=%s-%d-%d\n", label, testenv.Unique(t), g, i)
 				id, err := build.Classic.Build(context.Background(), testenv.Public(c), build.FilesContext(map[string][]byte{"Dockerfile": []byte(df)}), build.Options{})
 				mu.Lock()
 				builds++
@@ -204,7 +204,7 @@ func (k *askedKeychain) Resolve(_ context.Context, host string) (registry.AuthCo
 func TestLocalBaseImageAsksNoCredentials(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	df := "FROM busybox:1.36\nRUN echo " + buildtest.Unique(t) + " > /id\n"
+	df := "FROM busybox:1.36\nRUN echo " + testenv.Unique(t) + " > /id\n"
 	kc := &askedKeychain{}
 	_, err := build.Build(t.Context(), h.Engine(), build.FilesContext(map[string][]byte{"Dockerfile": []byte(df)}), build.Options{Keychain: kc})
 	require.NoError(t, err)

@@ -14,9 +14,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -172,11 +173,7 @@ func (c *Context) walk(ctx context.Context, fn func(entry) error) error {
 		return err
 	}
 	if c.files != nil {
-		names := make([]string, 0, len(c.files))
-		for n := range c.files {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(c.files))
 		for _, n := range names {
 			if m.Excluded(n) && !c.always(n) {
 				continue

@@ -4,8 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -72,15 +70,10 @@ func readTar(t *testing.T, c *Context) map[string]*tar.Header {
 	var buf bytes.Buffer
 	require.NoError(t, c.WriteTar(context.Background(), &buf))
 	out := map[string]*tar.Header{}
-	tr := tar.NewReader(&buf)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		require.NoError(t, err)
-		out[hdr.Name] = hdr
+	for name, e := range testenv.ReadTar(t, &buf) {
+		out[name] = e.Header
 	}
+	return out
 }
 
 func TestDirContextTar(t *testing.T) {

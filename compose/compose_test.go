@@ -197,14 +197,30 @@ func TestFixedPorts(t *testing.T) {
 	assert.NotEqual(t, port, got, "without FixedPorts the host port is random")
 }
 
+// newSession is a session of the test's own, as TestMain would make one,
+// so the test can ask what Up left behind; it is closed when the test ends.
+func newSession(t *testing.T) *berth.Session {
+	t.Helper()
+	s, err := berth.NewSession(t.Context(), berth.WithoutWatchdog())
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return s
+}
+
+// assertNothingLeft checks that s holds no resources on the engine.
+func assertNothingLeft(t *testing.T, s *berth.Session, msgAndArgs ...any) {
+	t.Helper()
+	left, err := s.Leftovers(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, left, msgAndArgs...)
+}
+
 // TestBadInput: each bad file or option is a typed error, and nothing is
 // left on the engine.
 func TestBadInput(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, err := berth.NewSession(ctx, berth.WithoutWatchdog())
-	require.NoError(t, err)
-	defer s.Close(context.WithoutCancel(ctx))
+	s := newSession(t)
 	for _, tc := range []struct {
 		name, file string
 		opts       []compose.Option
@@ -228,9 +244,7 @@ func TestBadInput(t *testing.T) {
 			require.ErrorIs(t, err, tc.want)
 			assert.Contains(t, err.Error(), tc.says)
 			t.Logf("%v after %v", err, time.Since(start).Round(time.Millisecond))
-			left, lerr := s.Leftovers(ctx)
-			require.NoError(t, lerr)
-			assert.Empty(t, left, "a failed Up removes what it made")
+			assertNothingLeft(t, s, "a failed Up removes what it made")
 		})
 	}
 }
@@ -241,11 +255,9 @@ func TestBadInput(t *testing.T) {
 func TestCrashFailsFast(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, err := berth.NewSession(ctx, berth.WithoutWatchdog())
-	require.NoError(t, err)
-	defer s.Close(context.WithoutCancel(ctx))
+	s := newSession(t)
 	start := time.Now()
-	_, err = compose.UpE(ctx, s, "testdata/bad/crash.yml")
+	_, err := compose.UpE(ctx, s, "testdata/bad/crash.yml")
 	took := time.Since(start)
 	var se *compose.ServiceError
 	require.ErrorAs(t, err, &se)
@@ -255,9 +267,7 @@ func TestCrashFailsFast(t *testing.T) {
 	assert.Contains(t, err.Error(), `compose service "broken"`)
 	assert.Less(t, took, 15*time.Second, "fails fast, not at the wait's timeout")
 	assert.False(t, errors.Is(err, compose.ErrDependencyFailed), "the cause is reported, not the dependent: %v", err)
-	left, err := s.Leftovers(ctx)
-	require.NoError(t, err)
-	assert.Empty(t, left)
+	assertNothingLeft(t, s)
 }
 
 // TestBuildFails: a service whose build fails is a *ServiceError at the
@@ -266,10 +276,8 @@ func TestCrashFailsFast(t *testing.T) {
 func TestBuildFails(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, err := berth.NewSession(ctx, berth.WithoutWatchdog())
-	require.NoError(t, err)
-	defer s.Close(context.WithoutCancel(ctx))
-	_, err = compose.UpE(ctx, s, "testdata/bad/build-fails.yml")
+	s := newSession(t)
+	_, err := compose.UpE(ctx, s, "testdata/bad/build-fails.yml")
 	var se *compose.ServiceError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, "app", se.Service)
@@ -277,9 +285,7 @@ func TestBuildFails(t *testing.T) {
 	var be *build.Error
 	require.ErrorAs(t, err, &be)
 	assert.Contains(t, err.Error(), "error: missing dependency")
-	left, err := s.Leftovers(ctx)
-	require.NoError(t, err)
-	assert.Empty(t, left)
+	assertNothingLeft(t, s)
 }
 
 // TestSessionDown runs a stack in a Session, as TestMain would, and
@@ -287,16 +293,12 @@ func TestBuildFails(t *testing.T) {
 func TestSessionDown(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, err := berth.NewSession(ctx, berth.WithoutWatchdog())
-	require.NoError(t, err)
-	defer s.Close(context.WithoutCancel(ctx))
+	s := newSession(t)
 	st, err := compose.UpE(ctx, s, "testdata/volume/docker-compose.yml")
 	require.NoError(t, err)
 	left, err := s.Leftovers(ctx)
 	require.NoError(t, err)
 	assert.Len(t, left, 5, "two containers, a network, a named and an anonymous volume: %v", left)
 	require.NoError(t, st.Down(ctx))
-	left, err = s.Leftovers(ctx)
-	require.NoError(t, err)
-	assert.Empty(t, left)
+	assertNothingLeft(t, s)
 }

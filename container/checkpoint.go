@@ -12,7 +12,7 @@ import (
 )
 
 // ErrCheckpointNotFound reports a checkpoint name the container does not
-// have. It also matches ErrNotFound.
+// have. It also matches engine.ErrNotFound.
 var ErrCheckpointNotFound = errors.New("checkpoint not found")
 
 // checkpointName is what the engine accepts as a checkpoint name (the
@@ -30,7 +30,7 @@ func validCheckpoint(call, name string) error {
 // name (with CRIU) and leaves the container running. The engine must run
 // in experimental mode with CRIU installed; otherwise, and on Podman,
 // whose Docker API has no checkpoints, the error matches
-// ErrUnsupported.
+// engine.ErrUnsupported.
 func (c *Container) Checkpoint(ctx context.Context, name string) error {
 	if err := validCheckpoint("Checkpoint", name); err != nil {
 		return err

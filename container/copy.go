@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/berth-go/berth/internal/untar"
 )
 
 // copyFiles copies the spec's files into the container as one tar rooted
@@ -196,8 +197,8 @@ func (c *Container) ReadFile(ctx context.Context, p string) ([]byte, error) {
 }
 
 // CopyDirFrom copies path inside the container into hostDir (created if
-// missing), keeping modes and symlinks. Entries escaping hostDir are
-// refused.
+// missing), keeping modes and symlinks. Entries escaping hostDir, by name
+// or through a symlink, are refused.
 func (c *Container) CopyDirFrom(ctx context.Context, p, hostDir string) error {
 	rc, err := c.CopyFrom(ctx, p)
 	if err != nil {
@@ -207,48 +208,8 @@ func (c *Container) CopyDirFrom(ctx context.Context, p, hostDir string) error {
 	if err := os.MkdirAll(hostDir, 0o755); err != nil {
 		return err
 	}
-	root, err := filepath.Abs(hostDir)
-	if err != nil {
-		return err
+	if err := untar.Extract(rc, hostDir); err != nil {
+		return fmt.Errorf("copy %s from %s to %s: %w", p, c, hostDir, err)
 	}
-	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(root, filepath.FromSlash(hdr.Name))
-		if dst != root && !strings.HasPrefix(dst, root+string(filepath.Separator)) {
-			return fmt.Errorf("copy from %s: entry %q escapes %s", c, hdr.Name, hostDir)
-		}
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(dst, os.FileMode(hdr.Mode).Perm()|0o700); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-				return err
-			}
-			out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(hdr.Mode).Perm())
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(out, tr)
-			if cerr := out.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-		case tar.TypeSymlink:
-			os.Remove(dst)
-			if err := os.Symlink(hdr.Linkname, dst); err != nil {
-				return err
-			}
-		}
-	}
+	return nil
 }

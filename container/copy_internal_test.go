@@ -3,13 +3,13 @@ package container
 import (
 	"archive/tar"
 	"bytes"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/berth-go/berth/internal/tests/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -36,17 +36,8 @@ func TestAddFileStream(t *testing.T) {
 
 	got := map[string]*tar.Header{}
 	content := map[string]string{}
-	tr := tar.NewReader(&buf)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		got[h.Name] = h
-		b, err := io.ReadAll(tr)
-		require.NoError(t, err)
-		content[h.Name] = string(b)
+	for name, e := range testenv.ReadTar(t, &buf) {
+		got[name], content[name] = e.Header, string(e.Content)
 	}
 	require.Contains(t, got, "srv/"+long)
 	assert.Equal(t, "long", content["srv/"+long])

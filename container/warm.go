@@ -10,9 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -331,7 +332,7 @@ func fillImage(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, 
 		fmt.Sprintf("LABEL %s=%q", engine.LabelCache, hash),
 		fmt.Sprintf("LABEL %s=%q", engine.LabelCacheBase, baseID),
 	}
-	for _, k := range sortedKeys(opts.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(opts.Labels)) {
 		changes = append(changes, fmt.Sprintf("LABEL %s=%q", k, ""))
 	}
 	if _, err := c.ContainerCommit(ctx, ctr.id, wire.CommitOptions{Repo: CacheRepo + repo, Tag: tmpTag, Changes: changes}); err != nil {
@@ -349,15 +350,6 @@ func fillImage(ctx context.Context, c *wire.Client, spec Spec, opts RunOptions, 
 	c.ImageRemove(ctx, tmp, false, false)
 	ctr.removeAfterFailure()
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func randomSuffix() string {

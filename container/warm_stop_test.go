@@ -2,7 +2,6 @@ package container_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -24,7 +23,7 @@ func TestWarmFillHonorsStopTimeout(t *testing.T) {
 	removeCache := testenv.RemoveImages(t)
 	h := berth.New(t)
 	ctx := t.Context()
-	key := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
+	key := testenv.Unique(t)
 	b := h.Container(busybox).Cmd("sleep", "3600").StopTimeout(time.Second).Label("berth-test-fill", key).Warm(key)
 	hash, _, err := container.WarmHash(ctx, h.Engine(), b.Spec(), []string{key})
 	require.NoError(t, err)

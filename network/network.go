@@ -16,9 +16,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -168,11 +168,7 @@ func (n *Network) Members(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, 0, len(info.Endpoints))
-	for id := range info.Endpoints {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := slices.Sorted(maps.Keys(info.Endpoints))
 	return ids, nil
 }
 
@@ -308,11 +304,7 @@ func userAliases(id string, aliases []string) []string {
 func (n *Network) Partitioned() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	ids := make([]string, 0, len(n.partitioned))
-	for id := range n.partitioned {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := slices.Sorted(maps.Keys(n.partitioned))
 	return ids
 }
 
@@ -338,11 +330,7 @@ func (n *Network) healPartitions(ctx context.Context) error {
 		n.restore(cut)
 		return fmt.Errorf("heal: %w", err)
 	}
-	ids := make([]string, 0, len(cut))
-	for id := range cut {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := slices.Sorted(maps.Keys(cut))
 	var errs []error
 	failed := map[string][]string{}
 	for _, id := range ids {

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 )
 
 // EnvAuthConfig is the environment variable that may hold config.json
@@ -157,11 +158,7 @@ func lookupKey[V any](m map[string]V, key string) (string, bool) {
 	if _, ok := m[key]; ok {
 		return key, true
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	for _, k := range keys {
 		if AuthKey(k) == key {
 			return k, true

@@ -12,11 +12,6 @@ import (
 	"github.com/berth-go/berth/internal/wire"
 )
 
-// ErrUnauthorized is matched (errors.Is) by Login, Pull and Push errors that
-// say the registry needed credentials or refused them. It is the engine
-// client's sentinel, so engine errors from elsewhere in berth match it too.
-var ErrUnauthorized = engine.ErrUnauthorized
-
 // Login checks credentials against a registry through the engine, as
 // `docker login` does (POST /auth), and returns the identity token the
 // registry issued, if any. a.ServerAddress names the registry (host[:port]
@@ -34,7 +29,7 @@ func Login(ctx context.Context, ec *engine.Client, a AuthConfig) (identityToken 
 	resp, err := client.Auth(ctx, d)
 	if err != nil {
 		msg := fmt.Sprintf("registry: login to %s as %q: %%w", serverName(d.ServerAddress), d.Username)
-		if errors.Is(err, ErrUnauthorized) {
+		if errors.Is(err, engine.ErrUnauthorized) {
 			msg += ": check the user name and password (or token)"
 		}
 		return "", fmt.Errorf(msg, scrub(err, d))
@@ -52,7 +47,7 @@ func serverName(addr string) string {
 // Pull pulls ref through the engine with credentials for its registry from
 // kc (nil means DefaultKeychain()), writing one line per progress step to
 // progress (may be nil). A reference with a digest is pulled by digest.
-// A refused pull matches ErrUnauthorized and names the credential source.
+// A refused pull matches engine.ErrUnauthorized and names the credential source.
 func Pull(ctx context.Context, ec *engine.Client, kc Keychain, ref string, progress io.Writer) error {
 	client := link.Wire(ec)
 	r, err := ParseReference(ref)
@@ -72,7 +67,7 @@ func Pull(ctx context.Context, ec *engine.Client, kc Keychain, ref string, progr
 // through the engine with credentials for its registry from kc (nil means
 // DefaultKeychain()), writing one line per progress step to progress (may
 // be nil). An error reported inside the engine's progress stream is
-// returned; a refused push matches ErrUnauthorized and names the credential
+// returned; a refused push matches engine.ErrUnauthorized and names the credential
 // source.
 func Push(ctx context.Context, ec *engine.Client, kc Keychain, ref string, progress io.Writer) error {
 	client := link.Wire(ec)
@@ -119,7 +114,7 @@ func credentialsFor(ctx context.Context, kc Keychain, r Reference) (AuthConfig, 
 
 func transferError(op string, r Reference, src Source, err error) error {
 	msg := fmt.Sprintf("registry: %s %s (credentials: %s): %%w", op, r, src)
-	if errors.Is(err, ErrUnauthorized) {
+	if errors.Is(err, engine.ErrUnauthorized) {
 		if src.Kind == SourceAnonymous {
 			msg += fmt.Sprintf(": no credentials were found for %s; run docker login %s, or give credentials with WithAuth", r.AuthKey(), r.AuthKey())
 		} else {

@@ -27,6 +27,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/berth-go/berth/engine"
 	"github.com/berth-go/berth/internal/syncbuf"
 	"github.com/berth-go/berth/internal/tests/testenv"
 	"github.com/berth-go/berth/internal/wire"
@@ -271,7 +272,7 @@ func TestEngineRegistry(t *testing.T) {
 		hermeticDocker(t)
 		err := rec.err(Push(t.Context(), testenv.Public(c), nil, ref, rec))
 		require.Error(t, err)
-		assert.ErrorIs(t, err, ErrUnauthorized)
+		assert.ErrorIs(t, err, engine.ErrUnauthorized)
 		var se *wire.StreamError
 		assert.True(t, errors.As(err, &se), "the engine reports this inside the progress stream")
 		assert.Contains(t, err.Error(), "no basic auth credentials")
@@ -300,7 +301,7 @@ func TestEngineRegistry(t *testing.T) {
 					return
 				}
 				require.Error(t, err)
-				assert.ErrorIs(t, err, ErrUnauthorized)
+				assert.ErrorIs(t, err, engine.ErrUnauthorized)
 				assert.Contains(t, err.Error(), "login to "+reg.host)
 				assert.Contains(t, err.Error(), "check the user name and password")
 				assertNoSecret(t, err.Error(), tt.auth.Password)
@@ -325,7 +326,7 @@ func TestEngineRegistry(t *testing.T) {
 		removeLocal(t)
 		err := rec.err(Pull(t.Context(), testenv.Public(c), nil, ref, rec))
 		require.Error(t, err)
-		assert.ErrorIs(t, err, ErrUnauthorized)
+		assert.ErrorIs(t, err, engine.ErrUnauthorized)
 		assert.Contains(t, err.Error(), "credentials: anonymous")
 		assert.Contains(t, err.Error(), "docker login "+reg.host)
 	})
@@ -335,7 +336,7 @@ func TestEngineRegistry(t *testing.T) {
 		wrong := AuthConfig{Username: testUser, Password: "wrong-" + testPassword}
 		err := rec.err(Pull(t.Context(), testenv.Public(c), WithAuth(nil, reg.host, wrong), ref, rec))
 		require.Error(t, err)
-		assert.ErrorIs(t, err, ErrUnauthorized)
+		assert.ErrorIs(t, err, engine.ErrUnauthorized)
 		assert.Contains(t, err.Error(), "credentials: explicit")
 		assert.Contains(t, err.Error(), "refused these credentials")
 		assertNoSecret(t, err.Error(), wrong.Password)
@@ -416,7 +417,7 @@ func TestEngineRegistry(t *testing.T) {
 		assert.True(t, errors.As(err, &se), "the error came inside the progress stream: %T", errors.Unwrap(err))
 		assert.Contains(t, err.Error(), "does not exist locally")
 		assert.Contains(t, err.Error(), "credentials: explicit")
-		assert.NotErrorIs(t, err, ErrUnauthorized)
+		assert.NotErrorIs(t, err, engine.ErrUnauthorized)
 	})
 
 	t.Run("pull of a missing tag is not found", func(t *testing.T) {
@@ -424,7 +425,7 @@ func TestEngineRegistry(t *testing.T) {
 		err := rec.err(Pull(t.Context(), testenv.Public(c), WithAuth(nil, reg.host, good), reg.host+"/berth/test:missing-"+reg.session, rec))
 		require.Error(t, err)
 		assert.ErrorIs(t, err, wire.ErrNotFound)
-		assert.NotErrorIs(t, err, ErrUnauthorized)
+		assert.NotErrorIs(t, err, engine.ErrUnauthorized)
 	})
 }
 
@@ -477,5 +478,5 @@ func TestScrub(t *testing.T) {
 	leaky := fmt.Errorf("registry said password %s is wrong: %w", testPassword, wire.ErrUnauthorized)
 	got := scrub(leaky, a)
 	assert.Equal(t, "registry said password [redacted] is wrong: unauthorized", got.Error())
-	assert.ErrorIs(t, got, ErrUnauthorized)
+	assert.ErrorIs(t, got, engine.ErrUnauthorized)
 }

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 )
 
 // Keychain finds the credentials for a registry.
@@ -172,16 +173,7 @@ func (k defaultKeychain) Hosts(ctx context.Context) ([]string, error) {
 			}
 		}
 	}
-	return sortedKeys(set), nil
-}
-
-func sortedKeys(set map[string]bool) []string {
-	out := make([]string, 0, len(set))
-	for k := range set {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(set)), nil
 }
 
 // Static returns a keychain of explicit credentials keyed by registry host
@@ -219,7 +211,7 @@ func (s staticKeychain) Hosts(context.Context) ([]string, error) {
 			set[k] = true
 		}
 	}
-	return sortedKeys(set), nil
+	return slices.Sorted(maps.Keys(set)), nil
 }
 
 // Chain returns a keychain that asks each keychain in turn and returns the
@@ -255,7 +247,7 @@ func (c chain) Hosts(ctx context.Context) ([]string, error) {
 			set[h] = true
 		}
 	}
-	return sortedKeys(set), nil
+	return slices.Sorted(maps.Keys(set)), nil
 }
 
 // WithAuth returns base with explicit credentials for host on top: they win

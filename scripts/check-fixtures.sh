@@ -79,6 +79,34 @@ wait_log() {
   echo "  no '$2' x$3 in 60 s; log:"; "$DOCKER" logs --tail 30 "$1" 2>&1 | sed 's/^/    /'
   return 1
 }
+# wait_v2 CONTAINER CODE: until the registry in CONTAINER answers /v2/ with
+# the HTTP status CODE (10 s). It leaves the registry's address in hp and
+# its last answer in code, for the checks that follow.
+wait_v2() {
+  code=""
+  for _ in $(seq 1 40); do
+    hp=$(hostport "$1" 5000)
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://$hp/v2/" 2>/dev/null)
+    [ "$code" = "$2" ] && return 0
+    sleep 0.25
+  done
+  return 1
+}
+# check_restart NAME CONTAINER READY_LINE ROWS COMMAND...: restarts a
+# database fixture that has logged READY_LINE twice (init server, then the
+# real one): it must log it a third time, skip init and keep its data
+# (COMMAND prints ROWS).
+check_restart() {
+  local name=$1 c=$2 ready=$3 rows=$4
+  shift 4
+  "$DOCKER" restart "$c" > /dev/null
+  if wait_log "$c" "$ready" 3; then
+    expect "restart keeps the data, skips init" "Skipping initialization" "$("$DOCKER" logs "$c" 2>&1)"
+    expect "data after restart" "$rows" "$("$@")"
+  else
+    bad "$name restart"
+  fi
+}
 # resp HOSTPORT COMMAND...: inline commands over bash's /dev/tcp, then
 # QUIT (the server closes the connection); prints the raw replies.
 resp() {
@@ -115,14 +143,8 @@ if wait_log "$pg" 'database system is ready to accept connections' 2; then
   expect "no password refused over TCP" "password" "$(q '' "SELECT 1")"
   expect "listens on every address" "*" "$(q pw-check "SHOW listen_addresses")"
   expect "server runs as postgres" "postgres" "$("$DOCKER" exec "$pg" sh -c 'stat -c %U /proc/1')"
-  "$DOCKER" restart "$pg" > /dev/null
-  if wait_log "$pg" 'database system is ready to accept connections' 3; then
-    hp=$(hostport "$pg" 5432)
-    expect "restart keeps the data, skips init" "Skipping initialization" "$("$DOCKER" logs "$pg" 2>&1)"
-    expect "data after restart" "3" "$(q pw-check "SELECT count(*) FROM items")"
-  else
-    bad "restart"
-  fi
+  pg_items() { hp=$(hostport "$pg" 5432); q pw-check "SELECT count(*) FROM items"; } # the port is new after a restart
+  check_restart postgres "$pg" 'database system is ready to accept connections' 3 pg_items
 else
   bad "postgres did not become ready"
 fi
@@ -187,13 +209,7 @@ fi
 
 echo "== registry ($RG)"
 c=$(run -p 127.0.0.1::5000 "$RG")
-hp=""
-for _ in $(seq 1 40); do
-  hp=$(hostport "$c" 5000)
-  code=$(curl -s -o /dev/null -w '%{http_code}' "http://$hp/v2/" 2>/dev/null)
-  [ "$code" = 200 ] && break
-  sleep 0.25
-done
+wait_v2 "$c" 200
 expect "default config: no auth, /v2/ answers 200" "200" "$code"
 expect "a 'registry' program like the official image's" "2.8" "$("$DOCKER" run --rm --label "berth.session=$SESSION" "$RG" registry --version 2>&1)"
 
@@ -204,13 +220,7 @@ c=$(create -p 127.0.0.1::5000 -e REGISTRY_AUTH=htpasswd -e REGISTRY_AUTH_HTPASSW
   -e REGISTRY_AUTH_HTPASSWD_PATH=/auth/htpasswd "$RG")
 tar -C "$tmp" -c auth | "$DOCKER" cp - "$c:/"
 "$DOCKER" start "$c" > /dev/null
-code=""
-for _ in $(seq 1 40); do
-  hp=$(hostport "$c" 5000)
-  code=$(curl -s -o /dev/null -w '%{http_code}' "http://$hp/v2/" 2>/dev/null)
-  [ "$code" = 401 ] && break
-  sleep 0.25
-done
+wait_v2 "$c" 401
 expect "htpasswd from env: anonymous /v2/ is 401" "401" "$code"
 expect "htpasswd from env: basic auth /v2/ is 200" "200" \
   "$(curl -s -o /dev/null -w '%{http_code}' -u checker:pa55-check "http://$hp/v2/")"
@@ -314,13 +324,7 @@ if wait_log "$c" 'ready for connections' 2; then
   expect "wrong password refused over TCP" "Access denied" "$(mq app wrong "SELECT 1")"
   expect "handshake on the mapped port" "MariaDB" "$(greet "$(hostport "$c" 3306)")"
   expect "server runs as mysql" "mysql" "$("$DOCKER" exec "$c" stat -c %U /proc/1)"
-  "$DOCKER" restart "$c" > /dev/null
-  if wait_log "$c" 'ready for connections' 3; then
-    expect "restart keeps the data, skips init" "Skipping initialization" "$("$DOCKER" logs "$c" 2>&1)"
-    expect "data after restart" "4" "$(mq app pw-check "SELECT COUNT(*) FROM items")"
-  else
-    bad "mariadb restart"
-  fi
+  check_restart mariadb "$c" 'ready for connections' 4 mq app pw-check "SELECT COUNT(*) FROM items"
 else
   bad "mariadb did not become ready"
 fi

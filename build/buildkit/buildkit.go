@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -380,12 +379,7 @@ func frontendAttrs(o build.Options, in *inputs) map[string]string {
 	if o.ShmSize > 0 {
 		a["shm-size"] = strconv.FormatInt(o.ShmSize, 10)
 	}
-	names := make([]string, 0, len(o.BuildContexts))
 	for name := range o.BuildContexts {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
 		a["context:"+name] = "local:" + name
 	}
 	return a

@@ -1,14 +1,12 @@
 package buildkit_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -67,7 +65,7 @@ func TestSecretNotInImage(t *testing.T) {
 RUN --mount=type=secret,id=token --mount=type=secret,id=envtoken \
     test "$(sha256sum < /run/secrets/token | cut -d' ' -f1)" = "` + sum(secret) + `" && \
     test "$(sha256sum < /run/secrets/envtoken | cut -d' ' -f1)" = "` + sum(secret+"-env") + `" && \
-    wc -c /run/secrets/token > /proof && echo ` + buildtest.Unique(t) + `
+    wc -c /run/secrets/token > /proof && echo ` + testenv.Unique(t) + `
 `)}).Secret("token", f).SecretEnv("envtoken", "BERTH_TEST_BUILD_SECRET").Output(&log).Image()
 	forget(img)
 	assert.Equal(t, "18 /run/secrets/token\n", buildtest.Output(t, h, img, "cat", "/proof"))
@@ -75,15 +73,8 @@ RUN --mount=type=secret,id=token --mount=type=secret,id=envtoken \
 	c := h.Container(img).Cmd("sleep", "60").Start()
 	var fsTar bytes.Buffer
 	require.NoError(t, c.Export(t.Context(), &fsTar))
-	tr := tar.NewReader(&fsTar)
-	for {
-		hd, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		body, _ := io.ReadAll(tr)
-		assert.NotContains(t, string(body), "s3cr3t", "file %s holds the secret", hd.Name)
+	for name, e := range testenv.ReadTar(t, &fsTar) {
+		assert.NotContains(t, string(e.Content), "s3cr3t", "file %s holds the secret", name)
 	}
 	hist, err := testenv.Wire(h.Engine()).ImageInspect(t.Context(), img)
 	require.NoError(t, err)
@@ -96,7 +87,7 @@ func TestSSHMount(t *testing.T) {
 	key := filepath.Join(t.TempDir(), "id_ed25519")
 	out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	df := []byte("FROM busybox:1.36\nRUN --mount=type=ssh,id=deploy test -S \"$SSH_AUTH_SOCK\" && echo $SSH_AUTH_SOCK > /sock && echo " + buildtest.Unique(t) + "\n")
+	df := []byte("FROM busybox:1.36\nRUN --mount=type=ssh,id=deploy test -S \"$SSH_AUTH_SOCK\" && echo $SSH_AUTH_SOCK > /sock && echo " + testenv.Unique(t) + "\n")
 	img := h.BuildFiles(map[string][]byte{"Dockerfile": df}).SSH("deploy", key).Image()
 	forget(img)
 	assert.Contains(t, buildtest.Output(t, h, img, "cat", "/sock"), "/run/buildkit/ssh_agent.")
@@ -128,7 +119,7 @@ func TestSSHMount(t *testing.T) {
 
 func TestCacheMountReusedAcrossBuilds(t *testing.T) {
 	h, forget := buildtest.ParallelHarness(t)
-	id := strings.ReplaceAll(buildtest.Unique(t), "/", "-")
+	id := strings.ReplaceAll(testenv.Unique(t), "/", "-")
 	df := "FROM busybox:1.36\nARG N\nRUN --mount=type=cache,id=" + id + ",target=/cache echo run-$N >> /cache/runs && cp /cache/runs /runs\n"
 	first := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).Arg("N", "1").Image()
 	forget(first)
@@ -147,7 +138,7 @@ func TestInMemoryContext(t *testing.T) {
 	h, forget := buildtest.ParallelHarness(t)
 	files := map[string][]byte{
 		"Dockerfile": []byte("FROM busybox:1.36\nCOPY . /ctx\nRUN test -f /ctx/bin/run.sh\n"),
-		"bin/run.sh": []byte("#!/bin/sh\necho " + buildtest.Unique(t) + "\n"),
+		"bin/run.sh": []byte("#!/bin/sh\necho " + testenv.Unique(t) + "\n"),
 	}
 	img := h.BuildFiles(files).Image()
 	forget(img)
@@ -166,7 +157,7 @@ func TestPull(t *testing.T) {
 	require.NoError(t, testenv.Wire(h.Engine()).ImageTag(ctx, v2, base[:i], base[i+1:]))
 	require.NoError(t, registry.Push(ctx, h.Engine(), kc, base, nil))
 	require.NoError(t, h.Tag(ctx, "busybox:1.36", base))
-	pulled := build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM " + base + "\nRUN cat /marker > /seen && echo " + buildtest.Unique(t) + "\n")})
+	pulled := build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM " + base + "\nRUN cat /marker > /seen && echo " + testenv.Unique(t) + "\n")})
 	_, err := build.Build(ctx, h.Engine(), pulled, build.Options{Keychain: kc})
 	require.Error(t, err, "the engine's copy of the base has no /marker")
 	res, err := build.Build(ctx, h.Engine(), pulled, build.Options{Keychain: kc, Pull: true})
@@ -254,7 +245,7 @@ func TestParallelBuilds(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			df := fmt.Sprintf("FROM busybox:1.36\nRUN echo build-%d-%s > /id\n", i, buildtest.Unique(t))
+			df := fmt.Sprintf("FROM busybox:1.36\nRUN echo build-%d-%s > /id\n", i, testenv.Unique(t))
 			id, err := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).ImageE(t.Context())
 			assert.NoError(t, err)
 			ids[i] = id
@@ -275,7 +266,7 @@ func TestParallelBuilds(t *testing.T) {
 // the RUN steps.
 func TestRunStepSettings(t *testing.T) {
 	h, forget := buildtest.ParallelHarness(t)
-	df := "FROM busybox:1.36\nRUN grep db.internal /etc/hosts > /hosts && df -k /dev/shm | tail -1 | awk '{print $2}' > /shm && (ip -o link 2>/dev/null || cat /proc/net/dev) | grep -c : > /links; echo " + buildtest.Unique(t) + "\n"
+	df := "FROM busybox:1.36\nRUN grep db.internal /etc/hosts > /hosts && df -k /dev/shm | tail -1 | awk '{print $2}' > /shm && (ip -o link 2>/dev/null || cat /proc/net/dev) | grep -c : > /links; echo " + testenv.Unique(t) + "\n"
 	arch := buildtest.EngineArch(t, h)
 	img := h.BuildFiles(map[string][]byte{"Dockerfile": []byte(df)}).
 		ExtraHost("db.internal", "10.1.2.3").Network("none").Platform("linux/" + arch).Image()
@@ -290,7 +281,7 @@ func TestRunStepSettings(t *testing.T) {
 
 func TestNamedContext(t *testing.T) {
 	h, forget := buildtest.ParallelHarness(t)
-	nonce := buildtest.Unique(t)
+	nonce := testenv.Unique(t)
 	extra := testenv.Tree(t, map[string]string{"shared.txt": nonce})
 	// A name of this run's own, so the stand-in images it leaves or not
 	// are this test's (another suite on the engine runs this test too).
@@ -364,7 +355,7 @@ func TestCacheDirectory(t *testing.T) {
 	h, forget := buildtest.ParallelHarness(t)
 	ctx := t.Context()
 	dir := filepath.Join(t.TempDir(), "cache")
-	nonce := buildtest.Unique(t)
+	nonce := testenv.Unique(t)
 	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN sleep 1 && echo " + nonce + " > /x\n")}
 	var log bytes.Buffer
 	first := h.BuildFiles(files).CacheTo(dir).Output(&log).Image()
@@ -415,7 +406,7 @@ func TestCacheDirectory(t *testing.T) {
 
 	// An empty directory is a first build, not an error.
 	log.Reset()
-	other := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + buildtest.Unique(t) + " > /x\n")}
+	other := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + testenv.Unique(t) + " > /x\n")}
 	fifth, err := h.BuildFiles(other).CacheFrom(t.TempDir()).Output(&log).ImageE(ctx)
 	require.NoError(t, err)
 	forget(fifth)
@@ -439,7 +430,7 @@ func TestForeignPlatform(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	base := "berth-test/" + arch + ":" + strings.ToLower(strings.ReplaceAll(buildtest.Unique(t), "/", "-"))
+	base := "berth-test/" + arch + ":" + strings.ToLower(strings.ReplaceAll(testenv.Unique(t), "/", "-"))
 	id := h.Build(src).DockerfileContent("FROM scratch\nCOPY hello /hello\n").Tag(base).Platform("linux/" + arch).Image()
 	forget(id)
 	ins, err := testenv.Wire(h.Engine()).ImageInspect(ctx, base)
@@ -470,7 +461,7 @@ func TestSecretIDsInInputHash(t *testing.T) {
 	first, second := filepath.Join(dir, "first"), filepath.Join(dir, "second")
 	require.NoError(t, os.WriteFile(first, []byte("s3cr3t-hash-1"), 0o600))
 	require.NoError(t, os.WriteFile(second, []byte("s3cr3t-hash-two"), 0o600))
-	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN --mount=type=secret,id=token,required wc -c < /run/secrets/token > /len && echo " + buildtest.Unique(t) + "\n")}
+	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN --mount=type=secret,id=token,required wc -c < /run/secrets/token > /len && echo " + testenv.Unique(t) + "\n")}
 	run := func(o build.Options) (build.Result, error) {
 		t.Helper()
 		res, err := build.Build(ctx, h.Engine(), build.FilesContext(files), o)

@@ -3,8 +3,9 @@ package buildkit
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/berth-go/berth/build"
@@ -25,11 +26,7 @@ const modernAPI = "1.42"
 // images, to show as their names in the build log and to remove after the
 // build.
 func namedContextImages(ctx context.Context, c *wire.Client, df []byte, o build.Options) ([]byte, standIns, error) {
-	names := make([]string, 0, len(o.BuildContexts))
-	for name := range o.BuildContexts {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(o.BuildContexts))
 	var refs standIns
 	for _, name := range names {
 		res, err := build.Build(ctx, link.Wrap(c).(*engine.Client), build.DirContext(o.BuildContexts[name]).WithDockerfileContent([]byte("FROM scratch\nCOPY . /\n")),

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,22 +28,14 @@ func readLayout(t *testing.T, path string) map[string][]byte {
 	require.NoError(t, err)
 	defer f.Close()
 	files := map[string][]byte{}
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		if h.Typeflag != tar.TypeReg {
+	for name, e := range testenv.ReadTar(t, f) {
+		if e.Header.Typeflag != tar.TypeReg {
 			continue
 		}
-		b, err := io.ReadAll(tr)
-		require.NoError(t, err)
-		files[h.Name] = b
-		if name, ok := strings.CutPrefix(h.Name, "blobs/sha256/"); ok {
-			sum := sha256.Sum256(b)
-			assert.Equal(t, name, hex.EncodeToString(sum[:]), "blob %s matches its digest", h.Name)
+		files[name] = e.Content
+		if digest, ok := strings.CutPrefix(name, "blobs/sha256/"); ok {
+			sum := sha256.Sum256(e.Content)
+			assert.Equal(t, digest, hex.EncodeToString(sum[:]), "blob %s matches its digest", name)
 		}
 	}
 	return files
@@ -71,7 +62,7 @@ func TestExportDockerAndOCI(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	dockerTar, ociTar, ociDockerTypes := filepath.Join(dir, "image.docker.tar"), filepath.Join(dir, "image.oci.tar"), filepath.Join(dir, "image.oci-docker.tar")
-	nonce := buildtest.Unique(t)
+	nonce := testenv.Unique(t)
 	tag := "berth-test/export:" + strings.ToLower(strings.ReplaceAll(nonce, "/", "-"))
 	img := h.BuildFiles(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + nonce + " > /id\nCMD [\"cat\", \"/id\"]\n")}).
 		Tag(tag).
@@ -138,7 +129,7 @@ func digests(ds []ociDesc) []string {
 func TestExportBadInput(t *testing.T) {
 	t.Parallel()
 	h := berth.New(t)
-	nonce := buildtest.Unique(t)
+	nonce := testenv.Unique(t)
 	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nLABEL berth.test.export=" + strings.ReplaceAll(nonce, "/", "-") + "\n")}
 	tests := []struct {
 		name string

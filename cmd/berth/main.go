@@ -13,9 +13,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -223,7 +224,7 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 		hint = fmt.Sprintf("berth prune removes the %d of ended processes; the %d of running ones need -force", len(inv)-running, running)
 	}
 	fmt.Fprintf(stdout, "leftovers:   %d resources in %d sessions (%s)\n", len(inv), len(bySession), hint)
-	for _, s := range sortedKeys(bySession) {
+	for _, s := range slices.Sorted(maps.Keys(bySession)) {
 		items := bySession[s]
 		oldest := items[0].Created
 		for _, it := range items {
@@ -275,7 +276,7 @@ func reportRuns(ctx context.Context, stdout io.Writer, c *engine.Client) error {
 		hint = fmt.Sprintf("%d of ended runs: remove with berth prune -runs", ended)
 	}
 	fmt.Fprintf(stdout, "shared:      %d resources of %d go test runs (%s)\n", len(inv), len(byRun), hint)
-	for _, key := range sortedKeys(byRun) {
+	for _, key := range slices.Sorted(maps.Keys(byRun)) {
 		items := byRun[key]
 		state := "go process " + items[0].Labels[engine.LabelRunPID] + " running"
 		if runEnded(items[0]) {
@@ -313,15 +314,6 @@ func age(t time.Time) string {
 		return "?"
 	}
 	return time.Since(t).Round(time.Second).String()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // item is one labelled resource and the process that made it.

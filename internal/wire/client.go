@@ -47,7 +47,6 @@ type Client struct {
 	version  string // negotiated; empty until the first request
 	ping     Ping
 	portHost string // PortHost's answer once asked
-	closeFns []func()
 }
 
 // Ping is the engine's answer to GET /_ping.
@@ -215,7 +214,6 @@ func (c *Client) setupTransport() error {
 		DisableCompression:  true,
 	}
 	c.http = &http.Client{Transport: tr}
-	c.closeFns = append(c.closeFns, tr.CloseIdleConnections)
 	return nil
 }
 
@@ -478,12 +476,8 @@ func (c *Client) CloseIdle() { c.http.CloseIdleConnections() }
 func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closed = true
-	fns := c.closeFns
-	c.closeFns = nil
 	c.mu.Unlock()
-	for _, f := range fns {
-		f()
-	}
+	c.CloseIdle()
 	return nil
 }
 

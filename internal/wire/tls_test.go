@@ -397,44 +397,38 @@ func TestRemoteTLS(t *testing.T) {
 		c.Close()
 	}
 
-	t.Run("DOCKER_HOST", func(t *testing.T) {
-		clearEngineEnv(t)
-		t.Setenv("DOCKER_HOST", d.tcpHost)
-		t.Setenv("DOCKER_TLS_VERIFY", "1")
-		t.Setenv("DOCKER_CERT_PATH", d.certDir)
-		c, err := New()
-		require.NoError(t, err)
-		defer c.Close()
-		ep := c.Endpoint()
-		assert.Equal(t, "DOCKER_HOST", ep.From)
-		assert.Equal(t, "DOCKER_CERT_PATH", ep.TLSFrom)
-		require.NotNil(t, ep.TLS)
-		lifecycle(t, c, "127.0.0.1")
-	})
-
+	// Each way of pointing at the TLS engine from the environment.
 	for _, tc := range []struct {
 		name          string
-		env           string // DOCKER_CONTEXT
-		currentInJSON bool   // name the context in config.json instead
+		point         func(t *testing.T)
+		from, tlsFrom string
 	}{
-		{name: "DOCKER_CONTEXT", env: "berth-remote"},
-		{name: "currentContext", currentInJSON: true},
-	} {
-		t.Run("context/"+tc.name, func(t *testing.T) {
-			clearEngineEnv(t)
+		{name: "DOCKER_HOST", point: func(t *testing.T) {
+			t.Setenv("DOCKER_HOST", d.tcpHost)
+			t.Setenv("DOCKER_TLS_VERIFY", "1")
+			t.Setenv("DOCKER_CERT_PATH", d.certDir)
+		}, from: "DOCKER_HOST", tlsFrom: "DOCKER_CERT_PATH"},
+		{name: "context/DOCKER_CONTEXT", point: func(t *testing.T) {
+			writeContext(t, os.Getenv("DOCKER_CONFIG"), "berth-remote", d.tcpHost, d.certDir)
+			t.Setenv("DOCKER_CONTEXT", "berth-remote")
+		}, from: "context berth-remote", tlsFrom: "context berth-remote"},
+		{name: "context/currentContext", point: func(t *testing.T) { // named in config.json
 			cfgDir := os.Getenv("DOCKER_CONFIG")
 			writeContext(t, cfgDir, "berth-remote", d.tcpHost, d.certDir)
-			if tc.currentInJSON {
-				require.NoError(t, os.WriteFile(filepath.Join(cfgDir, "config.json"), []byte(`{"currentContext":"berth-remote"}`), 0o600))
-			}
-			t.Setenv("DOCKER_CONTEXT", tc.env)
+			require.NoError(t, os.WriteFile(filepath.Join(cfgDir, "config.json"), []byte(`{"currentContext":"berth-remote"}`), 0o600))
+		}, from: "context berth-remote", tlsFrom: "context berth-remote"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEngineEnv(t)
+			tc.point(t)
 			c, err := New()
 			require.NoError(t, err)
 			defer c.Close()
 			ep := c.Endpoint()
-			assert.Equal(t, "context berth-remote", ep.From)
-			assert.Equal(t, "context berth-remote", ep.TLSFrom)
+			assert.Equal(t, tc.from, ep.From)
+			assert.Equal(t, tc.tlsFrom, ep.TLSFrom)
 			assert.Equal(t, d.tcpHost, ep.Host)
+			require.NotNil(t, ep.TLS)
 			lifecycle(t, c, "127.0.0.1")
 		})
 	}

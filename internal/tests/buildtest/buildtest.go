@@ -86,12 +86,6 @@ RUN wc -c /blob /seq > /sizes
 	"app/go.mod":  "module app\n",
 }
 
-// Unique makes a build input differ per run, so no cache hides the build
-// under test.
-func Unique(t testing.TB) string {
-	return fmt.Sprintf("%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
-}
-
 // EngineArch is the engine's architecture in Go's and OCI's words
 // ("amd64", "arm64"): what an image built without a platform is for.
 func EngineArch(t testing.TB, h *berth.Harness) string {
@@ -138,7 +132,7 @@ RUN echo test-stage > /stage
 FROM base AS prod
 RUN echo prod-stage > /stage
 `,
-		"nonce": Unique(t),
+		"nonce": testenv.Unique(t),
 	})
 	var log bytes.Buffer
 	img := h.Build(dir).Target("test").Arg("GREETING", "bonjour").Label("team", "berth").Output(&log).Image()
@@ -160,7 +154,7 @@ func Dockerignore(t *testing.T, e Expect) {
 	dir := testenv.Tree(t, map[string]string{
 		"Dockerfile":    "FROM busybox:1.36\nCOPY . /ctx\n",
 		".dockerignore": "# build output\nnode_modules\n*.tmp\n!keep.tmp\nDockerfile\n",
-		"app.txt":       Unique(t),
+		"app.txt":       testenv.Unique(t),
 		"scratch.tmp":   "x",
 		"keep.tmp":      "kept",
 	})
@@ -189,7 +183,7 @@ func Errors(t *testing.T, e Expect) {
 		{"missing context dir", func() *berth.BuildBuilder { return h.Build(filepath.Join(t.TempDir(), "nope")) }, build.ErrContextNotFound, []string{"nope"}},
 		{"missing Dockerfile", func() *berth.BuildBuilder { return h.Build(t.TempDir()) }, build.ErrDockerfileNotFound, []string{"Dockerfile"}},
 		{"failing RUN", func() *berth.BuildBuilder {
-			return h.BuildFiles(files("FROM busybox:1.36\nRUN echo about to fail " + Unique(t) + " && echo broken-output >&2 && exit 7\n"))
+			return h.BuildFiles(files("FROM busybox:1.36\nRUN echo about to fail " + testenv.Unique(t) + " && echo broken-output >&2 && exit 7\n"))
 		}, nil, append([]string{"broken-output", "echo about to fail"}, e.FailedRUN...)},
 		{"syntax error", func() *berth.BuildBuilder { return h.BuildFiles(files("FROM busybox:1.36\nRUNN echo typo\n")) }, nil, []string{"line 2", "runn"}},
 		{"unknown target", func() *berth.BuildBuilder { return h.BuildFiles(files("FROM busybox:1.36 AS one\n")).Target("two") }, nil, []string{"two"}},
@@ -256,14 +250,14 @@ func PrivateBase(t *testing.T, e Expect) {
 	}
 	base, kc := PrivateRegistry(t, h)
 	host := strings.Split(base, "/")[0]
-	df := "FROM " + base + "\nRUN echo " + Unique(t) + " > /id\n"
+	df := "FROM " + base + "\nRUN echo " + testenv.Unique(t) + " > /id\n"
 	bc := build.FilesContext(map[string][]byte{"Dockerfile": []byte(df)})
 	refused := func(t *testing.T, err error, sent registry.SourceKind, wants ...string) {
 		t.Helper()
 		require.Error(t, err)
 		t.Logf("%s: %v", e.Backend, err)
 		assert.ErrorIs(t, err, wire.ErrUnauthorized)
-		assert.ErrorIs(t, err, registry.ErrUnauthorized)
+		assert.ErrorIs(t, err, engine.ErrUnauthorized)
 		var ae *build.AuthError
 		if assert.ErrorAs(t, err, &ae) {
 			assert.Equal(t, host, ae.Registry)
@@ -290,7 +284,7 @@ func PrivateBase(t *testing.T, e Expect) {
 		refused(t, err, registry.SourceExplicit, "registry "+host+" refused the credentials from Auth(\""+host+"\", ...) on the builder (build.Options.Keychain)")
 	})
 	t.Run("image of COPY --from", func(t *testing.T) {
-		other := build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nCOPY --from=" + base + " /bin/busybox /copied\nRUN echo " + Unique(t) + "\n")})
+		other := build.FilesContext(map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nCOPY --from=" + base + " /bin/busybox /copied\nRUN echo " + testenv.Unique(t) + "\n")})
 		_, err := build.Build(ctx, h.Engine(), other, build.Options{Keychain: registry.Static(nil)})
 		refused(t, err, registry.SourceAnonymous, "without credentials")
 		res, err := build.Build(ctx, h.Engine(), other, build.Options{Keychain: kc})
@@ -318,7 +312,7 @@ func NoCacheRebuild(t *testing.T, e Expect) {
 	h := berth.New(t)
 	ctx := t.Context()
 	c := testenv.Wire(h.Engine())
-	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + Unique(t) + " > /id\n")}
+	files := map[string][]byte{"Dockerfile": []byte("FROM busybox:1.36\nRUN echo " + testenv.Unique(t) + " > /id\n")}
 	rebuild := func() build.Result {
 		t.Helper()
 		res, err := build.Build(ctx, testenv.Public(c), build.FilesContext(files), build.Options{NoCache: true})
@@ -349,7 +343,7 @@ func NoCacheRebuild(t *testing.T, e Expect) {
 	assert.Equal(t, second.ImageID, ins.ID)
 
 	// Another tag holds an image; so does a container.
-	tag := "berth-test/nocache:" + strings.ToLower(Unique(t))
+	tag := "berth-test/nocache:" + strings.ToLower(testenv.Unique(t))
 	require.NoError(t, h.Tag(ctx, second.ImageID, tag))
 	third := rebuild()
 	kept(second.ImageID, "the image is still tagged "+tag)

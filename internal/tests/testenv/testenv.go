@@ -19,11 +19,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,16 +39,12 @@ import (
 // cancelled when cleanups run.
 const cleanupTimeout = 30 * time.Second
 
-// Engine returns a client for the engine of the environment, closed when
-// the test ends. It fails the test when no engine is configured.
+// Engine returns the protocol client of the environment's engine (the
+// one behind Client), closed when the test ends. It fails the test when no
+// engine is configured.
 func Engine(t testing.TB) *wire.Client {
 	t.Helper()
-	c, err := wire.New()
-	if err != nil {
-		t.Fatalf("engine client: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return Wire(Client(t))
 }
 
 // RemoveImages returns track, which records an image (an ID or a
@@ -120,28 +117,14 @@ func Build(t testing.TB, c *wire.Client, buildContext io.Reader, query url.Value
 // image is removed when the test ends: call BuildFiles before berth.New.
 func BuildFiles(t testing.TB, c *wire.Client, files map[string]string, query url.Values) string {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(files[name]))}); err != nil {
-			t.Fatalf("build context: %v", err)
-		}
-		if _, err := io.WriteString(tw, files[name]); err != nil {
-			t.Fatalf("build context: %v", err)
-		}
-	}
-	if err := tw.Close(); err != nil {
+	tarball, err := FilesTar(files, 0o755)
+	if err != nil {
 		t.Fatalf("build context: %v", err)
 	}
 	// The builder can lose a race with another client's image removal
 	// (wire.IsBuildCacheRace); build.Classic retries the same way.
 	for attempt := 1; ; attempt++ {
-		id, err := Build(t, c, bytes.NewReader(buf.Bytes()), query)
+		id, err := Build(t, c, bytes.NewReader(tarball), query)
 		if err == nil {
 			return id
 		}
@@ -151,19 +134,81 @@ func BuildFiles(t testing.TB, c *wire.Client, files map[string]string, query url
 	}
 }
 
+// FilesTar is a tar of files (slash-separated names → content), each a
+// regular file of the given mode, in sorted order.
+func FilesTar(files map[string]string, mode int64) ([]byte, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(files[name]))}); err != nil {
+			return nil, err
+		}
+		if _, err := io.WriteString(tw, files[name]); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Unique is a string no other test or run has: the test's name and the
+// time. A build input or a cache key with it in is never found in a cache
+// an earlier run left.
+func Unique(t testing.TB) string {
+	return fmt.Sprintf("%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
+}
+
+// TarEntry is one entry of a tar stream: its header and its content.
+type TarEntry struct {
+	Header  *tar.Header
+	Content []byte
+}
+
+// ReadTar reads the tar stream r to its end and returns its entries by
+// name; a broken stream fails the test.
+func ReadTar(t testing.TB, r io.Reader) map[string]TarEntry {
+	t.Helper()
+	entries := map[string]TarEntry{}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return entries
+		}
+		if err != nil {
+			t.Fatalf("read tar: %v", err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatalf("read tar entry %s: %v", h.Name, err)
+		}
+		entries[h.Name] = TarEntry{Header: h, Content: b}
+	}
+}
+
+// WriteTree writes files (slash-separated names → content) under dir.
+func WriteTree(dir string, files map[string]string) error {
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Tree writes files (slash-separated names → content) to a new temporary
 // directory and returns it.
 func Tree(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := WriteTree(dir, files); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }
