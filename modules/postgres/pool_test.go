@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -96,24 +97,33 @@ func TestClone(t *testing.T) {
 }
 
 // TestCloneWaits: once the pool is warm a clone is taken without waiting
-// for a CREATE DATABASE: each one handed out was ready on the server
-// before the take (berth_<tpl>_r_... renamed to berth_<tpl>_...). The
-// waits are logged, not asserted: under CI load a take's two round trips
-// vary (bench -suite measures them).
+// for a CREATE DATABASE: a clone handed out was ready on the server before
+// the take (berth_<tpl>_r_... renamed to berth_<tpl>_...). The fillers run
+// beside the test, so a clone they finish between the test's look and the
+// take's own may be handed out: that take is not counted, and three of at
+// most ten must be. A pool whose takes wait for a CREATE fails them all.
+// The waits are logged, not asserted: under CI load a take's two round
+// trips vary (bench -suite measures them).
 func TestCloneWaits(t *testing.T) {
 	h := berth.New(t)
 	pg := postgres.New(h).InitSQL(threeRows).Start()
 	tpl := pg.Template("", nil).PoolSize(3)
 	first := tpl.Clone(t)
 	t.Logf("first clone (template + first CREATE DATABASE): %v", first.Waited())
-	require.Eventually(t, func() bool { return len(readyClones(t, pg)) >= 3 }, 30*time.Second, 50*time.Millisecond, "the pool fills")
 	var waits []time.Duration
-	for range 3 {
+	found := 0
+	for try := 0; try < 10 && found < 3; try++ {
+		require.Eventually(t, func() bool { return len(readyClones(t, pg)) >= 3 }, 30*time.Second, 50*time.Millisecond, "the pool fills")
 		ready := readyClones(t, pg)
 		d := tpl.Clone(t)
 		waits = append(waits, d.Waited())
-		assert.Contains(t, ready, d.Name(), "%s was ready before the take", d.Name())
+		if slices.Contains(ready, d.Name()) {
+			found++
+		} else {
+			t.Logf("%s was made after the test's look; not counted", d.Name())
+		}
 	}
+	assert.Equal(t, 3, found, "takes that handed out a clone ready before them")
 	t.Logf("warm pool waits: %v", waits)
 }
 
