@@ -22,9 +22,6 @@ package berth
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"testing"
 
 	"github.com/berth-go/berth/engine"
@@ -143,14 +140,4 @@ func (s *scope) NetworkE(ctx context.Context, name string, opts ...NetworkOption
 	}
 	s.add(resource{kind: engine.KindNetwork, id: n.ID(), net: n})
 	return n, nil
-}
-
-// hostOverride is BERTH_HOST: where mapped ports are reachable when the
-// engine's own address is not (NAT, tunnels).
-func hostOverride() string { return os.Getenv("BERTH_HOST") }
-
-func randomID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

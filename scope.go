@@ -2,8 +2,11 @@ package berth
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -102,7 +105,7 @@ func (s *scope) attachHandle(c *container.Container) {
 func (s *scope) uniqueName(name string) string {
 	s.mu.Lock()
 	if s.uniq == "" {
-		s.uniq = strings.ReplaceAll(randomID(), "-", "")[:8]
+		s.uniq = randomTag()
 	}
 	u := s.uniq
 	s.mu.Unlock()
@@ -216,4 +219,16 @@ func (s *scope) diagnose(ctx context.Context, tb interface {
 		}
 		logf("%s", b.String())
 	}
+}
+
+// hostOverride is BERTH_HOST: where mapped ports are reachable when the
+// engine's own address is not (NAT, tunnels).
+func hostOverride() string { return os.Getenv("BERTH_HOST") }
+
+// randomTag is 8 random hex digits: the scope's part of the names it
+// gives what it makes.
+func randomTag() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
