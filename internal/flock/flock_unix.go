@@ -20,3 +20,11 @@ func tryLock(f *os.File) error {
 	}
 	return err
 }
+
+// release removes the lock file, then lets go of the lock: a process that
+// takes the lock after that finds the file gone from path and locks a new
+// one, so no two hold the lock at once.
+func release(f *os.File, path string) {
+	os.Remove(path)
+	f.Close()
+}

@@ -12,3 +12,10 @@ var errLocked = errors.New("locked by another process")
 // of one run that race to start a shared container meet at its name (as
 // Reuse does), and each run may start its own reaper.
 func tryLock(*os.File) error { return nil }
+
+// release closes the file, then removes it: Windows does not remove an
+// open file.
+func release(f *os.File, path string) {
+	f.Close()
+	os.Remove(path)
+}
