@@ -10,6 +10,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +68,9 @@ func (e *env) sweep() {
 	e.raw.call("GET", `/containers/json?all=1&filters={"label":["bench.run=`+sessionLabel+`"]}`, nil, &ids)
 	for _, c := range ids {
 		e.raw.call("DELETE", "/containers/"+c.Id+"?force=1&v=1", nil, nil)
+	}
+	if tcCompose.bin != "" {
+		os.RemoveAll(filepath.Dir(tcCompose.bin))
 	}
 }
 
