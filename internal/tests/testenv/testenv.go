@@ -8,8 +8,8 @@
 // gone: the images then really go instead of losing only a tag, or failing
 // because a container still uses them.
 //
-// It imports nothing of berth's but internal/wire, so the tests of every
-// package but wire itself can use it.
+// Of berth it imports only engine and the protocol below it (internal/wire,
+// internal/link), so the tests of every package above engine can use it.
 package testenv
 
 import (
