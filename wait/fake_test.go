@@ -58,6 +58,19 @@ func (f *fake) exit(code int, oom bool) {
 	close(f.exited)
 }
 
+// stopAsEngine stops the container in the engine's order: its log
+// streams end first, and the exit is recorded a little later.
+func (f *fake) stopAsEngine(code int, after time.Duration) {
+	f.mu.Lock()
+	for _, w := range f.readers {
+		w.Close()
+	}
+	f.readers = nil
+	f.mu.Unlock()
+	time.Sleep(after)
+	f.exit(code, false)
+}
+
 func (f *fake) ID() string                           { return "fake" }
 func (f *fake) Host(context.Context) (string, error) { return "127.0.0.1", nil }
 func (f *fake) MappedPort(context.Context, string) (int, error) {
@@ -225,6 +238,45 @@ func TestForLogFailsFastOnExit(t *testing.T) {
 	assert.Equal(t, 3, ee.ExitCode)
 	assert.Contains(t, err.Error(), "fatal: config missing")
 	assert.Contains(t, err.Error(), `log "ready"`)
+}
+
+// The engine ends a container's log streams before it records the exit: a
+// wait that saw its log end still reports the exit, not the log's end.
+func TestLogEndBeforeExitIsAnExit(t *testing.T) {
+	t.Parallel()
+	for name, s := range map[string]Strategy{
+		"ForLog":    ForLog("ready"),
+		"FollowLog": followsLog("ready"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake()
+			f.write("fatal: bad config\n")
+			done := readyAsync(context.Background(), s, f)
+			time.Sleep(50 * time.Millisecond)
+			f.stopAsEngine(3, 300*time.Millisecond)
+			var ee *ExitError
+			require.ErrorAs(t, <-done, &ee)
+			assert.Equal(t, 3, ee.ExitCode)
+			assert.Contains(t, ee.Error(), "fatal: bad config")
+		})
+	}
+}
+
+// followsLog is a strategy written outside this package: Watch around
+// FollowLog.
+type followsLog string
+
+func (s followsLog) String() string { return "follows the log" }
+
+func (s followsLog) Ready(ctx context.Context, t Target) error {
+	return Watch(ctx, t, "a followed log", func(ctx context.Context, _ func(string, ...any)) error {
+		lines, err := FollowLog(ctx, t, string(s))
+		if err != nil {
+			return err
+		}
+		return lines.Next(ctx)
+	})
 }
 
 func TestOOMKilledIsNamed(t *testing.T) {

@@ -100,7 +100,7 @@ func (s *LogStrategy) Ready(ctx context.Context, t Target) error {
 			return false
 		})
 		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("log stream ended after %d of %d matching lines", lines.n, s.times)
+			return fmt.Errorf("log stream ended after %d of %d matching lines: %w", lines.n, s.times, err)
 		}
 		return err
 	})

@@ -76,6 +76,10 @@ const (
 	tailLineMax = 4 << 10
 )
 
+// logEndGrace is how long a wait whose followed log ended waits for the
+// engine to record the container's exit before it asks the state.
+const logEndGrace = 2 * time.Second
+
 // logTail reads the last lines of the container's log with a fresh short
 // ctx (the wait's ctx may be over). A line longer than tailLineMax is cut,
 // saying so.
@@ -160,6 +164,9 @@ func run(ctx context.Context, t Target, awaited string, probe func(ctx context.C
 	done := make(chan error, 1)
 	go func() { done <- probe(pctx, seen) }()
 
+	exitError := func(st State) error {
+		return &ExitError{Awaited: awaited, ExitCode: st.ExitCode, OOMKilled: st.OOMKilled, Status: st.Status, LogTail: logTail(ctx, t)}
+	}
 	var err error
 	select {
 	case err = <-done:
@@ -169,15 +176,25 @@ func run(ctx context.Context, t Target, awaited string, probe func(ctx context.C
 	case st := <-exited:
 		pcancel(errors.New("container stopped"))
 		<-done
-		return &ExitError{Awaited: awaited, ExitCode: st.ExitCode, OOMKilled: st.OOMKilled, Status: st.Status, LogTail: logTail(ctx, t)}
+		return exitError(st)
 	}
 	// The probe failed: when the container stopped meanwhile, that is the
-	// real story.
+	// real story. A followed log that ended says it is stopping, but the
+	// engine ends log streams before it records the exit: give the record
+	// a moment.
+	if errors.Is(err, io.EOF) {
+		select {
+		case st := <-exited:
+			return exitError(st)
+		case <-time.After(logEndGrace):
+		case <-ctx.Done():
+		}
+	}
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	st, serr := t.State(sctx)
 	scancel()
 	if serr == nil && !st.Running && st.Status != "paused" && st.Status != "created" {
-		return &ExitError{Awaited: awaited, ExitCode: st.ExitCode, OOMKilled: st.OOMKilled, Status: st.Status, LogTail: logTail(ctx, t)}
+		return exitError(st)
 	}
 	if ctx.Err() != nil {
 		return &TimeoutError{Awaited: awaited, After: time.Since(start), LastSeen: seen.get(), LogTail: logTail(ctx, t), Err: ctx.Err()}
