@@ -13,11 +13,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -207,7 +207,16 @@ func (c *Client) setupTransport() error {
 	// connection (over ssh:// each is a process); the response bound is
 	// kept per call by send.
 	tr := &http.Transport{
-		DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return c.dial(ctx) },
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			// The dial ctx carries the values of the call's: send's
+			// bound waits while the call dials (a dial has bounds of
+			// its own).
+			if n, ok := ctx.Value(dialingKey{}).(*atomic.Int32); ok {
+				n.Add(1)
+				defer n.Add(-1)
+			}
+			return c.dial(ctx)
+		},
 		MaxIdleConns:        64,
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
@@ -221,10 +230,10 @@ func (c *Client) setupTransport() error {
 // engine missed the response bound.
 var errNoResponse = errors.New("no response within the bound")
 
-// send sends req; unless long, the engine must start its answer within
-// respTimeout of the request being written (an upload is not counted),
-// or the call ends with a *NoResponseError. The bound ends at the first
-// byte of the answer: reading the body is bounded by ctx alone.
+// send sends req; unless long, the engine must answer with a header
+// within respTimeout of the request being sent (counted from the end of
+// its body: an upload is not counted), or the call ends with a
+// *NoResponseError. Reading the answer's body is bounded by ctx alone.
 func (c *Client) send(ctx context.Context, req *http.Request, long bool) (*http.Response, error) {
 	if long || c.respTimeout <= 0 {
 		resp, err := c.http.Do(req)
@@ -238,6 +247,7 @@ func (c *Client) send(ctx context.Context, req *http.Request, long bool) (*http.
 		mu              sync.Mutex
 		timer           *time.Timer
 		answered, fired bool
+		dialing         atomic.Int32 // dials under way for this call
 	)
 	stop := func() bool { // reports whether the bound was missed
 		mu.Lock()
@@ -248,27 +258,46 @@ func (c *Client) send(ctx context.Context, req *http.Request, long bool) (*http.
 		}
 		return fired
 	}
-	trace := &httptrace.ClientTrace{
-		WroteRequest: func(httptrace.WroteRequestInfo) {
+	arm := func() { // the request is sent (its body read to the end): the bound starts
+		mu.Lock()
+		defer mu.Unlock()
+		if answered || timer != nil {
+			return
+		}
+		timer = time.AfterFunc(c.respTimeout, func() {
 			mu.Lock()
-			defer mu.Unlock()
-			if answered || timer != nil {
+			if answered {
+				mu.Unlock()
 				return
 			}
-			timer = time.AfterFunc(c.respTimeout, func() {
-				mu.Lock()
-				if answered {
-					mu.Unlock()
-					return
-				}
-				fired = true
+			if dialing.Load() > 0 {
+				timer.Reset(c.respTimeout)
 				mu.Unlock()
-				cancel(errNoResponse)
-			})
-		},
-		GotFirstResponseByte: func() { stop() },
+				return
+			}
+			fired = true
+			mu.Unlock()
+			cancel(errNoResponse)
+		})
 	}
-	resp, err := c.http.Do(req.WithContext(httptrace.WithClientTrace(rctx, trace)))
+	req = req.WithContext(context.WithValue(rctx, dialingKey{}, &dialing))
+	if req.Body == nil || req.Body == http.NoBody {
+		arm()
+	} else {
+		// The transport drains and closes the body once it is sent (and
+		// gets a fresh one from GetBody when it sends again).
+		req.Body = &armAtEnd{ReadCloser: req.Body, arm: arm}
+		if get := req.GetBody; get != nil {
+			req.GetBody = func() (io.ReadCloser, error) {
+				b, err := get()
+				if err != nil {
+					return nil, err
+				}
+				return &armAtEnd{ReadCloser: b, arm: arm}, nil
+			}
+		}
+	}
+	resp, err := c.http.Do(req)
 	if stop() && ctx.Err() == nil {
 		if err == nil {
 			resp.Body.Close()
@@ -282,6 +311,29 @@ func (c *Client) send(ctx context.Context, req *http.Request, long bool) (*http.
 	}
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
+}
+
+// dialingKey keys the count of dials a call waits for.
+type dialingKey struct{}
+
+// armAtEnd is a request body that calls arm when it is read to its end or
+// closed: then the request is written, and the response bound starts.
+type armAtEnd struct {
+	io.ReadCloser
+	arm func()
+}
+
+func (b *armAtEnd) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.arm()
+	}
+	return n, err
+}
+
+func (b *armAtEnd) Close() error {
+	b.arm()
+	return b.ReadCloser.Close()
 }
 
 // callPath is the path of req without the version prefix, for messages.
