@@ -263,6 +263,30 @@ func TestLogEndBeforeExitIsAnExit(t *testing.T) {
 	}
 }
 
+// A probe that fails while the container is paused or not yet started
+// reports its own error: only a stopped container is an exit.
+func TestProbeErrorIsAnExitOnlyWhenStopped(t *testing.T) {
+	t.Parallel()
+	refused := errors.New("refused")
+	for _, st := range []State{
+		{Status: "paused"},
+		{Status: "created"},
+		{Status: "exited", ExitCode: 2},
+	} {
+		f := newFake()
+		f.state = st
+		err := Watch(context.Background(), f, "a probe", func(context.Context, func(string, ...any)) error { return refused })
+		var ee *ExitError
+		if st.Status == "exited" {
+			require.ErrorAs(t, err, &ee, st.Status)
+			assert.Equal(t, 2, ee.ExitCode)
+			continue
+		}
+		assert.ErrorIs(t, err, refused, st.Status)
+		assert.False(t, errors.As(err, &ee), st.Status)
+	}
+}
+
 // followsLog is a strategy written outside this package: Watch around
 // FollowLog.
 type followsLog string
