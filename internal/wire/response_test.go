@@ -161,3 +161,23 @@ func TestHungTLSHandshakeIsBounded(t *testing.T) {
 	assert.Contains(t, err.Error(), "TLS handshake got no answer within 300ms")
 	assert.Contains(t, err.Error(), "tcp://"+addr)
 }
+
+// An engine may answer before it has read the upload (a refusal): the
+// answer ends the call, bound or not.
+func TestAnswerBeforeUploadEnds(t *testing.T) {
+	srv := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_ping" {
+			w.Header().Set("API-Version", "1.41")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte(`{"message":"read-only file system"}`))
+	})
+	c := fakeEngineWith(t, srv, WithResponseTimeout(time.Second))
+	body := io.LimitReader(zeros{}, 64<<20) // more than the server drains
+	err := c.CopyToContainer(context.Background(), "x", "/", body)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrNoResponse)
+	assert.Contains(t, err.Error(), "read-only file system")
+}
